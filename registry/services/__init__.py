@@ -1,0 +1,7 @@
+"""Every write to the registry. Keyword-only, typed, atomic; refusals are DomainError subclasses."""
+
+from .retirees import retiree_change_status
+from .snapshots import registry_snapshot_take
+from .staff import staff_create
+
+__all__ = ["registry_snapshot_take", "retiree_change_status", "staff_create"]

@@ -1,0 +1,15 @@
+"""pytest: the real PostgreSQL and Redis, on their own databases so a running demo is left alone."""
+
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+# Redis database 15 for tests keeps their queues apart from a demo worker on database 0.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+AXES_ENABLED = True

@@ -1,0 +1,85 @@
+"""Shared personas: one county, townships A and B, and a staff member per role.
+
+Like healthchecks' alice/bob/charlie: tests speak of "the township A officer", not of a user with fields.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from registry.models import OrgUnit, Retiree, Staff
+from tests.factories import OrgUnitFactory, RetireeFactory, StaffFactory
+
+PASSWORD = "pass-Word-123"
+
+
+@dataclass
+class County:
+    county: OrgUnit
+    township_a: OrgUnit
+    township_b: OrgUnit
+    community_a1: OrgUnit
+    community_a2: OrgUnit
+    community_b1: OrgUnit
+    admin: Staff
+    clerk: Staff
+    reviewer: Staff
+    auditor: Staff
+    officer_a: Staff
+    officer_b: Staff
+    station_a1: Staff  # a community station's staff member: sees only community A1
+    retiree_a1: Retiree
+    retiree_a2: Retiree
+    retiree_b1: Retiree
+
+    def staff_by_role(self) -> dict[str, Staff]:
+        return {
+            "admin": self.admin,
+            "clerk": self.clerk,
+            "reviewer": self.reviewer,
+            "auditor": self.auditor,
+            "officer_a": self.officer_a,
+            "officer_b": self.officer_b,
+            "station_a1": self.station_a1,
+        }
+
+
+@pytest.fixture
+def county(db: None) -> County:
+    county = OrgUnitFactory(code="360721", name="示范县社保局", kind=OrgUnit.Kind.COUNTY)
+    township_a = OrgUnitFactory(code="360721100", name="城关镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county)
+    township_b = OrgUnitFactory(code="360721101", name="梅林镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county)
+    community_a1 = OrgUnitFactory(code="360721100001", name="东街社区", parent=township_a)
+    community_a2 = OrgUnitFactory(code="360721100002", name="西街社区", parent=township_a)
+    community_b1 = OrgUnitFactory(code="360721101001", name="梅林村", parent=township_b)
+
+    def staff(username: str, role: str, unit: OrgUnit, **extra: object) -> Staff:
+        return StaffFactory(username=username, role=role, org_unit=unit, last_name=username[:1], **extra)
+
+    return County(
+        county=county,
+        township_a=township_a,
+        township_b=township_b,
+        community_a1=community_a1,
+        community_a2=community_a2,
+        community_b1=community_b1,
+        admin=staff("admin", Staff.Role.BUREAU_ADMIN, county, is_staff=True, is_superuser=True),
+        clerk=staff("clerk", Staff.Role.BUREAU_CLERK, county),
+        reviewer=staff("reviewer", Staff.Role.FINANCE_REVIEWER, county),
+        auditor=staff("auditor", Staff.Role.AUDITOR, county),
+        officer_a=staff("officer_a", Staff.Role.TOWNSHIP_STAFF, township_a),
+        officer_b=staff("officer_b", Staff.Role.TOWNSHIP_STAFF, township_b),
+        station_a1=staff("station_a1", Staff.Role.TOWNSHIP_STAFF, community_a1),
+        retiree_a1=RetireeFactory(name="张建国", community=community_a1),
+        retiree_a2=RetireeFactory(name="李秀兰", community=community_a2),
+        retiree_b1=RetireeFactory(name="王德胜", community=community_b1),
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_sync_orm_beside_playwright() -> None:
+    # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls there.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
