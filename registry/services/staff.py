@@ -16,6 +16,21 @@ _UNIT_KINDS_FOR_ROLE: dict[str, set[str]] = {
 }
 
 
+def staff_validate_role_unit(*, role: str, org_unit: OrgUnit | None) -> None:
+    """Bureau roles belong to the county unit; township staff to a township or a community station.
+    Shared by staff_create and the admin site's staff form, so both refuse the same things."""
+    if role not in _UNIT_KINDS_FOR_ROLE:
+        raise StaffError(_("未知角色:%(role)s") % {"role": role}, field="role")
+    if org_unit is None:
+        raise StaffError(_("请选择所属单位。"), field="org_unit")
+    if org_unit.kind not in _UNIT_KINDS_FOR_ROLE[role]:
+        raise StaffError(
+            _("角色“%(role)s”不能设在“%(unit)s”这一层级的单位。")
+            % {"role": Staff.Role(role).label, "unit": org_unit.get_kind_display()},
+            field="org_unit",
+        )
+
+
 @transaction.atomic
 def staff_create(
     *,
@@ -27,14 +42,7 @@ def staff_create(
     phone: str = "",
 ) -> Staff:
     """Create an account. Only the bureau admin gets the admin site (settings tables)."""
-    if role not in _UNIT_KINDS_FOR_ROLE:
-        raise StaffError(_("未知角色:%(role)s") % {"role": role}, field="role")
-    if org_unit.kind not in _UNIT_KINDS_FOR_ROLE[role]:
-        raise StaffError(
-            _("角色“%(role)s”不能设在“%(unit)s”这一层级的单位。")
-            % {"role": Staff.Role(role).label, "unit": org_unit.get_kind_display()},
-            field="org_unit",
-        )
+    staff_validate_role_unit(role=role, org_unit=org_unit)
     if Staff.objects.filter(username=username).exists():
         raise StaffError(_("用户名 %(username)s 已存在。") % {"username": username}, field="username")
     is_admin = role == Staff.Role.BUREAU_ADMIN
