@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -40,10 +41,6 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
-class AccessDenied(Exception):
-    """The user may not do this. Views show 403; for a single record out of scope they raise 404 instead."""
-
-
 def is_signed_in_staff(user: Any) -> bool:
     return isinstance(user, Staff) and user.is_active
 
@@ -63,8 +60,9 @@ def can(user: Any, action: Action) -> bool:
 
 
 def require(user: Any, action: Action) -> None:
+    """403 for a role that may not do this (Django and DRF both turn PermissionDenied into 403)."""
     if not can(user, action):
-        raise AccessDenied(action)
+        raise PermissionDenied(action.value)
 
 
 def sees_whole_county(user: Staff) -> bool:

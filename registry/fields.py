@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,11 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .months import PensionMonth
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class PensionMonthFormField(forms.CharField):
     default_error_messages = {"invalid": _("请按“年-月”填写月份,例如 2026-04。")}
 
-    def to_python(self, value: Any) -> PensionMonth | None:
+    def to_python(self, value: Any) -> PensionMonth | None:  # type: ignore[override]  # a month, not str
         text = super().to_python(value)
         if not text:
             return None
@@ -46,7 +49,9 @@ class PensionMonthField(models.IntegerField):
                 return PensionMonth.from_number(value)
             return PensionMonth.parse(str(value))
         except ValueError:
-            raise ValidationError(_("无效的月份:%(value)s"), code="invalid", params={"value": value}) from None
+            raise ValidationError(
+                _("无效的月份:%(value)s"), code="invalid", params={"value": value}
+            ) from None
 
     def get_prep_value(self, value: Any) -> int | None:
         value = self.to_python(value)
@@ -58,3 +63,8 @@ class PensionMonthField(models.IntegerField):
 
     def formfield(self, **kwargs: Any) -> Any:
         return super(models.IntegerField, self).formfield(**{"form_class": PensionMonthFormField, **kwargs})
+
+
+def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField:
+    """Yuan to the fen: numeric(12,2), the one place money precision is decided (DOMAIN.md "Money rules")."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)

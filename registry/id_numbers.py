@@ -21,7 +21,7 @@ _SHAPE_18 = re.compile(r"^\d{17}[\dX]$")
 _SHAPE_15 = re.compile(r"^\d{15}$")
 # Province-level codes (first two digits) of GB/T 2260; 71 Taiwan, 81 Hong Kong, 82 Macao.
 _PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
 EARLIEST_BIRTH = datetime.date(1890, 1, 1)
 
@@ -54,7 +54,9 @@ def _birth_date(digits: str, today: datetime.date) -> datetime.date:
         born = datetime.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise ValidationError(
-            _("身份证号码中的出生日期 %(date)s 不是有效日期。"), code="bad_birth_date", params={"date": digits}
+            _("身份证号码中的出生日期 %(date)s 不是有效日期。"),
+            code="bad_birth_date",
+            params={"date": digits},
         ) from None
     if born < EARLIEST_BIRTH or born > today:
         raise ValidationError(

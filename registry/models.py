@@ -15,10 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .fields import PensionMonthField
+from .fields import PensionMonthField, money_field
 from .id_numbers import mask_resident_id, validate_resident_id
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 # Rates and status changes are history: a correction is a new row, never an edit (DOMAIN.md "Money rules").
 append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
@@ -36,7 +34,12 @@ class OrgUnit(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("层级"), max_length=10, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        verbose_name=_("上级单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
@@ -69,7 +72,12 @@ class Staff(AbstractUser):
     # Blank means no role yet: such an account can sign in but sees and does nothing.
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+        OrgUnit,
+        verbose_name=_("所属单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
 
@@ -166,13 +174,20 @@ class Retiree(models.Model):
         related_name="retirees",
         limit_choices_to={"kind": OrgUnit.Kind.COMMUNITY},
     )
-    residence = models.CharField(_("居住类型"), max_length=10, choices=Residence.choices, default=Residence.LOCAL)
+    residence = models.CharField(
+        _("居住类型"), max_length=10, choices=Residence.choices, default=Residence.LOCAL
+    )
     remote_province = models.CharField(_("居住省份"), max_length=30, blank=True)
     remote_city = models.CharField(_("居住城市"), max_length=50, blank=True)
     remote_address = models.CharField(_("异地居住地址"), max_length=200, blank=True)
 
     employer = models.ForeignKey(
-        Employer, verbose_name=_("原单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="retirees"
+        Employer,
+        verbose_name=_("原单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="retirees",
     )
     work_start_date = models.DateField(_("参加工作时间"), null=True, blank=True)
     retirement_date = models.DateField(_("退休时间"))
@@ -294,7 +309,7 @@ class PensionRate(models.Model):
         CORRECTION = "correction", _("更正")
 
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="rates")
-    amount = models.DecimalField(_("月养老金"), **MONEY, validators=[MinValueValidator(Decimal("0.00"))])
+    amount = money_field(_("月养老金"), validators=[MinValueValidator(Decimal("0.00"))])
     effective_month = PensionMonthField(_("起始月份"))
     reason = models.CharField(_("原因"), max_length=30, choices=Reason.choices)
     note = models.CharField(_("说明"), max_length=200, blank=True)
@@ -336,7 +351,9 @@ class StatusChange(models.Model):
         verbose_name_plural = _("状态变更")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(from_status=models.F("to_status")), name="statuschange_changes"),
+            models.CheckConstraint(
+                condition=~Q(from_status=models.F("to_status")), name="statuschange_changes"
+            ),
         ]
         triggers = [append_only]
 

@@ -24,15 +24,15 @@ class RetireeFilters:
 
 
 def retiree_list(*, user: Staff, filters: RetireeFilters) -> QuerySet[Retiree]:
-    """The retiree list as a clerk searches it. The search box takes an ID number or its prefix, a
-    certificate number, an account number or a name (prefix); the full search is the registry search issue's."""
+    """The retiree list as a clerk searches it. The box takes an ID number or its prefix, a certificate
+    number, an account number or the start of a name (pinyin search comes with the registry search work)."""
     queryset = retirees_visible_to(user).select_related("community", "community__parent")
     query = filters.q.strip()
     if query:
         if _ID_PREFIX.match(query):
             condition = Q(id_number__startswith=query.upper()) | Q(certificate_number__startswith=query)
             if _DIGITS.match(query):
-                condition |= Exists(_current_accounts().filter(account_number=query))
+                condition |= Q(Exists(_current_accounts().filter(account_number=query)))
         else:
             condition = Q(name__startswith=query) | Q(certificate_number__startswith=query)
         queryset = queryset.filter(condition)
@@ -78,10 +78,7 @@ def township_counts(*, user: Staff) -> list[dict[str, Any]]:
     """Per visible township: retirees by status, for the home page table."""
     townships: list[OrgUnit] = list(visible_townships(user).order_by("sort_order", "code"))
     rows = (
-        retirees_visible_to(user)
-        .values("community__parent_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
+        retirees_visible_to(user).values("community__parent_id", "status").annotate(n=Count("id")).order_by()
     )
     table: dict[int, dict[str, int]] = {t.id: dict.fromkeys(Retiree.Status.values, 0) for t in townships}
     for row in rows:

@@ -49,15 +49,21 @@ class County:
 
 @pytest.fixture
 def county(db: None) -> County:
-    county = OrgUnitFactory(code="360721", name="示范县社保局", kind=OrgUnit.Kind.COUNTY)
-    township_a = OrgUnitFactory(code="360721100", name="城关镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county)
-    township_b = OrgUnitFactory(code="360721101", name="梅林镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county)
-    community_a1 = OrgUnitFactory(code="360721100001", name="东街社区", parent=township_a)
-    community_a2 = OrgUnitFactory(code="360721100002", name="西街社区", parent=township_a)
-    community_b1 = OrgUnitFactory(code="360721101001", name="梅林村", parent=township_b)
+    county = OrgUnitFactory.create(code="360721", name="示范县社保局", kind=OrgUnit.Kind.COUNTY)
+    township_a = OrgUnitFactory.create(
+        code="360721100", name="城关镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county
+    )
+    township_b = OrgUnitFactory.create(
+        code="360721101", name="梅林镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county
+    )
+    community_a1 = OrgUnitFactory.create(code="360721100001", name="东街社区", parent=township_a)
+    community_a2 = OrgUnitFactory.create(code="360721100002", name="西街社区", parent=township_a)
+    community_b1 = OrgUnitFactory.create(code="360721101001", name="梅林村", parent=township_b)
 
     def staff(username: str, role: str, unit: OrgUnit, **extra: object) -> Staff:
-        return StaffFactory(username=username, role=role, org_unit=unit, last_name=username[:1], **extra)
+        return StaffFactory.create(
+            username=username, role=role, org_unit=unit, last_name=username[:1], **extra
+        )
 
     return County(
         county=county,
@@ -73,9 +79,9 @@ def county(db: None) -> County:
         officer_a=staff("officer_a", Staff.Role.TOWNSHIP_STAFF, township_a),
         officer_b=staff("officer_b", Staff.Role.TOWNSHIP_STAFF, township_b),
         station_a1=staff("station_a1", Staff.Role.TOWNSHIP_STAFF, community_a1),
-        retiree_a1=RetireeFactory(name="张建国", community=community_a1),
-        retiree_a2=RetireeFactory(name="李秀兰", community=community_a2),
-        retiree_b1=RetireeFactory(name="王德胜", community=community_b1),
+        retiree_a1=RetireeFactory.create(name="张建国", community=community_a1),
+        retiree_a2=RetireeFactory.create(name="李秀兰", community=community_a2),
+        retiree_b1=RetireeFactory.create(name="王德胜", community=community_b1),
     )
 
 

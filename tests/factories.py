@@ -15,7 +15,9 @@ from registry.months import PensionMonth
 _sequence = itertools.count(1)
 
 
-def make_id_number(birth: datetime.date = datetime.date(1958, 3, 14), *, area: str = "360721", male: bool = True) -> str:
+def make_id_number(
+    birth: datetime.date = datetime.date(1958, 3, 14), *, area: str = "360721", male: bool = True
+) -> str:
     """A valid 18-character ID with a fresh sequence number (odd for men, even for women)."""
     order = next(_sequence) % 500
     sequence = f"{order * 2 + (1 if male else 0):03d}"[-3:]
@@ -23,7 +25,7 @@ def make_id_number(birth: datetime.date = datetime.date(1958, 3, 14), *, area: s
     return first17 + check_character(first17)
 
 
-class OrgUnitFactory(factory.django.DjangoModelFactory):
+class OrgUnitFactory(factory.django.DjangoModelFactory[OrgUnit]):
     class Meta:
         model = OrgUnit
         django_get_or_create = ("code",)
@@ -33,7 +35,7 @@ class OrgUnitFactory(factory.django.DjangoModelFactory):
     kind = OrgUnit.Kind.COMMUNITY
 
 
-class StaffFactory(factory.django.DjangoModelFactory):
+class StaffFactory(factory.django.DjangoModelFactory[Staff]):
     class Meta:
         model = Staff
         django_get_or_create = ("username",)
@@ -43,7 +45,7 @@ class StaffFactory(factory.django.DjangoModelFactory):
     role = Staff.Role.BUREAU_CLERK
 
 
-class EmployerFactory(factory.django.DjangoModelFactory):
+class EmployerFactory(factory.django.DjangoModelFactory[Employer]):
     class Meta:
         model = Employer
         django_get_or_create = ("name",)
@@ -51,7 +53,7 @@ class EmployerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"示范机械厂{n}")
 
 
-class BankFactory(factory.django.DjangoModelFactory):
+class BankFactory(factory.django.DjangoModelFactory[Bank]):
     class Meta:
         model = Bank
         django_get_or_create = ("code",)
@@ -61,7 +63,7 @@ class BankFactory(factory.django.DjangoModelFactory):
     channel = Bank.Channel.SYSTEM_DIRECT
 
 
-class RetireeFactory(factory.django.DjangoModelFactory):
+class RetireeFactory(factory.django.DjangoModelFactory[Retiree]):
     class Meta:
         model = Retiree
 
@@ -76,7 +78,7 @@ class RetireeFactory(factory.django.DjangoModelFactory):
     status = Retiree.Status.ACTIVE
 
 
-class BankAccountFactory(factory.django.DjangoModelFactory):
+class BankAccountFactory(factory.django.DjangoModelFactory[BankAccount]):
     class Meta:
         model = BankAccount
 
@@ -87,7 +89,7 @@ class BankAccountFactory(factory.django.DjangoModelFactory):
     valid_from = datetime.date(2018, 4, 1)
 
 
-class PensionRateFactory(factory.django.DjangoModelFactory):
+class PensionRateFactory(factory.django.DjangoModelFactory[PensionRate]):
     class Meta:
         model = PensionRate
 

@@ -24,4 +24,4 @@ def registry_snapshot_take(*, on: datetime.date) -> int:
             """,
             [on, OrgUnit.Kind.COMMUNITY],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)

@@ -30,7 +30,11 @@ class TestStatusChange:
 
     def test_death_sets_the_date_of_death(self, county):
         retiree_change_status(
-            retiree=county.retiree_a1, to_status="deceased", effective_date=DAY, reason="火化证明", by=county.clerk
+            retiree=county.retiree_a1,
+            to_status="deceased",
+            effective_date=DAY,
+            reason="火化证明",
+            by=county.clerk,
         )
 
         county.retiree_a1.refresh_from_db()
@@ -38,12 +42,20 @@ class TestStatusChange:
 
     def test_a_deceased_person_cannot_be_made_active_and_nothing_is_written(self, county):
         retiree_change_status(
-            retiree=county.retiree_a1, to_status="deceased", effective_date=DAY, reason="死亡", by=county.clerk
+            retiree=county.retiree_a1,
+            to_status="deceased",
+            effective_date=DAY,
+            reason="死亡",
+            by=county.clerk,
         )
 
         with pytest.raises(StatusChangeError) as refused:
             retiree_change_status(
-                retiree=county.retiree_a1, to_status="active", effective_date=DAY, reason="误操作", by=county.clerk
+                retiree=county.retiree_a1,
+                to_status="active",
+                effective_date=DAY,
+                reason="误操作",
+                by=county.clerk,
             )
 
         assert "不能从“死亡”变更为“正常发放”" in refused.value.message
@@ -54,7 +66,11 @@ class TestStatusChange:
     def test_a_reason_is_required(self, county):
         with pytest.raises(StatusChangeError):
             retiree_change_status(
-                retiree=county.retiree_a1, to_status="suspended", effective_date=DAY, reason="  ", by=county.clerk
+                retiree=county.retiree_a1,
+                to_status="suspended",
+                effective_date=DAY,
+                reason="  ",
+                by=county.clerk,
             )
         assert StatusChange.objects.count() == 0
 
@@ -62,7 +78,10 @@ class TestStatusChange:
 class TestStaffCreate:
     def test_a_township_officer_belongs_to_a_township(self, county):
         staff = staff_create(
-            username="shimen", password="x-Pass-123", role="township_staff", org_unit=county.township_a,
+            username="shimen",
+            password="x-Pass-123",
+            role="township_staff",
+            org_unit=county.township_a,
             full_name="周明",
         )
 
@@ -97,7 +116,11 @@ class TestDatabaseInvariants:
 
     def test_a_status_change_is_never_deleted(self, county):
         change = retiree_change_status(
-            retiree=county.retiree_a1, to_status="suspended", effective_date=DAY, reason="未认证", by=county.clerk
+            retiree=county.retiree_a1,
+            to_status="suspended",
+            effective_date=DAY,
+            reason="未认证",
+            by=county.clerk,
         )
         with pytest.raises(InternalError), transaction.atomic():
             StatusChange.objects.filter(pk=change.pk).delete()
@@ -119,7 +142,9 @@ class TestDatabaseInvariants:
             Retiree.objects.filter(community=county.community_a1).update(phone="13800000000")
 
         events = pghistory.models.Events.objects.filter(pgh_label="update", pgh_model="registry.RetireeEvent")
-        assert [(e.pgh_obj_id, e.pgh_context["source"]) for e in events] == [(str(county.retiree_a1.pk), "test-bulk")]
+        assert [(e.pgh_obj_id, e.pgh_context["source"]) for e in events] == [
+            (str(county.retiree_a1.pk), "test-bulk")
+        ]
 
 
 class TestSnapshot:

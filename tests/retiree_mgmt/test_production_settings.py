@@ -10,9 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, secret: str) -> subprocess.CompletedProcess[str]:
-    # A production process has none of the test run's switches (e.g. DJANGO_ALLOW_ASYNC_UNSAFE for Playwright).
+    # A production process has none of the test run's switches (DJANGO_ALLOW_ASYNC_UNSAFE for Playwright).
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env = {**inherited, "DJANGO_SETTINGS_MODULE": "retiree_mgmt.settings.production", "DJANGO_SECRET_KEY": secret}
+    env = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "retiree_mgmt.settings.production",
+        "DJANGO_SECRET_KEY": secret,
+    }
     return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
