@@ -21,7 +21,42 @@ _SHAPE_18 = re.compile(r"^\d{17}[\dX]$")
 _SHAPE_15 = re.compile(r"^\d{15}$")
 # Province-level codes (first two digits) of GB/T 2260; 71 Taiwan, 81 Hong Kong, 82 Macao.
 _PROVINCE_CODES = frozenset(
-    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
 )
 EARLIEST_BIRTH = datetime.date(1890, 1, 1)
 
@@ -102,8 +137,12 @@ def parse_resident_id(raw: str, *, today: datetime.date | None = None) -> Reside
 
 
 def validate_resident_id(value: str) -> None:
-    """Django field validator: refuses what parse_resident_id refuses."""
-    parse_resident_id(value)
+    """Field validator for stored numbers: valid and already normalised (18 characters, upper-case X).
+    Services normalise what a clerk typed with parse_resident_id before it gets here."""
+    if parse_resident_id(value).number != value:
+        raise ValidationError(
+            _("请使用规范的18位身份证号码(15位号码先升位,末位X大写)。"), code="not_normalised"
+        )
 
 
 def mask_resident_id(number: str) -> str:

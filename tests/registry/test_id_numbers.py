@@ -66,7 +66,9 @@ def test_a_15_digit_number_becomes_18_and_the_original_is_kept():
     assert given.sex == "F"  # sequence 002 is even
 
 
-@pytest.mark.parametrize("raw", ["", "12345", "11010519491231002Y", "1101051949123100XX", "A10105194912310020"])
+@pytest.mark.parametrize(
+    "raw", ["", "12345", "11010519491231002Y", "1101051949123100XX", "A10105194912310020"]
+)
 def test_anything_that_is_not_15_or_18_characters_of_the_right_kind_is_refused(raw):
     with pytest.raises(ValidationError) as refused:
         parse_resident_id(raw, today=TODAY)
@@ -91,3 +93,13 @@ def test_an_abolished_county_code_of_an_older_person_is_accepted_silently():
 
 def test_masking_keeps_the_address_code_and_the_last_four():
     assert mask_resident_id("11010519491231002X") == "110105********002X"
+
+
+def test_the_stored_form_must_be_normalised():
+    from registry.id_numbers import validate_resident_id
+
+    validate_resident_id("11010519491231002X")
+    for not_normalised in ("11010519491231002x", "110105491231002"):
+        with pytest.raises(ValidationError) as refused:
+            validate_resident_id(not_normalised)
+        assert refused.value.code == "not_normalised"
