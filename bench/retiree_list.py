@@ -1,0 +1,70 @@
+"""The retiree list as each demo persona sees it: p50/p95 of the scoped, filtered first page.
+
+Usage: .venv/bin/python bench/retiree_list.py [--rounds 200]
+Needs the demo county (manage.py seed_demo) in the configured database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
+
+import django  # noqa: E402
+
+django.setup()
+
+from registry.models import Bank, Retiree, Staff  # noqa: E402
+from registry.selectors import RetireeFilters, retiree_list  # noqa: E402
+
+
+def measure(label: str, user: Staff, make_filters, rounds: int) -> None:
+    timings = []
+    for _ in range(rounds):
+        filters = make_filters()
+        started = time.perf_counter()
+        page = list(retiree_list(user=user, filters=filters)[:50])
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"{label:<42} rows/page≈{len(page):>3}  p50 {statistics.median(timings):7.2f} ms  p95 {p95:7.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    total = Retiree.objects.count()
+    if not total:
+        sys.exit("No retirees: run `manage.py seed_demo` first.")
+    sample = list(Retiree.objects.values_list("id_number", "name")[:: max(1, total // 500)])
+    banks = list(Bank.objects.values_list("id", flat=True))
+    print(f"retirees: {total}, rounds per line: {args.rounds}")
+    for username in ("clerk", "chengguan"):
+        user = Staff.objects.select_related("org_unit").get(username=username)
+        measure(f"{username}: first page, no filter", user, RetireeFilters, args.rounds)
+        measure(
+            f"{username}: ID prefix (8 chars)",
+            user,
+            lambda: RetireeFilters(q=rng.choice(sample)[0][:8]),
+            args.rounds,
+        )
+        measure(f"{username}: name prefix", user, lambda: RetireeFilters(q=rng.choice(sample)[1][:1]), args.rounds)
+        measure(
+            f"{username}: status suspended + bank",
+            user,
+            lambda: RetireeFilters(status="suspended", bank_id=rng.choice(banks)),
+            args.rounds,
+        )
+
+
+if __name__ == "__main__":
+    main()
