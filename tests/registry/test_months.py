@@ -20,7 +20,10 @@ def test_stored_number_round_trips_and_sorts_like_the_month():
     month = PensionMonth(2026, 4)
     assert month.number == 202604
     assert PensionMonth.from_number(202604) == month
-    assert sorted([PensionMonth(2026, 1), PensionMonth(2025, 12)]) == [PensionMonth(2025, 12), PensionMonth(2026, 1)]
+    assert sorted([PensionMonth(2026, 1), PensionMonth(2025, 12)]) == [
+        PensionMonth(2025, 12),
+        PensionMonth(2026, 1),
+    ]
 
 
 def test_text_forms():
