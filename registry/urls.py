@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("retirees/", views.retiree_list, name="retiree-list"),
+    path("retirees/<int:pk>/", views.retiree_detail, name="retiree-detail"),
+]

@@ -5,7 +5,6 @@ Like healthchecks' alice/bob/charlie: tests speak of "the township A officer", n
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import pytest
@@ -83,9 +82,3 @@ def county(db: None) -> County:
         retiree_a2=RetireeFactory.create(name="李秀兰", community=community_a2),
         retiree_b1=RetireeFactory.create(name="王德胜", community=community_b1),
     )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _allow_sync_orm_beside_playwright() -> None:
-    # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls there.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,89 @@
+"""Forms of the registry pages. They parse input; what it means is decided in selectors and services."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import Bank, OrgUnit, Retiree
+from .selectors import RetireeFilters
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with Chinese labels and a message that does not say which half was wrong."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确,请重新输入(密码区分大小写)。"),
+        "inactive": _("该账户已停用,请联系系统管理员。"),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["password"].label = _("密码")
+        self.fields["username"].widget.attrs.update({"class": "form-control", "autocomplete": "username"})
+        self.fields["password"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "current-password"}
+        )
+
+
+class RetireeFilterForm(forms.Form):
+    """The list page's filters. Invalid values (e.g. a township outside the user's scope) are ignored,
+    so a stale bookmark still shows a list instead of an error."""
+
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control",
+                "placeholder": _("身份证号(或前几位)/ 待遇证号 / 银行账号 / 姓名"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    township = forms.ModelChoiceField(
+        label=_("乡镇"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("全部乡镇"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(
+        label=_("状态"),
+        choices=[("", _("全部状态")), *Retiree.Status.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    bank = forms.ModelChoiceField(
+        label=_("发放银行"),
+        queryset=Bank.objects.order_by("code"),
+        required=False,
+        empty_label=_("全部银行"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, data: Any = None, *, townships: QuerySet[OrgUnit]) -> None:
+        super().__init__(data)
+        cast(forms.ModelChoiceField, self.fields["township"]).queryset = townships
+
+    def filters(self) -> RetireeFilters:
+        if not self.is_bound:
+            return RetireeFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        township = data.get("township")
+        bank = data.get("bank")
+        return RetireeFilters(
+            q=data.get("q", ""),
+            township_id=township.pk if township else None,
+            status=data.get("status", ""),
+            bank_id=bank.pk if bank else None,
+        )
