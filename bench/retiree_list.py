@@ -34,7 +34,8 @@ def measure(label: str, user: Staff, make_filters, rounds: int) -> None:
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"{label:<42} rows/page≈{len(page):>3}  p50 {statistics.median(timings):7.2f} ms  p95 {p95:7.2f} ms")
+    p50 = statistics.median(timings)
+    print(f"{label:<42} rows/page≈{len(page):>3}  p50 {p50:7.2f} ms  p95 {p95:7.2f} ms")
 
 
 def main() -> None:
@@ -57,7 +58,12 @@ def main() -> None:
             lambda: RetireeFilters(q=rng.choice(sample)[0][:8]),
             args.rounds,
         )
-        measure(f"{username}: name prefix", user, lambda: RetireeFilters(q=rng.choice(sample)[1][:1]), args.rounds)
+        measure(
+            f"{username}: name prefix (surname)",
+            user,
+            lambda: RetireeFilters(q=rng.choice(sample)[1][:1]),
+            args.rounds,
+        )
         measure(
             f"{username}: status suspended + bank",
             user,

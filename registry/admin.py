@@ -29,7 +29,7 @@ from .models import (
     Staff,
     StatusChange,
 )
-from .services import staff_validate_role_unit
+from .services import staff_reaches_admin_site, staff_validate_role_unit
 
 admin.site.site_header = _("企业退休人员社会化管理服务 · 系统管理")
 admin.site.site_title = _("系统管理")
@@ -149,8 +149,7 @@ class StaffAdmin(UserAdmin):
         return obj.display_name
 
     def save_model(self, request: HttpRequest, obj: Staff, form: forms.ModelForm, change: bool) -> None:
-        # The admin site is the bureau admin's alone (staff_create sets the same flags).
-        obj.is_staff = obj.is_superuser = obj.role == Staff.Role.BUREAU_ADMIN
+        obj.is_staff = obj.is_superuser = staff_reaches_admin_site(obj.role)
         super().save_model(request, obj, form, change)
 
 

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .access import Action, actions_of, visible_units
-from .models import Bank, BankAccount, OrgUnit, PensionRate, Retiree, Staff
+from .models import Bank, OrgUnit, PensionRate, Retiree, Staff
 
 TAG = "registry"
 
@@ -30,11 +30,6 @@ TAG = "registry"
 def _staff(request: Request) -> Staff:
     """The signed-in staff member. Every view's permission has already refused anyone else."""
     return cast(Staff, request.user)
-
-
-def _current_bank_account(retiree: Retiree) -> BankAccount | None:
-    """The current account among the prefetched ones (retiree_detail prefetches them, current first)."""
-    return next((account for account in retiree.bank_accounts.all() if account.is_current), None)
 
 
 class UnitRefSerializer(serializers.Serializer):
@@ -187,7 +182,7 @@ class RetireeDetailApi(APIView):
 
         @extend_schema_field(BankAccountOutputSerializer(allow_null=True))
         def get_current_bank_account(self, retiree: Retiree) -> dict[str, Any] | None:
-            account = _current_bank_account(retiree)
+            account = selectors.current_bank_account(retiree)
             return BankAccountOutputSerializer(account).data if account else None
 
     @extend_schema(

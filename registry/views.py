@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -22,7 +21,7 @@ from django_htmx.middleware import HtmxDetails
 from . import access, selectors
 from .access import Action
 from .forms import LoginForm, RetireeFilterForm
-from .models import BankAccount, OrgUnit, PensionRate, Retiree, Staff
+from .models import Retiree, Staff
 
 
 class StaffRequest(HttpRequest):
@@ -56,8 +55,7 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        county = OrgUnit.objects.filter(kind=OrgUnit.Kind.COUNTY).order_by("sort_order", "code").first()
-        context["county_name"] = county.name if county else ""
+        context["county_name"] = selectors.county_name()
         return context
 
 
@@ -77,32 +75,15 @@ def home(request: StaffRequest) -> HttpResponse:
             },
         )
         if user.role == Staff.Role.TOWNSHIP_STAFF:
-            context["community_rows"] = _community_counts(user)
+            context["community_rows"] = selectors.community_counts(user=user)
     return render(request, "registry/home.html", context)
-
-
-def _community_counts(user: Staff) -> QuerySet[OrgUnit]:
-    """The township staff member's communities with head counts (only units inside their scope)."""
-    status = Retiree.Status
-    return (
-        access.visible_units(user)
-        .filter(kind=OrgUnit.Kind.COMMUNITY)
-        .annotate(
-            total=Count("retirees"),
-            active=Count("retirees", filter=Q(retirees__status=status.ACTIVE)),
-            suspended=Count("retirees", filter=Q(retirees__status=status.SUSPENDED)),
-            deceased=Count("retirees", filter=Q(retirees__status=status.DECEASED)),
-            terminated=Count("retirees", filter=Q(retirees__status=status.TERMINATED)),
-        )
-        .order_by("sort_order", "code")
-    )
 
 
 @requires(Action.VIEW_REGISTRY)
 def retiree_list(request: StaffRequest) -> HttpResponse:
     townships = access.visible_townships(request.user).order_by("sort_order", "code")
     form = RetireeFilterForm(request.GET or None, townships=townships)
-    retirees = _with_list_columns(selectors.retiree_list(user=request.user, filters=form.filters()))
+    retirees = selectors.with_list_columns(selectors.retiree_list(user=request.user, filters=form.filters()))
     page = Paginator(retirees, settings.RETIREE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "show_township_filter": len(townships) > 1}
     # A history restore (back button after the cache is gone) needs the whole page, not the fragment.
@@ -114,29 +95,15 @@ def retiree_list(request: StaffRequest) -> HttpResponse:
     return response
 
 
-def _with_list_columns(retirees: QuerySet[Retiree]) -> QuerySet[Retiree]:
-    """Current bank and newest monthly amount as subqueries, so a page of 50 costs one query, not 101."""
-    current_bank = BankAccount.objects.filter(retiree=OuterRef("pk"), is_current=True).values("bank__name")
-    newest_rate = (
-        PensionRate.objects.filter(retiree=OuterRef("pk")).order_by("-effective_month").values("amount")
-    )
-    return retirees.annotate(
-        current_bank_name=Subquery(current_bank[:1]),
-        current_amount=Subquery(newest_rate[:1]),
-    )
-
-
 @requires(Action.VIEW_REGISTRY)
 def retiree_detail(request: StaffRequest, pk: int) -> HttpResponse:
     retiree = selectors.retiree_detail(user=request.user, pk=pk)
-    accounts = list(retiree.bank_accounts.all())
-    agents = list(retiree.agents.all())
     context = {
         "retiree": retiree,
         "current_rate": selectors.current_rate(retiree),
-        "current_account": next((a for a in accounts if a.is_current), None),
-        "accounts": accounts,
-        "agents": agents,
+        "current_account": selectors.current_bank_account(retiree),
+        "accounts": list(retiree.bank_accounts.all()),
+        "agents": list(retiree.agents.all()),
         "rates": list(retiree.rates.all()),
         "status_changes": list(retiree.status_changes.all()),
         "Status": Retiree.Status,

@@ -2,6 +2,12 @@
 
 from .retirees import retiree_change_status
 from .snapshots import registry_snapshot_take
-from .staff import staff_create, staff_validate_role_unit
+from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit
 
-__all__ = ["registry_snapshot_take", "retiree_change_status", "staff_create", "staff_validate_role_unit"]
+__all__ = [
+    "registry_snapshot_take",
+    "retiree_change_status",
+    "staff_create",
+    "staff_reaches_admin_site",
+    "staff_validate_role_unit",
+]

@@ -16,6 +16,11 @@ _UNIT_KINDS_FOR_ROLE: dict[str, set[str]] = {
 }
 
 
+def staff_reaches_admin_site(role: str) -> bool:
+    """The Django admin (settings tables) is the bureau admin's alone; is_staff and is_superuser follow."""
+    return role == Staff.Role.BUREAU_ADMIN
+
+
 def staff_validate_role_unit(*, role: str, org_unit: OrgUnit | None) -> None:
     """Bureau roles belong to the county unit; township staff to a township or a community station.
     Shared by staff_create and the admin site's staff form, so both refuse the same things."""
@@ -45,7 +50,7 @@ def staff_create(
     staff_validate_role_unit(role=role, org_unit=org_unit)
     if Staff.objects.filter(username=username).exists():
         raise StaffError(_("用户名 %(username)s 已存在。") % {"username": username}, field="username")
-    is_admin = role == Staff.Role.BUREAU_ADMIN
+    is_admin = staff_reaches_admin_site(role)
     staff = Staff(
         username=username,
         role=role,
