@@ -195,6 +195,11 @@ class Retiree(models.Model):
     certificate_number = models.CharField(
         _("待遇证号"), max_length=30, unique=True, null=True, blank=True, db_collation="C"
     )
+    photo = models.ImageField(_("照片"), upload_to="photos/%Y/", blank=True)
+    # The first month payout plans pay regularly. Months from entitlement (the month after retirement) up to
+    # this one are paid as arrears, so a month is never both planned and paid as arrears. Empty for people
+    # brought over from the old system: plans pay them from their first rate on.
+    regular_payment_from = PensionMonthField(_("按月发放起始月份"), null=True, blank=True)
 
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     died_on = models.DateField(_("死亡日期"), null=True, blank=True)
@@ -262,7 +267,10 @@ class BankAccount(models.Model):
                 name="bankaccount_current_is_open",
             ),
         ]
-        indexes = [models.Index(fields=["bank", "is_current"], name="bankaccount_bank_current")]
+        indexes = [
+            models.Index(fields=["bank", "is_current"], name="bankaccount_bank_current"),
+            models.Index(fields=["account_number"], name="bankaccount_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bank} {self.account_number}"
@@ -378,3 +386,292 @@ class RegistrySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on} {self.township} {self.status}={self.count}"
+
+
+class RetireeSearchKey(models.Model):
+    """What the search box matches, kept beside the retiree rather than on it: every index on the
+    retiree table makes the mass status updates (suspension, restoration) slower (NOTES.md), and these keys
+    change only with the name. Derived data, rebuilt from registry.search.search_keys_for."""
+
+    class Kind(models.TextChoices):
+        NAME = "n", _("姓名")  # the whole name, matched by prefix
+        PINYIN = "p", _("全拼")  # one row per reading of the name (曾 zeng/ceng), by prefix
+        INITIALS = "i", _("首字母")  # zw, cw …, by prefix
+        PIECE = "s", _("姓名片段")  # every 1–2 character piece of the name, exact: finds 伟 in 张伟
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.CASCADE, related_name="search_keys")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    # "C" collation lets the B-tree serve LIKE 'zhangw%' as a range scan.
+    key = models.CharField(max_length=64, db_collation="C")
+
+    class Meta:
+        verbose_name = _("检索键")
+        verbose_name_plural = _("检索键")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key", "retiree"], name="searchkey_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class SensitiveView(models.Model):
+    """Each time someone is shown a full ID or account number (lists and pages show them masked)."""
+
+    class Field(models.TextChoices):
+        ID_NUMBER = "id_number", _("身份证号码")
+        ACCOUNT_NUMBER = "account_number", _("银行账号")
+
+    staff = models.ForeignKey(Staff, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+")
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="sensitive_views")
+    field = models.CharField(_("查看内容"), max_length=20, choices=Field.choices)
+    viewed_at = models.DateTimeField(_("查看时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("敏感信息查看记录")
+        verbose_name_plural = _("敏感信息查看记录")
+        ordering = ["-viewed_at"]
+        indexes = [models.Index(fields=["retiree", "-viewed_at"], name="sensitiveview_retiree")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.field} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class CertificateSequence(models.Model):
+    """The last benefit certificate number issued in a year. Numbers are taken under a row lock and never
+    reused, even when the intake that took one is rolled back later by a correction."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("待遇证号序列")
+        verbose_name_plural = _("待遇证号序列")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+@pghistory.track(pghistory.InsertEvent())
+class ManagementFeeReceipt(models.Model):
+    """The management fee (退管费) a retiree or employer paid at intake, with its receipt."""
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="fee_receipts")
+    amount = money_field(_("金额"), validators=[MinValueValidator(Decimal("0.00"))])
+    receipt_number = models.CharField(_("收据号"), max_length=40, unique=True)
+    paid_on = models.DateField(_("缴费日期"))
+    received_by = models.ForeignKey(
+        Staff, verbose_name=_("收款人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("退管费收据")
+        verbose_name_plural = _("退管费收据")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="feereceipt_amount_not_negative")
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_number} ¥{self.amount}"
+
+
+class ChangeRequest(models.Model):
+    """A maker-checker change of a retiree's basic information (seed 000 §5). Only approval applies it."""
+
+    class Field(models.TextChoices):
+        NAME = "name", _("姓名")
+        ID_NUMBER = "id_number", _("身份证号码")
+        BIRTH_DATE = "birth_date", _("出生日期")
+        WORK_START_DATE = "work_start_date", _("参加工作时间")
+        CONTACT = "contact", _("联系方式")
+        RESIDENCE = "residence", _("居住地")
+        BANK_ACCOUNT = "bank_account", _("银行账户")
+        AGENT = "agent", _("委托代办人")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="change_requests")
+    field = models.CharField(_("变更项目"), max_length=20, choices=Field.choices)
+    old_value = models.JSONField(_("原值"))
+    new_value = models.JSONField(_("新值"))
+    reason = models.CharField(_("变更原因"), max_length=300)
+    document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/")
+    approval_reference = models.CharField(_("人社局审批文号"), max_length=60, blank=True)
+    # Birth date and work start date change the amount (零星调资): the new amount and its first month.
+    new_amount = money_field(_("调整后月养老金"), null=True, blank=True)
+    effective_month = PensionMonthField(_("调整起始月份"), null=True, blank=True)
+
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        Staff, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_comment = models.CharField(_("审核意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("信息变更申请")
+        verbose_name_plural = _("信息变更申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retiree", "field"], condition=Q(status="pending"), name="changerequest_one_pending"
+            ),
+            # Four eyes, in the database as well as in the service.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="changerequest_checker_is_not_maker",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(~Q(status="pending"), decided_by__isnull=False, decided_at__isnull=False),
+                name="changerequest_decided_has_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_amount__isnull=True, effective_month__isnull=True)
+                | Q(new_amount__isnull=False, effective_month__isnull=False, new_amount__gte=0),
+                name="changerequest_amount_with_month",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-requested_at"], name="changerequest_status")]
+
+    def __str__(self) -> str:
+        return f"{self.retiree.name} {self.get_field_display()} {self.get_status_display()}"
+
+
+@pghistory.track(pghistory.InsertEvent())
+class ArrearsItem(models.Model):
+    """Money owed to a retiree for one past month (补发): months before intake, a back-dated rise, withheld
+    months released on restoration. The payout plan releases each item exactly once (pensions)."""
+
+    class Reason(models.TextChoices):
+        INTAKE = "intake", _("登记前应发月份")
+        RATE_CHANGE = "rate_change", _("调整标准补差")
+        RESTORATION = "restoration", _("恢复发放补发")
+        FAILED_PAYMENT = "failed_payment", _("发放失败重发")
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="arrears")
+    month = PensionMonthField(_("所属月份"))
+    amount = money_field(_("补发金额"))
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="arrears"
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("补发项")
+        verbose_name_plural = _("补发项")
+        ordering = ["month", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="arrears_amount_positive"),
+            models.UniqueConstraint(
+                fields=["retiree", "month"],
+                condition=Q(reason="intake"),
+                name="arrears_intake_once_per_month",
+            ),
+            models.UniqueConstraint(
+                fields=["change_request", "month"],
+                condition=Q(change_request__isnull=False),
+                name="arrears_change_once_per_month",
+            ),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.month} +¥{self.amount}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Recovery(models.Model):
+    """Money a retiree (or their estate) owes back (追回): a back-dated fall, pension drawn after death.
+    Deducted from later payouts, refunded or written off (pensions and benefits keep its balance)."""
+
+    class Reason(models.TextChoices):
+        RATE_CHANGE = "rate_change", _("调整标准多发")
+        AFTER_DEATH = "after_death", _("死亡后多发")
+        OTHER = "other", _("其他多发")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待追回")
+        SETTLED = "settled", _("已追回")
+        WRITTEN_OFF = "written_off", _("已核销")
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="recoveries")
+    amount = money_field(_("应追回金额"))
+    from_month = PensionMonthField(_("起始月份"))
+    to_month = PensionMonthField(_("截止月份"))
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    change_request = models.OneToOneField(
+        ChangeRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="recovery"
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("追回项")
+        verbose_name_plural = _("追回项")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(from_month__lte=models.F("to_month")), name="recovery_months_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_month}–{self.to_month} -¥{self.amount}"
+
+
+class ImportBatch(models.Model):
+    """An upload of existing retirees from the county's old system: checked in a dry run, then imported
+    whole or not at all."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("已上传")
+        CHECKING = "checking", _("校验中")
+        CHECKED = "checked", _("校验完成")
+        IMPORTING = "importing", _("导入中")
+        IMPORTED = "imported", _("已导入")
+        FAILED = "failed", _("失败")
+
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    good_rows = models.PositiveIntegerField(_("合格行数"), default=0)
+    bad_rows = models.PositiveIntegerField(_("问题行数"), default=0)
+    imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
+    # The first problems for the preview page; every rejected row is in rejected_file.
+    problems = models.JSONField(_("问题摘要"), default=list, blank=True)
+    rejected_file = models.FileField(_("问题行文件"), upload_to="imports/%Y/%m/", blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    uploaded_by = models.ForeignKey(
+        Staff, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        Staff, verbose_name=_("确认导入人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量导入")
+        verbose_name_plural = _("批量导入")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -62,3 +62,10 @@ class PensionMonth:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+def first_open_month(today: datetime.date, plan_day: int) -> PensionMonth:
+    """The first month whose payout plan is still to be made. A month's plan is made before its day P
+    (PAYOUT_PLAN_DAY): from that day on the month is closed and what is owed for it is paid as arrears."""
+    this_month = PensionMonth.of(today)
+    return this_month if today.day < plan_day else this_month.next()

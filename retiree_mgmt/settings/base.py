@@ -118,6 +118,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "zh-hans"
@@ -181,9 +182,18 @@ CELERY_BEAT_SCHEDULE = {
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
-# Demo county facts and other county-specific settings are in the database (org units, banks); what must be
-# known before the database exists is here.
+# County policy settings. Org units, banks and formats are data in the database; these vary between counties
+# too but are needed as plain values (docs/domain-decisions.md).
 RETIREE_LIST_PAGE_SIZE = int(os.environ.get("RETIREE_LIST_PAGE_SIZE", "50"))
+# The payout calendar (seed 000 §2): the month's plan is made before day P, funds reach the banks before day F
+# and the retirees' accounts before day C.
+PAYOUT_PLAN_DAY = int(os.environ.get("PAYOUT_PLAN_DAY", "10"))
+PAYOUT_FUNDING_DAY = int(os.environ.get("PAYOUT_FUNDING_DAY", "15"))
+PAYOUT_CREDIT_DAY = int(os.environ.get("PAYOUT_CREDIT_DAY", "20"))
+# Benefit certificate numbers: county code + year of issue + a per-year sequence, never reused.
+CERTIFICATE_NUMBER_PATTERN = os.environ.get("CERTIFICATE_NUMBER_PATTERN", "{county_code}{year}{sequence:05d}")
+# The management fee a retiree pays at intake (seed 000 §3.1: "退管费"); the clerk can change it per person.
+INTAKE_MANAGEMENT_FEE = os.environ.get("INTAKE_MANAGEMENT_FEE", "150.00")
 
 LOGGING = {
     "version": 1,

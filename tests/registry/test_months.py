@@ -38,3 +38,11 @@ def test_text_forms():
 def test_bad_text_is_refused(text):
     with pytest.raises(ValueError):
         PensionMonth.parse(text)
+
+
+def test_a_month_is_open_until_its_plan_day():
+    from registry.months import first_open_month
+
+    assert first_open_month(datetime.date(2026, 4, 9), plan_day=10) == PensionMonth(2026, 4)
+    assert first_open_month(datetime.date(2026, 4, 10), plan_day=10) == PensionMonth(2026, 5)
+    assert first_open_month(datetime.date(2026, 12, 31), plan_day=10) == PensionMonth(2027, 1)
