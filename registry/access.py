@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     CERTIFY = "certify"
     PREPARE_PAYMENTS = "prepare_payments"
     APPROVE_PAYMENTS = "approve_payments"  # four eyes: never what the same person prepared
+    VIEW_SENSITIVE = "view_sensitive"  # a full ID or account number, each viewing recorded
     VIEW_AUDIT = "view_audit"
     MANAGE_SETTINGS = "manage_settings"  # users, org units, banks, formats, policy settings
 
@@ -33,11 +34,20 @@ _ALL = frozenset(Action)
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.BUREAU_ADMIN: _ALL,
     Role.BUREAU_CLERK: frozenset(
-        {Action.VIEW_REGISTRY, Action.EDIT_REGISTRY, Action.CERTIFY, Action.PREPARE_PAYMENTS}
+        {
+            Action.VIEW_REGISTRY,
+            Action.VIEW_SENSITIVE,
+            Action.EDIT_REGISTRY,
+            Action.CERTIFY,
+            Action.PREPARE_PAYMENTS,
+        }
     ),
-    Role.FINANCE_REVIEWER: frozenset({Action.VIEW_REGISTRY, Action.APPROVE_CHANGES, Action.APPROVE_PAYMENTS}),
+    Role.FINANCE_REVIEWER: frozenset(
+        {Action.VIEW_REGISTRY, Action.VIEW_SENSITIVE, Action.APPROVE_CHANGES, Action.APPROVE_PAYMENTS}
+    ),
+    # Township staff have the person and their ID card in front of them: masked numbers are enough.
     Role.TOWNSHIP_STAFF: frozenset({Action.VIEW_REGISTRY, Action.CERTIFY}),
-    Role.AUDITOR: frozenset({Action.VIEW_REGISTRY, Action.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset({Action.VIEW_REGISTRY, Action.VIEW_SENSITIVE, Action.VIEW_AUDIT}),
 }
 
 

@@ -65,7 +65,8 @@ def test_roles_do_what_domain_md_says(county):
     assert can(county.clerk, Action.EDIT_REGISTRY) and not can(county.clerk, Action.APPROVE_PAYMENTS)
     assert can(county.reviewer, Action.APPROVE_PAYMENTS) and not can(county.reviewer, Action.PREPARE_PAYMENTS)
     assert can(county.officer_a, Action.CERTIFY) and not can(county.officer_a, Action.EDIT_REGISTRY)
-    assert actions_of(county.auditor) == {Action.VIEW_REGISTRY, Action.VIEW_AUDIT}
+    assert actions_of(county.auditor) == {Action.VIEW_REGISTRY, Action.VIEW_SENSITIVE, Action.VIEW_AUDIT}
+    assert not can(county.officer_a, Action.VIEW_SENSITIVE)
 
 
 def test_anonymous_may_do_nothing(county):

@@ -157,3 +157,22 @@ class TestSnapshot:
 
         rows = set(RegistrySnapshot.objects.values_list("township__name", "status", "count"))
         assert rows == {("城关镇", "active", 3), ("梅林镇", "active", 1)}
+
+
+class TestSearchKeys:
+    def test_rebuilding_replaces_the_keys_of_the_named_retirees_only(self, county):
+        from registry.models import RetireeSearchKey
+        from registry.services import retiree_search_keys_rebuild
+
+        retiree_search_keys_rebuild()
+        before_b1 = set(county.retiree_b1.search_keys.values_list("kind", "key"))
+        Retiree.objects.filter(pk=county.retiree_a1.pk).update(name="曾伟")
+
+        written = retiree_search_keys_rebuild(retiree_ids=[county.retiree_a1.pk])
+
+        keys_a1 = set(county.retiree_a1.search_keys.values_list("kind", "key"))
+        assert ("p", "zengwei") in keys_a1 and ("p", "cengwei") in keys_a1
+        assert ("n", "张建国") not in keys_a1
+        assert written == len(keys_a1)
+        assert set(county.retiree_b1.search_keys.values_list("kind", "key")) == before_b1
+        assert RetireeSearchKey.objects.filter(retiree=county.retiree_a2).exists()
