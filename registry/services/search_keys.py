@@ -32,7 +32,5 @@ def retiree_search_keys_rebuild(*, retiree_ids: Sequence[int] | None = None) -> 
                 buffer.write(f"{retiree_id}\t{kind}\t{key}\n")
                 written += 1
         buffer.seek(0)
-        cursor.copy_expert(  # type: ignore[attr-defined]
-            "COPY registry_retireesearchkey (retiree_id, kind, key) FROM STDIN", buffer
-        )
+        cursor.copy_expert("COPY registry_retireesearchkey (retiree_id, kind, key) FROM STDIN", buffer)
     return written
