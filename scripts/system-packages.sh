@@ -4,8 +4,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# WeasyPrint's native libraries, the CJK font for PDFs, pdftotext for PDF tests, Chromium for browser tests.
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium)
+# WeasyPrint's native libraries, the CJK font for PDFs, pdftotext for PDF tests, Chromium for browser tests,
+# gettext for makemessages and the translation tests.
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium gettext)
 # A database or broker named in the environment is only checked, so only its command-line client is needed.
 if uses_local_postgres; then packages+=(postgresql); else packages+=(postgresql-client); fi
 if uses_local_redis; then packages+=(redis-server); else packages+=(redis-tools); fi

@@ -422,6 +422,7 @@ def test_me_lists_every_action_of_the_bureau_admin(county):
         "prepare_payments",
         "view_audit",
         "view_registry",
+        "view_sensitive",
     ]
 
 

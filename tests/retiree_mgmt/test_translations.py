@@ -95,7 +95,7 @@ def test_the_login_page_is_english_for_a_browser_that_asks_for_english(client: C
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert "<title>Sign in · Enterprise Retiree Community Management Service</title>" in content
+    assert "<title>Sign in · Enterprise Retiree Management</title>" in content
     assert '<label class="form-label" for="id_username">Username</label>' in content
     assert '<label class="form-label" for="id_password">Password</label>' in content
     assert "用户名" not in content
@@ -136,7 +136,7 @@ def test_choosing_english_keeps_english_after_signing_in(client: Client, county:
     client.post(reverse("login"), {"username": "clerk", "password": PASSWORD})
     content = client.get(reverse("home")).content.decode()
 
-    assert "<title>Home · Enterprise Retiree Community Management Service</title>" in content
+    assert "<title>Home · Enterprise Retiree Management</title>" in content
     assert "Sign out" in content
     assert f'action="{reverse("set_language")}"' in content
 
