@@ -5,47 +5,21 @@ Views parse the request, ask registry.access and registry.selectors, and render.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django_htmx.middleware import HtmxDetails
 
-from . import access, selectors
-from .access import Action
-from .forms import LoginForm, RetireeFilterForm
-from .models import Retiree, Staff
-
-
-class StaffRequest(HttpRequest):
-    """A request behind login_required: the user is a Staff, and django-htmx has added `htmx`."""
-
-    user: Staff
-    htmx: HtmxDetails
-
-
-View = Callable[..., HttpResponse]
-
-
-def requires(action: Action) -> Callable[[View], View]:
-    """Signed in and allowed to do `action`, else the login page or 403."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            access.require(request.user, action)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
+from .. import access, selectors
+from ..access import Action
+from ..forms import LoginForm, RetireeFilterForm
+from ..models import Retiree, Staff
+from .common import StaffRequest, requires
 
 
 class LoginView(auth_views.LoginView):

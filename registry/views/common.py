@@ -1,0 +1,39 @@
+"""What every registry page shares: the typed request and the role check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+
+from .. import access
+from ..access import Action
+from ..models import Staff
+
+
+class StaffRequest(HttpRequest):
+    """A request behind login_required: the user is a Staff, and django-htmx has added `htmx`."""
+
+    user: Staff
+    htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponse]
+
+
+def requires(action: Action) -> Callable[[View], View]:
+    """Signed in and allowed to do `action`, else the login page or 403."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            access.require(request.user, action)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
