@@ -10,7 +10,13 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -18,13 +24,16 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from . import selectors
-from .access import Action, actions_of, visible_units
-from .models import Bank, OrgUnit, PensionRate, Retiree, Staff
+from . import selectors, services
+from .access import Action, actions_of, get_visible_retiree_or_404, visible_units
+from .id_numbers import mask_account_number, mask_resident_id
+from .models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
 
 TAG = "registry"
+API_PAGE_SIZE = 50
 
 
 def _staff(request: Request) -> Staff:
@@ -40,13 +49,16 @@ class UnitRefSerializer(serializers.Serializer):
 # Retiree list -----------------------------------------------------------------------------------------------
 
 
-class RetireeListApi(ListAPIView):
+class RetireeListApi(APIView):
     class RetireeFilterSerializer(serializers.Serializer):
         q = serializers.CharField(
             required=False,
             allow_blank=True,
             max_length=50,
-            help_text=_("身份证号码或前缀、待遇证号、账号或姓名开头"),
+            help_text=_(
+                "一个搜索框:身份证号码或前缀(4位以上数字,末位X不分大小写)、15位旧号码、待遇证号前缀、"
+                "银行账号(当前或历史账户,完整号码)、姓名或姓名中的一两个字、全拼前缀或拼音首字母"
+            ),
         )
         township = serializers.PrimaryKeyRelatedField(
             queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.TOWNSHIP),
@@ -55,6 +67,15 @@ class RetireeListApi(ListAPIView):
             error_messages={
                 "does_not_exist": _("没有 ID 为 {pk_value} 的乡镇(街道)。"),
                 "incorrect_type": _("乡镇(街道)应填写单位 ID(整数)。"),
+            },
+        )
+        community = serializers.PrimaryKeyRelatedField(
+            queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMUNITY),
+            required=False,
+            help_text=_("社区(村居)单位 ID"),
+            error_messages={
+                "does_not_exist": _("没有 ID 为 {pk_value} 的社区(村居)。"),
+                "incorrect_type": _("社区(村居)应填写单位 ID(整数)。"),
             },
         )
         status = serializers.ChoiceField(
@@ -71,6 +92,17 @@ class RetireeListApi(ListAPIView):
                 "incorrect_type": _("银行应填写银行 ID(整数)。"),
             },
         )
+        residence = serializers.ChoiceField(
+            choices=Retiree.Residence.choices,
+            required=False,
+            error_messages={"invalid_choice": _("没有“{input}”这种居住类型。")},
+        )
+        page = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text=_("页码,从 1 开始"),
+            error_messages={"invalid": _("页码应为正整数。"), "min_value": _("页码应为正整数。")},
+        )
 
     class RetireeListItemSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -85,29 +117,61 @@ class RetireeListApi(ListAPIView):
         residence = serializers.ChoiceField(choices=Retiree.Residence.choices)
         certificate_number = serializers.CharField(allow_null=True)
 
-    serializer_class = RetireeListItemSerializer
+    # Only for the schema: the view builds the body itself (a capped count, no count(*) over the table).
+    RetireePageSerializer = inline_serializer(
+        name="RetireePage",
+        fields={
+            "count": serializers.IntegerField(help_text=_("人数;超过 1000 人时为 1000")),
+            "count_is_exact": serializers.BooleanField(
+                help_text=_("false 表示人数只是下限:超过 1000 人,或范围小而搜索很宽时只数了一部分")
+            ),
+            "next": serializers.URLField(allow_null=True, help_text=_("下一页的地址,没有时为 null")),
+            "previous": serializers.URLField(allow_null=True, help_text=_("上一页的地址,没有时为 null")),
+            "results": RetireeListItemSerializer(many=True),
+        },
+    )
 
     @extend_schema(
         tags=[TAG],
         summary=_("退休人员列表"),
-        description=_("当前用户可见范围内的退休人员,按身份证号码排序,每页 50 条。"),
+        operation_id="retirees_list",
+        description=_(
+            "当前用户可见范围内的退休人员,每页 50 条,与页面上的列表用同一个查询。无搜索时按身份证号码排序;"
+            "搜索时先列出开头相同的,再列出其他位置包含的。人数最多数到 1000(不做全表计数)。"
+        ),
         parameters=[RetireeFilterSerializer],
+        responses=RetireePageSerializer,
     )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self) -> QuerySet[Retiree]:
-        params = self.RetireeFilterSerializer(data=self.request.query_params)
+    def get(self, request: Request) -> Response:
+        params = self.RetireeFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        township, bank = data.get("township"), data.get("bank")
+        township, community, bank = data.get("township"), data.get("community"), data.get("bank")
         filters = selectors.RetireeFilters(
             q=data.get("q", ""),
             township_id=township.id if township else None,
+            community_id=community.id if community else None,
             status=data.get("status", ""),
             bank_id=bank.id if bank else None,
+            residence=data.get("residence", ""),
         )
-        return selectors.retiree_list(user=_staff(self.request), filters=filters)
+        page = selectors.retiree_list(
+            user=_staff(request), filters=filters, page=data.get("page", 1), page_size=API_PAGE_SIZE
+        )
+        url = request.build_absolute_uri()
+        body = {
+            "count": page.count,
+            "count_is_exact": page.count_is_exact and not page.count_is_capped,
+            "next": replace_query_param(url, "page", page.next_number) if page.has_next else None,
+            "previous": _previous_page_url(url, page.previous_number) if page.has_previous else None,
+            "results": self.RetireeListItemSerializer(page.retirees, many=True).data,
+        }
+        return Response(body)
+
+
+def _previous_page_url(url: str, number: int) -> str:
+    # Page 1 without a page parameter, as DRF's own pagination does.
+    return remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
 
 
 # Retiree detail ---------------------------------------------------------------------------------------------
@@ -116,9 +180,14 @@ class RetireeListApi(ListAPIView):
 class BankAccountOutputSerializer(serializers.Serializer):
     bank_code = serializers.CharField(source="bank.code")
     bank_name = serializers.CharField(source="bank.name")
-    account_number = serializers.CharField()
+    account_number_masked = serializers.SerializerMethodField(help_text=_("账号,仅显示前4位和后4位"))
     holder_name = serializers.CharField()
+    is_current = serializers.BooleanField()
     valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+
+    def get_account_number_masked(self, account: BankAccount) -> str:
+        return mask_account_number(account.account_number)
 
 
 class RateOutputSerializer(serializers.Serializer):
@@ -143,20 +212,25 @@ class StatusChangeOutputSerializer(serializers.Serializer):
 
 class AgentOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
-    id_number = serializers.CharField()
+    id_number_masked = serializers.SerializerMethodField(help_text=_("代办人身份证号码(掩码)"))
     relation = serializers.CharField()
     phone = serializers.CharField()
     is_current = serializers.BooleanField()
     valid_from = serializers.DateField()
     valid_until = serializers.DateField(allow_null=True)
 
+    def get_id_number_masked(self, agent: Agent) -> str:
+        return mask_resident_id(agent.id_number)
+
 
 class RetireeDetailApi(APIView):
     class RetireeDetailSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         name = serializers.CharField()
-        id_number = serializers.CharField()
-        id_number_original = serializers.CharField()
+        id_number_masked = serializers.CharField(source="masked_id_number")
+        id_number_original_masked = serializers.SerializerMethodField(
+            help_text=_("由15位升为18位前的原号码(掩码),没有时为空")
+        )
         sex = serializers.ChoiceField(choices=Retiree.Sex.choices)
         birth_date = serializers.DateField()
         phone = serializers.CharField()
@@ -175,21 +249,38 @@ class RetireeDetailApi(APIView):
         status = serializers.ChoiceField(choices=Retiree.Status.choices)
         status_label = serializers.CharField(source="get_status_display")
         died_on = serializers.DateField(allow_null=True)
+        current_rate = serializers.SerializerMethodField()
         current_bank_account = serializers.SerializerMethodField()
+        current_agent = serializers.SerializerMethodField()
+        bank_accounts = BankAccountOutputSerializer(many=True, help_text=_("全部银行账户,当前的在前"))
         rates = RateOutputSerializer(many=True, help_text=_("养老金标准,新的在前"))
         status_changes = StatusChangeOutputSerializer(many=True, help_text=_("状态变更记录,新的在前"))
-        agents = AgentOutputSerializer(many=True)
+        agents = AgentOutputSerializer(many=True, help_text=_("全部委托代办人,当前的在前"))
+
+        def get_id_number_original_masked(self, retiree: Retiree) -> str:
+            return mask_resident_id(retiree.id_number_original) if retiree.id_number_original else ""
+
+        @extend_schema_field(RateOutputSerializer(allow_null=True))
+        def get_current_rate(self, retiree: Retiree) -> dict[str, Any] | None:
+            rate = selectors.current_rate(retiree)
+            return RateOutputSerializer(rate).data if rate else None
 
         @extend_schema_field(BankAccountOutputSerializer(allow_null=True))
         def get_current_bank_account(self, retiree: Retiree) -> dict[str, Any] | None:
             account = selectors.current_bank_account(retiree)
             return BankAccountOutputSerializer(account).data if account else None
 
+        @extend_schema_field(AgentOutputSerializer(allow_null=True))
+        def get_current_agent(self, retiree: Retiree) -> dict[str, Any] | None:
+            agent = selectors.current_agent(retiree)
+            return AgentOutputSerializer(agent).data if agent else None
+
     @extend_schema(
         tags=[TAG],
         summary=_("退休人员详情"),
         description=_(
-            "完整身份证号码、银行账户、养老金标准、状态变更和委托代办人。不在可见范围内时返回 404。"
+            "身份、居住地、原单位、银行账户、委托代办人、养老金标准和状态变更。身份证号码和账号只给掩码,"
+            "完整号码请用 reveal 接口(会记录查看)。不在可见范围内时返回 404。"
         ),
         responses={
             200: RetireeDetailSerializer,
@@ -199,6 +290,43 @@ class RetireeDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         retiree = selectors.retiree_detail(user=_staff(request), pk=pk)
         return Response(self.RetireeDetailSerializer(retiree).data)
+
+
+class RetireeRevealApi(APIView):
+    class RevealInputSerializer(serializers.Serializer):
+        field = serializers.ChoiceField(
+            choices=SensitiveView.Field.choices,
+            help_text=_("id_number:本人身份证号码;account_number:当前发放账户的账号"),
+            error_messages={"invalid_choice": _("只能查看身份证号码或银行账号,没有“{input}”这一项。")},
+        )
+
+    class RevealOutputSerializer(serializers.Serializer):
+        field = serializers.ChoiceField(choices=SensitiveView.Field.choices)
+        value = serializers.CharField(help_text=_("完整号码"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=_("查看完整号码"),
+        description=_(
+            "返回完整的身份证号码或当前账号,并记录一次查看(查看人、对象、内容、时间)。"
+            "没有查看权限的角色返回 403;不在可见范围内返回 404;都不记录。"
+        ),
+        request=RevealInputSerializer,
+        responses={
+            200: RevealOutputSerializer,
+            400: OpenApiResponse(description=_("未知的查看内容,或尚未登记发放账户")),
+            403: OpenApiResponse(description=_("当前角色不能查看完整号码")),
+            404: OpenApiResponse(description=_("不存在或不在可见范围内")),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        staff = _staff(request)
+        retiree = get_visible_retiree_or_404(staff, pk)
+        params = self.RevealInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        field = params.validated_data["field"]
+        value = services.sensitive_view_record(retiree=retiree, field=field, by=staff)
+        return Response(self.RevealOutputSerializer({"field": field, "value": value}).data)
 
 
 # Settings tables and the signed-in user ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from .id_numbers import check_character
 from .models import Agent, Bank, BankAccount, Employer, OrgUnit, PensionRate, Retiree, Staff, StatusChange
 from .months import PensionMonth
-from .services import staff_create
+from .services import retiree_search_keys_rebuild, staff_create
 
 DEFAULT_SEED = 360721
 DEFAULT_RETIREES = 30_000
@@ -637,6 +637,8 @@ def _insert_retirees(
         )
     Retiree.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     _count(report, "retirees", len(rows))
+    # The search box finds names through these keys (registry.search); bulk_create bypasses any service.
+    retiree_search_keys_rebuild(retiree_ids=[retiree.pk for retiree in rows])
 
     accounts: list[BankAccount] = []
     rates: list[PensionRate] = []

@@ -16,3 +16,25 @@ class StatusChangeError(DomainError):
 
 class StaffError(DomainError):
     pass
+
+
+class IntakeError(DomainError):
+    """An intake was refused (part I). `existing_retiree_id` names the record a duplicate ID belongs to."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, existing_retiree_id: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.existing_retiree_id = existing_retiree_id
+
+
+class ChangeRequestError(DomainError):
+    """An information change (maker-checker) was refused: bad new value, four eyes, stale or not pending."""
+
+
+class SensitiveViewError(DomainError):
+    """A full number could not be shown: an unknown field, or no current account to show."""
+
+
+class ImportBatchError(DomainError):
+    """A bulk import refused: an unreadable or empty file, a wrong header, a batch in the wrong state."""

@@ -34,7 +34,8 @@ class LoginForm(AuthenticationForm):
 
 class RetireeFilterForm(forms.Form):
     """The list page's filters. Invalid values (e.g. a township outside the user's scope) are ignored,
-    so a stale bookmark still shows a list instead of an error."""
+    so a stale bookmark still shows a list instead of an error. The community choices follow the chosen
+    township (the page swaps the select in when the township changes)."""
 
     q = forms.CharField(
         label=_("搜索"),
@@ -44,7 +45,7 @@ class RetireeFilterForm(forms.Form):
             attrs={
                 "type": "search",
                 "class": "form-control",
-                "placeholder": _("身份证号(或前几位)/ 待遇证号 / 银行账号 / 姓名"),
+                "placeholder": _("身份证号(或前几位)/ 待遇证号 / 银行账号 / 姓名 / 拼音或首字母"),
                 "autocomplete": "off",
             }
         ),
@@ -54,6 +55,13 @@ class RetireeFilterForm(forms.Form):
         queryset=OrgUnit.objects.none(),
         required=False,
         empty_label=_("全部乡镇"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    community = forms.ModelChoiceField(
+        label=_("社区(村居)"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("全部社区"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     status = forms.ChoiceField(
@@ -69,10 +77,29 @@ class RetireeFilterForm(forms.Form):
         empty_label=_("全部银行"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    residence = forms.ChoiceField(
+        label=_("居住类型"),
+        choices=[("", _("全部")), *Retiree.Residence.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
-    def __init__(self, data: Any = None, *, townships: QuerySet[OrgUnit]) -> None:
+    def __init__(
+        self, data: Any = None, *, townships: QuerySet[OrgUnit], communities: QuerySet[OrgUnit] | None = None
+    ) -> None:
         super().__init__(data)
         cast(forms.ModelChoiceField, self.fields["township"]).queryset = townships
+        communities = OrgUnit.objects.none() if communities is None else communities
+        township = self._chosen_township(townships)
+        if township is not None:
+            communities = communities.filter(parent_id=township)
+        cast(forms.ModelChoiceField, self.fields["community"]).queryset = communities
+
+    def _chosen_township(self, townships: QuerySet[OrgUnit]) -> int | None:
+        raw = str(self.data.get("township", "")) if self.is_bound else ""
+        if raw.isdigit() and townships.filter(pk=int(raw)).exists():
+            return int(raw)
+        return None
 
     def filters(self) -> RetireeFilters:
         if not self.is_bound:
@@ -80,10 +107,13 @@ class RetireeFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         township = data.get("township")
+        community = data.get("community")
         bank = data.get("bank")
         return RetireeFilters(
             q=data.get("q", ""),
             township_id=township.pk if township else None,
+            community_id=community.pk if community else None,
             status=data.get("status", ""),
             bank_id=bank.pk if bank else None,
+            residence=data.get("residence", ""),
         )

@@ -150,3 +150,10 @@ def mask_resident_id(number: str) -> str:
     if len(number) < 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_account_number(number: str) -> str:
+    """6221********0022: the first four (the bank's card prefix) and the last four stay readable."""
+    if len(number) <= 8:
+        return "*" * max(len(number) - 4, 0) + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]

@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from .services import registry_snapshot_take
+from .services import import_batch_check, import_batch_run, registry_snapshot_take
 
 
 @shared_task
@@ -15,3 +15,15 @@ def take_registry_snapshot(on: str | None = None) -> int:
     """Nightly head count per township and status (beat schedule in settings). `on` is an ISO date."""
     day = datetime.date.fromisoformat(on) if on else timezone.localdate()
     return registry_snapshot_take(on=day)
+
+
+@shared_task
+def check_import_batch(batch_id: int) -> str:
+    """The dry run of an uploaded file (queued on commit by import_batch_upload). Returns the status."""
+    return import_batch_check(batch_id=batch_id).status
+
+
+@shared_task
+def run_import_batch(batch_id: int) -> str:
+    """The import of a confirmed batch (queued on commit by import_batch_confirm). Returns the status."""
+    return import_batch_run(batch_id=batch_id).status

@@ -1,15 +1,20 @@
-"""Shared personas: one county, townships A and B, and a staff member per role.
+"""Shared personas (one county, townships A and B, and a staff member per role) and a real Celery worker.
 
 Like healthchecks' alice/bob/charlie: tests speak of "the township A officer", not of a user with fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 
 from registry.models import OrgUnit, Retiree, Staff
+from retiree_mgmt import celery_app
 from tests.factories import OrgUnitFactory, RetireeFactory, StaffFactory
 
 PASSWORD = "pass-Word-123"
@@ -82,3 +87,15 @@ def county(db: None) -> County:
         retiree_a2=RetireeFactory.create(name="李秀兰", community=community_a2),
         retiree_b1=RetireeFactory.create(name="王德胜", community=community_b1),
     )
+
+
+@pytest.fixture
+def worker() -> Iterator[Any]:
+    """A real Celery worker in this process, taking tasks from the test Redis database."""
+    # The message must travel through the broker: an eager setting would run the task in this thread.
+    assert celery_app.conf.task_always_eager is False
+    assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL == settings.REDIS_URL
+    # Messages left in the test queue by an interrupted run would be consumed first.
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False) as started:
+        yield started

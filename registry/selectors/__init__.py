@@ -1,17 +1,43 @@
 """Reads of the registry. Each starts from what the user may see (registry.access)."""
 
+from .audit import AuditEntry, AuditPage, may_view_audit, retiree_audit
+from .changes import change_request_for, change_request_queue, pending_change_count, rate_change_effect
 from .counts import community_counts, county_name, status_counts, township_counts
-from .records import current_bank_account, current_rate, retiree_detail
-from .retirees import RetireeFilters, retiree_list, with_list_columns
+from .records import change_value_text, current_agent, current_bank_account, current_rate, retiree_detail
+from .retirees import (
+    COUNT_CAP,
+    RetireeFilters,
+    RetireePage,
+    RetireeSearch,
+    retiree_list,
+    retiree_search,
+    retirees_in_order,
+    with_list_columns,
+)
 
 __all__ = [
+    "change_request_for",
+    "change_request_queue",
+    "pending_change_count",
+    "rate_change_effect",
+    "AuditEntry",
+    "AuditPage",
+    "COUNT_CAP",
     "RetireeFilters",
+    "RetireePage",
+    "RetireeSearch",
     "community_counts",
+    "change_value_text",
     "county_name",
+    "current_agent",
     "current_bank_account",
     "current_rate",
+    "may_view_audit",
+    "retiree_audit",
     "retiree_detail",
     "retiree_list",
+    "retiree_search",
+    "retirees_in_order",
     "status_counts",
     "township_counts",
     "with_list_columns",

@@ -158,8 +158,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One enum for the status choices shared by status, from_status and to_status.
-    "ENUM_NAME_OVERRIDES": {"RetireeStatusEnum": "registry.models.Retiree.Status"},
+    # One named enum per set of choices: status, from_status and to_status share one, and the two different
+    # "field" choices (change request, revealed number) would otherwise both be called FieldEnum.
+    "ENUM_NAME_OVERRIDES": {
+        "RetireeStatusEnum": "registry.models.Retiree.Status",
+        "ChangeRequestFieldEnum": "registry.models.ChangeRequest.Field",
+        "ChangeRequestStatusEnum": "registry.models.ChangeRequest.Status",
+        "SensitiveViewFieldEnum": "registry.models.SensitiveView.Field",
+    },
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -201,3 +207,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Intake: the photo for the benefit certificate (seed 000 §3.1: 一寸免冠近照) and the agent's proof document.
+INTAKE_PHOTO_MAX_BYTES = int(os.environ.get("INTAKE_PHOTO_MAX_BYTES", str(2 * 1024 * 1024)))
+INTAKE_PROOF_MAX_BYTES = int(os.environ.get("INTAKE_PROOF_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# Information changes (seed 000 §5): the largest scanned document (pdf/jpg/png) a change request accepts.
+CHANGE_REQUEST_DOCUMENT_MAX_BYTES = int(
+    os.environ.get("CHANGE_REQUEST_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024))
+)
+# The youngest age at which a work start date is accepted (sensible-order check on corrections).
+CHANGE_REQUEST_MIN_WORK_AGE = int(os.environ.get("CHANGE_REQUEST_MIN_WORK_AGE", "14"))
+
+# Entries per "更多" step of a record's audit tab (操作记录).
+RETIREE_AUDIT_PAGE_SIZE = int(os.environ.get("RETIREE_AUDIT_PAGE_SIZE", "30"))
+
+# Bulk import of existing retirees (docs/import.md): the largest upload in MB.
+IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "30"))
+# How often the check writes its progress to the batch (rows), and how many problems the preview shows.
+IMPORT_PROGRESS_EVERY = int(os.environ.get("IMPORT_PROGRESS_EVERY", "2000"))
+IMPORT_PREVIEW_PROBLEMS = int(os.environ.get("IMPORT_PREVIEW_PROBLEMS", "200"))

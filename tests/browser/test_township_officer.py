@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from registry.months import PensionMonth
+from registry.services import retiree_search_keys_rebuild
 from tests.conftest import PASSWORD, County
 from tests.factories import BankAccountFactory, BankFactory, PensionRateFactory
 
@@ -28,6 +29,8 @@ def test_the_township_a_officer_finds_their_retiree_but_not_township_b_ones(
         effective_month=PensionMonth(2026, 1),
         reason="annual_adjustment",
     )
+    # Names are found through their search keys (docs/search.md); factories do not build them.
+    retiree_search_keys_rebuild()
 
     # Sign in through the form (anonymous visitors land on the login page).
     page.goto(f"{live_server.url}/")
@@ -48,11 +51,13 @@ def test_the_township_a_officer_finds_their_retiree_but_not_township_b_ones(
     expect(page).to_have_url(re.compile(r"/retirees/\?q=%E5%BC%A0%E5%BB%BA"))
     page.screenshot(path=screenshots / "retiree_list.png", full_page=True)
 
-    # The record shows the full ID number and the current rate.
+    # The record shows the ID number masked (township staff cannot show it in full) and the current rate.
     results.get_by_role("link", name="张建国").click()
-    expect(page.locator("#id-number")).to_have_text(retiree.id_number)
+    expect(page.locator("#id-number")).to_have_text(retiree.masked_id_number)
+    expect(page.locator("#id-number").get_by_role("button", name="显示")).to_have_count(0)
     expect(page.locator("#current-amount")).to_have_text("¥2,781.35")
-    expect(page.locator("#rates")).to_contain_text("¥2,650.00")
+    page.get_by_role("tab", name="养老金标准").click()
+    expect(page.locator("#pane-rates")).to_contain_text("¥2,650.00")
     page.screenshot(path=screenshots / "retiree_detail.png", full_page=True)
 
     # A township B record is "not found", not "forbidden": its existence is not given away.

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from registry.models import Agent, Bank, PensionRate, Retiree
 from registry.months import PensionMonth
-from registry.services import retiree_change_status
+from registry.services import retiree_change_status, retiree_search_keys_rebuild
 from tests.conftest import PASSWORD
 from tests.factories import (
     BankAccountFactory,
@@ -154,7 +154,8 @@ def test_a_retiree_outside_the_personas_scope_is_404(county, persona):
         retiree = getattr(county, name)
         response = client.get(f"/api/retirees/{retiree.id}/")
         if name in RETIREES_SEEN[persona]:
-            assert (response.status_code, response.json()["id_number"]) == (200, retiree.id_number)
+            masked = response.json()["id_number_masked"]
+            assert (response.status_code, masked) == (200, retiree.masked_id_number)
         else:
             assert (response.status_code, response.json()) == (404, {"detail": "未找到。"})
 
@@ -192,12 +193,14 @@ def test_a_nonexistent_retiree_is_404_too(county):
 
 
 def test_a_list_item_masks_the_id_number(records):
+    retiree_search_keys_rebuild()
     a1 = records.retiree_a1
 
     response = client_for(records.officer_a).get("/api/retirees/", {"q": "张建国"})
 
     assert response.json() == {
         "count": 1,
+        "count_is_exact": True,
         "next": None,
         "previous": None,
         "results": [
@@ -218,9 +221,35 @@ def test_a_list_item_masks_the_id_number(records):
     }
 
 
-def test_the_detail_holds_the_whole_file_with_exact_amounts(records, banks):
+def test_the_detail_holds_the_whole_file_with_exact_amounts_and_masked_numbers(records, banks):
     a1 = records.retiree_a1
     agent = a1.agents.get()
+    current_account = {
+        "bank_code": "PSBC",
+        "bank_name": "中国邮政储蓄银行",
+        "account_number_masked": "6221********0022",
+        "holder_name": "张建国",
+        "is_current": True,
+        "valid_from": "2025-01-01",
+        "valid_until": None,
+    }
+    new_rate = {
+        "month": "2026-01",
+        "amount": "2712.35",
+        "reason": "annual_adjustment",
+        "reason_label": "年度调待",
+        "note": "2026年调待",
+        "created_at": NOW_JSON,
+    }
+    current_agent = {
+        "name": "张小军",
+        "id_number_masked": agent.id_number[:6] + "********" + agent.id_number[-4:],
+        "relation": "儿子",
+        "phone": "13907970002",
+        "is_current": True,
+        "valid_from": "2025-03-01",
+        "valid_until": None,
+    }
 
     response = client_for(records.station_a1).get(f"/api/retirees/{a1.id}/")
 
@@ -228,8 +257,8 @@ def test_the_detail_holds_the_whole_file_with_exact_amounts(records, banks):
     assert response.json() == {
         "id": a1.id,
         "name": "张建国",
-        "id_number": a1.id_number,
-        "id_number_original": "",
+        "id_number_masked": a1.id_number[:6] + "********" + a1.id_number[-4:],
+        "id_number_original_masked": "",
         "sex": a1.sex,
         "birth_date": "1958-03-14",
         "phone": "13907970001",
@@ -248,22 +277,23 @@ def test_the_detail_holds_the_whole_file_with_exact_amounts(records, banks):
         "status": "active",
         "status_label": "正常发放",
         "died_on": None,
-        "current_bank_account": {
-            "bank_code": "PSBC",
-            "bank_name": "中国邮政储蓄银行",
-            "account_number": "6221000000000022",
-            "holder_name": "张建国",
-            "valid_from": "2025-01-01",
-        },
-        "rates": [
+        "current_rate": new_rate,
+        "current_bank_account": current_account,
+        "current_agent": current_agent,
+        "bank_accounts": [
+            current_account,
             {
-                "month": "2026-01",
-                "amount": "2712.35",
-                "reason": "annual_adjustment",
-                "reason_label": "年度调待",
-                "note": "2026年调待",
-                "created_at": NOW_JSON,
+                "bank_code": "CCB",
+                "bank_name": "中国建设银行",
+                "account_number_masked": "6217********0011",
+                "holder_name": "张建国",
+                "is_current": False,
+                "valid_from": "2018-04-01",
+                "valid_until": "2024-12-31",
             },
+        ],
+        "rates": [
+            new_rate,
             {
                 "month": "2018-04",
                 "amount": "2650.00",
@@ -291,30 +321,25 @@ def test_the_detail_holds_the_whole_file_with_exact_amounts(records, banks):
                 "created_at": NOW_JSON,
             },
         ],
-        "agents": [
-            {
-                "name": "张小军",
-                "id_number": agent.id_number,
-                "relation": "儿子",
-                "phone": "13907970002",
-                "is_current": True,
-                "valid_from": "2025-03-01",
-                "valid_until": None,
-            }
-        ],
+        "agents": [current_agent],
     }
+    assert a1.id_number not in response.content.decode()
+    assert "6221000000000022" not in response.content.decode()
 
 
 def test_a_retiree_without_an_account_or_rates_has_empty_sections(county):
     response = client_for(county.clerk).get(f"/api/retirees/{county.retiree_a2.id}/")
 
     body = response.json()
-    assert (body["current_bank_account"], body["rates"], body["status_changes"], body["agents"]) == (
-        None,
-        [],
-        [],
-        [],
-    )
+    assert (
+        body["current_bank_account"],
+        body["current_rate"],
+        body["current_agent"],
+        body["bank_accounts"],
+        body["rates"],
+        body["status_changes"],
+        body["agents"],
+    ) == (None, None, None, [], [], [], [])
     assert body["employer"] is None
 
 
@@ -328,6 +353,7 @@ def listed_ids(client, **params):
 
 
 def test_the_filters_narrow_within_the_scope(records, banks):
+    retiree_search_keys_rebuild()
     clerk = client_for(records.clerk)
     a1, a2, b1 = records.retiree_a1, records.retiree_a2, records.retiree_b1
     suspended = RetireeFactory(community=records.community_b1, status=Retiree.Status.SUSPENDED)
@@ -526,7 +552,15 @@ def test_the_openapi_schema_documents_every_endpoint(county):
     }.items() <= api_paths.items()
     listing = schema["paths"]["/api/retirees/"]["get"]
     assert listing["summary"] == "退休人员列表"
-    assert {p["name"] for p in listing["parameters"]} == {"q", "township", "status", "bank", "page"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "q",
+        "township",
+        "community",
+        "status",
+        "bank",
+        "residence",
+        "page",
+    }
     assert schema["paths"]["/api/retirees/{id}/"]["get"]["summary"] == "退休人员详情"
 
 

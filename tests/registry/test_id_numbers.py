@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from registry.id_numbers import check_character, mask_resident_id, parse_resident_id
+from registry.id_numbers import check_character, mask_account_number, mask_resident_id, parse_resident_id
 
 TODAY = datetime.date(2026, 11, 23)
 
@@ -103,3 +103,16 @@ def test_the_stored_form_must_be_normalised():
         with pytest.raises(ValidationError) as refused:
             validate_resident_id(not_normalised)
         assert refused.value.code == "not_normalised"
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("6221000000000022", "6221********0022"),
+        ("6217000000000000033", "6217***********0033"),
+        ("123456789", "1234*6789"),
+        ("12345678", "****5678"),
+    ],
+)
+def test_an_account_number_keeps_its_first_and_last_four(number, masked):
+    assert mask_account_number(number) == masked

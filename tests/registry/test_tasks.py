@@ -3,8 +3,6 @@
 import datetime
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from registry.models import RegistrySnapshot, Retiree
 from registry.tasks import take_registry_snapshot
@@ -12,17 +10,6 @@ from retiree_mgmt import celery_app
 from tests.factories import RetireeFactory
 
 Status = Retiree.Status
-
-
-@pytest.fixture
-def worker():
-    # The message must travel through the broker: an eager setting would run the task in this thread.
-    assert celery_app.conf.task_always_eager is False
-    assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL == settings.REDIS_URL
-    # Messages left in the test queue by an interrupted run would be consumed first.
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False) as started:
-        yield started
 
 
 def snapshot_rows(day):

@@ -1,0 +1,146 @@
+"""The retiree list as an xlsx file: the same search, filters and scope as the list page.
+
+Written with openpyxl's write-only mode, in chunks of retirees, so a county-wide export keeps memory flat.
+
+Formula injection: a text cell is written as a string cell (never as a formula, which openpyxl would make of
+any text starting with "="), and a text starting with = + - @ or a tab or carriage return also gets Excel's
+quote prefix (the apostrophe a clerk types before such text), so that editing the cell and pressing Enter does
+not turn it into a formula either. A literal apostrophe would stay visible in an xlsx file; the quote prefix
+is how xlsx stores it. ID and account numbers are text cells with the text format "@", never numbers (Excel
+keeps 15 significant digits).
+
+Full numbers only for roles with Action.VIEW_SENSITIVE; every export is logged to the "registry.exports"
+logger with the user, the filters, the row count and whether numbers were full (docs/search.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from . import access, selectors
+from .access import Action
+from .id_numbers import mask_account_number, mask_resident_id
+from .models import Retiree, Staff
+
+logger = logging.getLogger("registry.exports")
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 2000
+
+Value = str | int | Decimal | datetime.date | None
+
+
+def _headers() -> list[str]:
+    return [
+        _("姓名"),
+        _("身份证号码"),
+        _("性别"),
+        _("出生日期"),
+        _("乡镇(街道)"),
+        _("社区(村居)"),
+        _("居住类型"),
+        _("异地居住地址"),
+        _("状态"),
+        _("待遇证号"),
+        _("发放银行"),
+        _("银行账号"),
+        _("月养老金(元)"),
+        _("联系电话"),
+        _("退休时间"),
+    ]
+
+
+_WIDTHS = (10, 22, 6, 12, 12, 14, 10, 30, 10, 20, 20, 24, 14, 16, 12)
+_TEXT_COLUMNS = frozenset({1, 9, 11, 13})  # ID, certificate, account, phone: digits that are not numbers
+
+
+def _row(retiree: Retiree, *, full_numbers: bool) -> list[Value]:
+    account = getattr(retiree, "current_account_number", None) or ""
+    remote = "".join([retiree.remote_province, retiree.remote_city, retiree.remote_address])
+    return [
+        retiree.name,
+        retiree.id_number if full_numbers else mask_resident_id(retiree.id_number),
+        retiree.get_sex_display(),
+        retiree.birth_date,
+        retiree.community.parent.name if retiree.community.parent else "",
+        retiree.community.name,
+        retiree.get_residence_display(),
+        remote,
+        retiree.get_status_display(),
+        retiree.certificate_number or "",
+        getattr(retiree, "current_bank_name", None) or "",
+        (account if full_numbers else mask_account_number(account)) if account else "",
+        getattr(retiree, "current_amount", None),
+        retiree.phone,
+        retiree.retirement_date,
+    ]
+
+
+def cell(sheet: WriteOnlyWorksheet, value: Value, *, text: bool = False) -> WriteOnlyCell | Value:
+    """A value for sheet.append: plain values as they are, strings as string cells with the quote prefix when
+    they start like a formula, `text` columns in the text format."""
+    if isinstance(value, datetime.date):
+        dated = WriteOnlyCell(sheet, value=value)
+        dated.number_format = "yyyy-mm-dd"
+        return dated
+    if isinstance(value, Decimal):
+        money = WriteOnlyCell(sheet, value=value)
+        money.number_format = "#,##0.00"
+        return money
+    if not isinstance(value, str) or (not text and not value.startswith(FORMULA_TRIGGERS)):
+        return value
+    written = WriteOnlyCell(sheet, value=value)
+    written.data_type = "s"  # openpyxl marks text starting with "=" as a formula: never for our data
+    if text:
+        written.number_format = "@"
+    if value.startswith(FORMULA_TRIGGERS):
+        written.quotePrefix = True
+    return written
+
+
+def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
+    chunk: list[int] = []
+    for pk in search.all_ids():
+        chunk.append(pk)
+        if len(chunk) == CHUNK:
+            yield from selectors.retirees_in_order(chunk)
+            chunk = []
+    if chunk:
+        yield from selectors.retirees_in_order(chunk)
+
+
+def retiree_list_xlsx(*, user: Staff, filters: selectors.RetireeFilters, target: IO[bytes]) -> int:
+    """Write the filtered list as xlsx to `target`; returns the number of retirees written."""
+    full_numbers = access.can(user, Action.VIEW_SENSITIVE)
+    workbook = Workbook(write_only=True)
+    sheet: Any = workbook.create_sheet(_("退休人员"))
+    for index, width in enumerate(_WIDTHS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([cell(sheet, header) for header in _headers()])
+    rows = 0
+    for retiree in _retirees(selectors.retiree_search(user=user, filters=filters)):
+        values = _row(retiree, full_numbers=full_numbers)
+        sheet.append([cell(sheet, value, text=index in _TEXT_COLUMNS) for index, value in enumerate(values)])
+        rows += 1
+    workbook.save(target)
+    logger.info(
+        "retiree list exported: user=%s (id %s) rows=%d full_numbers=%s filters=%s",
+        user.username,
+        user.pk,
+        rows,
+        full_numbers,
+        {key: value for key, value in dataclasses.asdict(filters).items() if value not in ("", None)},
+    )
+    return rows

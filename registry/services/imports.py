@@ -1,0 +1,264 @@
+"""Bulk import of existing retirees (docs/import.md): upload → dry run → confirm → import, whole or nothing.
+
+An ImportBatch moves uploaded → checking → checked → importing → imported, or to failed, only through
+`_move`. The dry run and the import are long (100,000 rows) and run as Celery jobs (registry.tasks); they
+write their progress to the batch as they go, which is why `import_batch_check` and `import_batch_run`
+are not one transaction each: the registry itself is written in a single transaction at the end of the import.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Any
+
+import pghistory
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import access
+from ..access import Action
+from ..errors import ImportBatchError
+from ..id_numbers import mask_resident_id
+from ..imports.reading import EXTENSIONS, Table, read_table
+from ..imports.validation import CheckResult, RejectedRow, check_table
+from ..imports.workbooks import rejected_workbook
+from ..imports.writing import write_rows
+from ..models import ImportBatch, Staff
+
+logger = logging.getLogger(__name__)
+Status = ImportBatch.Status
+
+_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.UPLOADED: frozenset({Status.CHECKING, Status.FAILED}),
+    Status.CHECKING: frozenset({Status.CHECKED, Status.FAILED}),
+    Status.CHECKED: frozenset({Status.IMPORTING}),
+    Status.IMPORTING: frozenset({Status.IMPORTED, Status.FAILED}),
+    Status.IMPORTED: frozenset(),
+    Status.FAILED: frozenset(),
+}
+IN_PROGRESS = frozenset({Status.UPLOADED, Status.CHECKING, Status.IMPORTING})
+
+
+def _move(batch: ImportBatch, to: str, **fields: Any) -> None:
+    """The one door for a batch's status: refuses a move the state machine does not have, and saves the
+    status together with what goes with it (counts, who confirmed, when it finished)."""
+    if to not in _TRANSITIONS[batch.status]:
+        raise ImportBatchError(
+            _("导入批次不能从“%(from)s”变为“%(to)s”。")
+            % {"from": Status(batch.status).label, "to": Status(to).label},
+            field="status",
+        )
+    if to in (Status.IMPORTED, Status.FAILED):
+        fields.setdefault("finished_at", timezone.now())
+    batch.status = to
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    batch.save(update_fields=["status", *fields])
+
+
+def _set_progress(batch: ImportBatch, percent: int) -> None:
+    # Outside any transaction, so the page polling the batch sees it at once.
+    ImportBatch.objects.filter(pk=batch.pk).update(progress=max(0, min(100, percent)))
+
+
+def _fail(batch_id: int, message: str) -> ImportBatch:
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status in IN_PROGRESS:
+            _move(batch, Status.FAILED, error=message)
+        return batch
+
+
+@transaction.atomic
+def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
+    """Keep the file and queue its dry run. The header is read now, so a wrong file is refused at once
+    with a message instead of a failed batch a minute later."""
+    access.require(by, Action.EDIT_REGISTRY)
+    name = PurePath(file.name or "").name
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
+    limit_mb = settings.IMPORT_MAX_UPLOAD_MB
+    if (file.size or 0) > limit_mb * 1024 * 1024:
+        raise ImportBatchError(
+            _("文件超过 %(limit)d MB,请分成几个文件导入。") % {"limit": limit_mb}, field="file"
+        )
+    data = file.read()
+    if not data:
+        raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    table = read_table(data, name)
+    batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=len(table.rows))
+    batch.file.save(f"import{suffix}", ContentFile(data), save=False)
+    batch.save()
+
+    from ..tasks import check_import_batch  # noqa: PLC0415 - the tasks module imports the services
+
+    batch_id = batch.pk
+    transaction.on_commit(lambda: check_import_batch.delay(batch_id))
+    return batch
+
+
+def _read(batch: ImportBatch) -> Table:
+    with batch.file.open("rb") as handle:
+        data = handle.read()
+    return read_table(data, batch.original_name)
+
+
+def _problems(rejected: list[RejectedRow]) -> list[dict[str, Any]]:
+    """The preview's first problems. ID numbers masked: the row number is enough to find the row."""
+    return [
+        {
+            "row": row.row_number,
+            "name": row.name,
+            "id_number": mask_resident_id(row.id_number) if row.id_number else "",
+            "reasons": row.reasons,
+        }
+        for row in rejected[: settings.IMPORT_PREVIEW_PROBLEMS]
+    ]
+
+
+def _checked(batch: ImportBatch, *, by: Staff, start: int, end: int) -> CheckResult:
+    """Read and check the file, reporting progress between `start` and `end` percent."""
+    table = _read(batch)
+    _set_progress(batch, start + (end - start) // 10)
+    span = end - start
+
+    def report(done: int, total: int) -> None:
+        _set_progress(batch, start + span // 10 + (span * 8 // 10) * done // max(total, 1))
+
+    return check_table(
+        table,
+        user=by,
+        today=timezone.localdate(),
+        progress=report,
+        progress_every=settings.IMPORT_PROGRESS_EVERY,
+    )
+
+
+def _rejected_file(batch: ImportBatch, result: CheckResult) -> None:
+    if result.rejected:
+        stem = PurePath(batch.original_name).stem[:80]
+        content = ContentFile(rejected_workbook(result.headers, result.rejected))
+        batch.rejected_file.save(f"{stem}-问题行.xlsx", content, save=False)
+    else:
+        batch.rejected_file = ""
+
+
+def _guarded(batch_id: int, work: Callable[[], ImportBatch], *, what: str) -> ImportBatch:
+    """Run a job's work; any failure ends the batch as failed with a message, never leaves it spinning."""
+    try:
+        return work()
+    except ImportBatchError as error:
+        return _fail(batch_id, error.message)
+    except IntegrityError:
+        logger.exception("import batch %s: integrity error", batch_id)
+        return _fail(
+            batch_id,
+            _("导入时发现重复的身份证号码或待遇证号(可能刚被他人登记),本批已全部撤销,请重新上传校验。"),
+        )
+    except Exception as error:
+        logger.exception("import batch %s failed", batch_id)
+        return _fail(
+            batch_id, _("%(what)s时出错,本批未写入任何数据:%(error)s") % {"what": what, "error": error}
+        )
+
+
+def import_batch_check(*, batch_id: int) -> ImportBatch:
+    """The dry run: check every row and record the counts, the first problems and the rejected-rows file.
+    Writes nothing to the registry. A second run of the same batch (a redelivered task) does nothing."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != Status.UPLOADED:
+            return batch
+        _move(batch, Status.CHECKING, progress=0)
+
+    def work() -> ImportBatch:
+        result = _checked(batch, by=batch.uploaded_by, start=0, end=100)
+        _rejected_file(batch, result)
+        with transaction.atomic():
+            locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            _move(
+                locked,
+                Status.CHECKED,
+                progress=100,
+                total_rows=result.total,
+                good_rows=len(result.good),
+                bad_rows=len(result.rejected),
+                problems=_problems(result.rejected),
+                rejected_file=batch.rejected_file,
+                error="",
+            )
+        return locked
+
+    return _guarded(batch_id, work, what=_("校验"))
+
+
+@transaction.atomic
+def import_batch_confirm(*, batch: ImportBatch, by: Staff) -> ImportBatch:
+    """Confirm a checked batch and queue its import; recorded with who confirmed."""
+    access.require(by, Action.EDIT_REGISTRY)
+    # Lock the batch row: two clicks, or two clerks at once, must not both queue an import of the same rows.
+    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status in (Status.IMPORTING, Status.IMPORTED):
+        raise ImportBatchError(_("该批次已确认导入,不能重复确认。"), field="status")
+    if locked.status != Status.CHECKED:
+        raise ImportBatchError(
+            _("该批次当前为“%(status)s”,校验完成后才能确认导入。") % {"status": Status(locked.status).label},
+            field="status",
+        )
+    if locked.good_rows == 0:
+        raise ImportBatchError(_("该批次没有合格记录,无可导入。"), field="status")
+    _move(locked, Status.IMPORTING, confirmed_by=by, progress=0)
+
+    from ..tasks import run_import_batch  # noqa: PLC0415 - the tasks module imports the services
+
+    batch_id = locked.pk
+    transaction.on_commit(lambda: run_import_batch.delay(batch_id))
+    batch.status, batch.confirmed_by, batch.progress = locked.status, by, 0
+    return locked
+
+
+def import_batch_run(*, batch_id: int) -> ImportBatch:
+    """The import of a confirmed batch: check again (the registry may have changed since the dry run),
+    then write every good row in one transaction. A row whose ID is registered by now is skipped and
+    reported. Safe to run twice: only a batch still importing is written, under its row lock."""
+    batch = ImportBatch.objects.select_related("confirmed_by").get(pk=batch_id)
+    if batch.status != Status.IMPORTING or batch.confirmed_by is None:
+        return batch
+    confirmed_by = batch.confirmed_by
+
+    def work() -> ImportBatch:
+        result = _checked(batch, by=confirmed_by, start=0, end=60)
+        _rejected_file(batch, result)
+        _set_progress(batch, 70)
+        now = timezone.now()
+        with (
+            transaction.atomic(),
+            pghistory.context(source="import", import_batch=batch_id, user=confirmed_by.pk),
+        ):
+            locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if locked.status != Status.IMPORTING:
+                return locked
+            written = write_rows(result.good, by=confirmed_by, now=now)
+            _move(
+                locked,
+                Status.IMPORTED,
+                progress=100,
+                total_rows=result.total,
+                good_rows=len(result.good),
+                bad_rows=len(result.rejected),
+                imported_rows=len(written.retiree_ids),
+                problems=_problems(result.rejected),
+                rejected_file=batch.rejected_file,
+                error="",
+                finished_at=now,
+            )
+        return locked
+
+    return _guarded(batch_id, work, what=_("导入"))

@@ -1,0 +1,80 @@
+"""The retiree list page (search box, filters, pages of 50) and its export to xlsx.
+
+Both read the same filter form and the same selector, so an export holds exactly the people the list shows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import cast
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from .. import access, exports, selectors
+from ..access import Action
+from ..forms import RetireeFilterForm
+from ..models import OrgUnit
+from .common import StaffRequest, requires
+
+
+def _filter_form(request: StaffRequest) -> RetireeFilterForm:
+    user = request.user
+    townships = access.visible_townships(user).order_by("sort_order", "code")
+    communities = (
+        access.visible_units(user)
+        .filter(kind=OrgUnit.Kind.COMMUNITY)
+        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+    )
+    return RetireeFilterForm(request.GET or None, townships=townships, communities=communities)
+
+
+def _page_number(request: StaffRequest) -> int:
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+@requires(Action.VIEW_REGISTRY)
+def retiree_list(request: StaffRequest) -> HttpResponse:
+    form = _filter_form(request)
+    page = selectors.retiree_list(
+        user=request.user,
+        filters=form.filters(),
+        page=_page_number(request),
+        page_size=settings.RETIREE_LIST_PAGE_SIZE,
+    )
+    units = access.visible_units(request.user)
+    # A history restore (back button after the cache is gone) needs the whole page, not the fragment.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "form": form,
+        "page": page,
+        "show_township_filter": units.filter(kind=OrgUnit.Kind.TOWNSHIP).count() > 1,
+        "show_community_filter": units.filter(kind=OrgUnit.Kind.COMMUNITY).count() > 1,
+        # The fragment also swaps in the community select, whose choices follow the chosen township.
+        "swap_community_select": partial,
+    }
+    template = "registry/_retiree_results.html" if partial else "registry/retiree_list.html"
+    response = render(request, template, context)
+    # The fragment and the page share a URL: keep browsers from serving one for the other.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@requires(Action.VIEW_REGISTRY)
+def retiree_export(request: StaffRequest) -> HttpResponse:
+    form = _filter_form(request)
+    # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
+    exports.retiree_list_xlsx(user=request.user, filters=form.filters(), target=target)
+    target.seek(0)
+    filename = _("退休人员名单-%(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")}
+    response = FileResponse(
+        target, as_attachment=True, filename=filename, content_type=exports.XLSX_CONTENT_TYPE
+    )
+    # Streamed from the file; `requires` is typed for HttpResponse, which a streaming response is not.
+    return cast(HttpResponse, response)
