@@ -211,7 +211,7 @@ class RowChecker:
         elif len(name) > 50:
             reasons.append(_("姓名超过50个字"))
         elif not all(ch.isalpha() or ch in _NAME_MARKS for ch in name):
-            reasons.append(_("姓名“%(name)s”含有数字、符号或空白以外的字符") % {"name": name})
+            reasons.append(_("姓名“%(name)s”含有数字、符号或空白") % {"name": name})
 
         id_cell = self._get(cells, "id_number")
         id_text = cell_text(id_cell)

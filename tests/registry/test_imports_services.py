@@ -180,7 +180,7 @@ def test_the_preview_keeps_the_first_problems_and_the_file_has_them_all(county, 
         "月养老金“x”不是数字"
     )
     assert content[4][HEADERS.index("银行账号")] == "1"
-    assert content[4][-1] == "姓名“=HYPERLINK(1)”含有数字、符号或空白以外的字符;银行账号“1”应为8至32位数字"
+    assert content[4][-1] == "姓名“=HYPERLINK(1)”含有数字、符号或空白;银行账号“1”应为8至32位数字"
 
 
 def test_confirm_imports_exactly_the_good_rows_with_rate_account_and_search_keys(county, banks):
