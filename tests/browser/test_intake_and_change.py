@@ -38,6 +38,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 
 def sign_out(page: Page) -> None:
+    page.locator("#user-menu").click()
     page.get_by_role("button", name=re.compile("退出")).click()
     expect(page).to_have_url(re.compile(r"/login/"))
 
