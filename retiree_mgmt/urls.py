@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("registry.urls")),
     path("admin/", admin.site.urls),
+    path("pensions/", include("pensions.urls")),
+    path("api/pensions/", include("pensions.api_urls")),
     path("api/", include("registry.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

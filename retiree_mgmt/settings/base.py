@@ -1,6 +1,7 @@
 """Settings shared by every environment. Values that differ between machines come from the environment."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -166,6 +167,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeRequestFieldEnum": "registry.models.ChangeRequest.Field",
         "ChangeRequestStatusEnum": "registry.models.ChangeRequest.Status",
         "SensitiveViewFieldEnum": "registry.models.SensitiveView.Field",
+        "PayoutPlanStatusEnum": "pensions.models.PayoutPlan.Status",
     },
 }
 
@@ -197,6 +199,18 @@ RETIREE_LIST_PAGE_SIZE = int(os.environ.get("RETIREE_LIST_PAGE_SIZE", "50"))
 PAYOUT_PLAN_DAY = int(os.environ.get("PAYOUT_PLAN_DAY", "10"))
 PAYOUT_FUNDING_DAY = int(os.environ.get("PAYOUT_FUNDING_DAY", "15"))
 PAYOUT_CREDIT_DAY = int(os.environ.get("PAYOUT_CREDIT_DAY", "20"))
+# On day P the month closes; the beat job then drafts the next month's plan for the clerks to check,
+# regenerate and submit (docs/payouts.md).
+CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {
+    "task": "pensions.tasks.draft_payout_plan",
+    "schedule": crontab(hour=2, minute=0, day_of_month=PAYOUT_PLAN_DAY),
+}
+# The shipped bank-file profile (pensions/bankfiles) a bank is written with when it has no profile setting of
+# its own, by bank code (the demo county's banks; docs/bank-files.md). Other banks: generic_xlsx.
+BANK_FILE_DEFAULT_PROFILES = {"PSBC": "psbc", "CCB": "ccb", "RCB": "ebank"}
+# The largest share of a month's regular amount a recovery (追回) may take from one payout; net never goes
+# below zero.
+RECOVERY_MAX_SHARE = Decimal(os.environ.get("RECOVERY_MAX_SHARE", "0.5"))
 # Benefit certificate numbers: county code + year of issue + a per-year sequence, never reused.
 CERTIFICATE_NUMBER_PATTERN = os.environ.get("CERTIFICATE_NUMBER_PATTERN", "{county_code}{year}{sequence:05d}")
 # The management fee a retiree pays at intake (seed 000 §3.1: "退管费"); the clerk can change it per person.
@@ -232,4 +246,4 @@ IMPORT_PREVIEW_PROBLEMS = int(os.environ.get("IMPORT_PREVIEW_PROBLEMS", "200"))
 # Audit triggers fire once per statement and copy the statement's rows from its transition table, so an
 # import of 100,000 people or a mass status update writes its history in one INSERT … SELECT, not 100,000
 # trigger calls (ADR 0004).
-PGHISTORY_LEVEL = pgtrigger.Statement
+PGHISTORY_LEVEL: pgtrigger.Level = pgtrigger.Statement

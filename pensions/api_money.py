@@ -1,0 +1,449 @@
+"""The money API of a payout plan (issue 4): fundings, the funding request PDF, the bank files' export and
+download, return files, and failed payments re-issued or paid by hand. Thin views over pensions.selectors and
+pensions.services, the same the pages use (pensions.views_money); the same roles (a township officer gets
+403). Errors come back as {field: [message]} (registry.api_errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry import access
+from registry.access import Action
+from registry.id_numbers import mask_resident_id
+from registry.models import Bank, Staff
+
+from . import selectors, services
+from .api import _FORBIDDEN, _NOT_FOUND, TAG, PlanViewerPermission, RefSerializer, _money, _plan_or_404
+from .api_statements import PdfRenderer
+from .funding_pdf import funding_request_pdf
+from .models import BankFile, PayoutLine
+
+_ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
+
+
+def _staff(request: Request) -> Staff:
+    return cast(Staff, request.user)
+
+
+class _BinaryRenderer(PdfRenderer):
+    """Accept: application/octet-stream for a bank file; an error still comes back as JSON text."""
+
+    media_type = "application/octet-stream"
+    format = "bin"
+
+
+# Output -----------------------------------------------------------------------------------------------------
+
+
+class BankRefSerializer(RefSerializer):
+    code = serializers.CharField()
+
+
+class FundingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    bank = BankRefSerializer()
+    amount = _money(gettext_lazy("拨付金额(元)"))
+    reference_number = serializers.CharField()
+    transferred_on = serializers.DateField()
+    recorded_by = serializers.CharField(source="recorded_by.display_name")
+    recorded_at = serializers.DateTimeField()
+
+
+class FundingBankSerializer(serializers.Serializer):
+    bank = BankRefSerializer()
+    net_total = _money(gettext_lazy("应拨付金额:该银行的实发合计(元)"))
+    funding = FundingSerializer(allow_null=True, help_text=gettext_lazy("空:尚未拨付"))
+
+
+class ReturnFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sha256 = serializers.CharField()
+    paid_count = serializers.IntegerField()
+    paid_total = _money()
+    failed_count = serializers.IntegerField()
+    failed_total = _money()
+    imported_by = serializers.CharField(source="imported_by.display_name")
+    imported_at = serializers.DateTimeField()
+
+
+class BankFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    bank = BankRefSerializer()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    sha256 = serializers.CharField()
+    line_count = serializers.IntegerField()
+    total = _money(gettext_lazy("金额合计(元)"))
+    profile_code = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.display_name")
+    created_at = serializers.DateTimeField()
+    download_count = serializers.IntegerField(default=0)
+    return_file = serializers.SerializerMethodField(help_text=gettext_lazy("空:尚未导入回盘"))
+
+    @extend_schema_field(ReturnFileSerializer(allow_null=True))
+    def get_return_file(self, bank_file: BankFile) -> dict[str, Any] | None:
+        imported = getattr(bank_file, "return_file", None)
+        return None if imported is None else dict(ReturnFileSerializer(imported).data)
+
+
+class ResolutionSerializer(serializers.Serializer):
+    # Plain text with the values listed: another "kind" enum would collide in the schema's enum names.
+    kind = serializers.CharField(
+        help_text=gettext_lazy("处理方式:reissued 转入下月补发,paid_by_hand 手工发放")
+    )
+    kind_label = serializers.CharField(source="get_kind_display")
+    arrears_item_id = serializers.IntegerField(allow_null=True)
+    reference = serializers.CharField()
+    paid_on = serializers.DateField(allow_null=True)
+    by = serializers.CharField(source="by.display_name")
+    at = serializers.DateTimeField()
+
+
+class FailedLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    retiree_id = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number_masked = serializers.SerializerMethodField()
+    bank = BankRefSerializer(allow_null=True)
+    net = _money()
+    bank_reason = serializers.CharField()
+    resolution = serializers.SerializerMethodField()
+
+    def get_id_number_masked(self, line: PayoutLine) -> str:
+        return mask_resident_id(line.id_number)
+
+    @extend_schema_field(ResolutionSerializer(allow_null=True))
+    def get_resolution(self, line: PayoutLine) -> dict[str, Any] | None:
+        done = getattr(line, "failure_resolution", None)
+        return None if done is None else dict(ResolutionSerializer(done).data)
+
+
+class UnencodableLineSerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    reference = serializers.CharField(help_text=gettext_lazy("付款编号 P{计划}L{明细}"))
+    name = serializers.CharField()
+    characters = serializers.CharField(help_text=gettext_lazy("编码无法表示的字符"))
+    code_points = serializers.CharField()
+
+
+class ExportRefusedSerializer(serializers.Serializer):
+    non_field_errors = serializers.ListField(child=serializers.CharField())
+    unencodable_lines = UnencodableLineSerializer(many=True, required=False)
+
+
+class ReturnImportSerializer(serializers.Serializer):
+    return_file = ReturnFileSerializer()
+    already_imported = serializers.BooleanField(help_text=gettext_lazy("这份文件已导入过,没有变化"))
+    plan_reconciled = serializers.BooleanField(help_text=gettext_lazy("全部回盘已导入,计划已对账"))
+
+
+def _funding_banks(plan: Any) -> list[dict[str, Any]]:
+    fundings = {funding.bank_id: funding for funding in selectors.plan_fundings(plan=plan)}
+    rows = [
+        {"bank": total.bank, "net_total": total.net_total, "funding": fundings.get(bank_id)}
+        for bank_id, total in services.funding_banks(plan=plan).items()
+    ]
+    return sorted(rows, key=lambda row: row["bank"].code)
+
+
+def _failed_line(line: PayoutLine) -> PayoutLine:
+    """The line again as the failed-lines list shows it, with its resolution."""
+    return selectors.plan_failed_lines(plan=line.plan).get(pk=line.pk)
+
+
+# Funding ----------------------------------------------------------------------------------------------------
+
+
+class PlanFundingsApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    class FundingInputSerializer(serializers.Serializer):
+        bank = serializers.PrimaryKeyRelatedField(
+            queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID")
+        )
+        amount = serializers.DecimalField(
+            max_digits=12, decimal_places=2, help_text=gettext_lazy("拨付金额(元),须等于该银行的实发合计")
+        )
+        reference_number = serializers.CharField(max_length=64, help_text=gettext_lazy("拨付凭证号"))
+        transferred_on = serializers.DateField(help_text=gettext_lazy("拨付日期,不晚于今天"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("资金拨付情况"),
+        description=gettext_lazy("每家有实发金额的银行:应拨付金额(实发合计)与已登记的拨付(空为未拨付)。"),
+        responses={200: FundingBankSerializer(many=True), 404: _NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(FundingBankSerializer(_funding_banks(_plan_or_404(pk)), many=True).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("登记资金拨付"),
+        description=gettext_lazy(
+            "登记一家银行的拨付(从财政专户划入银行专户),金额须与该银行的实发合计分毫不差,每家银行一次。"
+            "最后一家登记后计划进入“已拨付”。财务审核人员办理。"
+        ),
+        request=FundingInputSerializer,
+        responses={201: FundingSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NOT_FOUND},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        plan = _plan_or_404(pk)
+        access.require(_staff(request), Action.APPROVE_PAYMENTS)
+        data = self.FundingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        funding = services.funding_record(plan=plan, by=_staff(request), **data.validated_data)
+        return Response(FundingSerializer(funding).data, status=status.HTTP_201_CREATED)
+
+
+class FundingRequestPdfApi(APIView):
+    permission_classes = [PlanViewerPermission]
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("拨付申请(PDF)"),
+        description=gettext_lazy("按银行列出应拨付金额与大写合计的拨付申请,A4 PDF。计划审批后可打印。"),
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: _ERRORS,
+            404: _NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        plan = _plan_or_404(pk)
+        response = HttpResponse(funding_request_pdf(plan=plan), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            content_disposition_header(
+                as_attachment=False, filename=_("拨付申请-%(month)s.pdf") % {"month": plan.month}
+            )
+            or "inline"
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# Bank files -------------------------------------------------------------------------------------------------
+
+
+class PlanBankFilesApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("银行文件列表"),
+        description=gettext_lazy("计划的各银行文件:笔数、合计、SHA-256、下载次数与回盘结果。"),
+        responses={200: BankFileSerializer(many=True), 404: _NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        plan = _plan_or_404(pk)
+        return Response(BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("生成银行文件"),
+        description=gettext_lazy(
+            "按各银行的文件格式生成代发文件并保存,计划进入“已生成银行文件”。再次调用返回已保存的同一批文件"
+            "(200),不会产生第二份文件。"
+            "姓名含有编码无法表示的字符时全部不生成,unencodable_lines 列出这些人员。"
+            "经办人员办理。"
+        ),
+        request=None,
+        responses={
+            201: BankFileSerializer(many=True),
+            200: BankFileSerializer(many=True),
+            400: ExportRefusedSerializer,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        plan = _plan_or_404(pk)
+        access.require(_staff(request), Action.PREPARE_PAYMENTS)
+        already = plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED)
+        try:
+            services.bank_files_export(plan=plan, by=_staff(request))
+        except services.UnencodableNamesError as error:
+            lines = [
+                {
+                    "bank": bank.name,
+                    "reference": line.reference,
+                    "name": line.name,
+                    "characters": line.characters,
+                    "code_points": line.code_points,
+                }
+                for bank, line in error.lines
+            ]
+            body = {"non_field_errors": [error.message], "unencodable_lines": lines}
+            return Response(ExportRefusedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
+        files = BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data
+        return Response(files, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)
+
+
+def _bank_file_or_404(pk: int) -> BankFile:
+    bank_file = BankFile.objects.defer("content").select_related("plan", "bank").filter(pk=pk).first()
+    if bank_file is None:
+        raise Http404
+    return bank_file
+
+
+class BankFileDownloadApi(APIView):
+    permission_classes = [PlanViewerPermission]
+    renderer_classes = [JSONRenderer, _BinaryRenderer]
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("下载银行文件"),
+        description=gettext_lazy(
+            "银行文件原样下载(附件,文件名为生成时的文件名),每次下载都记录下载人和时间。"
+            "下载前核对 SHA-256,响应头 X-Content-SHA256 给出该值。经办和财务审核人员可下载。"
+        ),
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: _ERRORS,
+            403: _FORBIDDEN,
+            404: OpenApiResponse(description=gettext_lazy("没有这个银行文件")),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        bank_file = _bank_file_or_404(pk)
+        content = services.bank_file_download(bank_file=bank_file, by=_staff(request))
+        response = HttpResponse(content, content_type=bank_file.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=bank_file.name
+        )
+        response["X-Content-SHA256"] = bank_file.sha256
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ReturnFileImportApi(APIView):
+    permission_classes = [PlanViewerPermission]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class ReturnFileInputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text=gettext_lazy("银行的回盘文件"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("导入回盘文件"),
+        description=gettext_lazy(
+            "按银行文件的格式读取银行的回盘,逐笔标记成功或失败(金额不变)。同一份文件再次导入不做任何改动,"
+            "返回 200 且 already_imported 为 true;另一份文件被拒绝。"
+            "全部银行回盘后计划对账完成。经办人员办理。"
+        ),
+        request={"multipart/form-data": ReturnFileInputSerializer},
+        responses={
+            201: ReturnImportSerializer,
+            200: ReturnImportSerializer,
+            400: _ERRORS,
+            403: _FORBIDDEN,
+            404: OpenApiResponse(description=gettext_lazy("没有这个银行文件")),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        bank_file = _bank_file_or_404(pk)
+        access.require(_staff(request), Action.PREPARE_PAYMENTS)
+        data = self.ReturnFileInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        result = services.return_file_import(
+            bank_file=bank_file, content=upload.read(), by=_staff(request), name=upload.name or ""
+        )
+        body = ReturnImportSerializer(
+            {
+                "return_file": result.return_file,
+                "already_imported": result.already_imported,
+                "plan_reconciled": result.plan_reconciled,
+            }
+        ).data
+        return Response(
+            body, status=status.HTTP_200_OK if result.already_imported else status.HTTP_201_CREATED
+        )
+
+
+# Failed lines -----------------------------------------------------------------------------------------------
+
+
+class PlanFailedLinesApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("发放失败明细"),
+        description=gettext_lazy("银行回盘为失败的明细(身份证号码脱敏),及其处理情况(空为未处理)。"),
+        responses={200: FailedLineSerializer(many=True), 404: _NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        plan = _plan_or_404(pk)
+        return Response(FailedLineSerializer(selectors.plan_failed_lines(plan=plan), many=True).data)
+
+
+def _line_or_404(pk: int) -> PayoutLine:
+    line = PayoutLine.objects.select_related("plan").filter(pk=pk).first()
+    if line is None:
+        raise Http404
+    return line
+
+
+_NO_LINE = OpenApiResponse(description=gettext_lazy("没有这条发放明细"))
+
+
+class LineReissueApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("失败发放转入下月补发"),
+        description=gettext_lazy(
+            "把失败的发放记为一笔补发,由下一个发放计划发放。每笔只能处理一次,已手工发放的不能再补发。"
+        ),
+        request=None,
+        responses={201: FailedLineSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_LINE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        line = _line_or_404(pk)
+        access.require(_staff(request), Action.PREPARE_PAYMENTS)
+        services.failed_line_reissue(line=line, by=_staff(request))
+        return Response(FailedLineSerializer(_failed_line(line)).data, status=status.HTTP_201_CREATED)
+
+
+class LinePaidByHandApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    class PaidByHandInputSerializer(serializers.Serializer):
+        reference = serializers.CharField(
+            max_length=64, help_text=gettext_lazy("手工发放的凭证号或转账流水号")
+        )
+        paid_on = serializers.DateField(required=False, help_text=gettext_lazy("发放日期,不填为今天"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("登记失败发放已手工发放"),
+        description=gettext_lazy(
+            "更正账户后另行发放的,登记凭证号和日期。每笔只能处理一次,已转入补发的不能再登记。"
+        ),
+        request=PaidByHandInputSerializer,
+        responses={201: FailedLineSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_LINE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        line = _line_or_404(pk)
+        access.require(_staff(request), Action.PREPARE_PAYMENTS)
+        data = self.PaidByHandInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.failed_line_paid_by_hand(line=line, by=_staff(request), **data.validated_data)
+        return Response(FailedLineSerializer(_failed_line(line)).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,46 @@
+"""/api/pensions/…: payout plans and their lines (issue 4); funding and bank files add theirs."""
+
+from django.urls import path
+
+from . import api, api_money, api_statements
+
+urlpatterns = [
+    path("plans/", api.PlanListApi.as_view(), name="api-payout-plan-list"),
+    path("plans/<int:pk>/", api.PlanDetailApi.as_view(), name="api-payout-plan-detail"),
+    path("plans/<int:pk>/lines/", api.PlanLinesApi.as_view(), name="api-payout-plan-lines"),
+    path("plans/<int:pk>/submit/", api.PlanSubmitApi.as_view(), name="api-payout-plan-submit"),
+    path("plans/<int:pk>/approve/", api.PlanApproveApi.as_view(), name="api-payout-plan-approve"),
+    path("plans/<int:pk>/reject/", api.PlanRejectApi.as_view(), name="api-payout-plan-reject"),
+    # funding, bank files, return files and failed payments
+    path("plans/<int:pk>/fundings/", api_money.PlanFundingsApi.as_view(), name="api-payout-fundings"),
+    path(
+        "plans/<int:pk>/funding-request.pdf",
+        api_money.FundingRequestPdfApi.as_view(),
+        name="api-payout-funding-request",
+    ),
+    path("plans/<int:pk>/bank-files/", api_money.PlanBankFilesApi.as_view(), name="api-payout-bank-files"),
+    path(
+        "bank-files/<int:pk>/download/",
+        api_money.BankFileDownloadApi.as_view(),
+        name="api-payout-bank-file-download",
+    ),
+    path(
+        "bank-files/<int:pk>/return-files/",
+        api_money.ReturnFileImportApi.as_view(),
+        name="api-payout-return-file-import",
+    ),
+    path(
+        "plans/<int:pk>/failed-lines/", api_money.PlanFailedLinesApi.as_view(), name="api-payout-failed-lines"
+    ),
+    path("lines/<int:pk>/reissue/", api_money.LineReissueApi.as_view(), name="api-payout-line-reissue"),
+    path(
+        "lines/<int:pk>/paid-by-hand/",
+        api_money.LinePaidByHandApi.as_view(),
+        name="api-payout-line-paid-by-hand",
+    ),
+    path(
+        "retirees/<int:pk>/statement.pdf",
+        api_statements.RetireeStatementApi.as_view(),
+        name="api-retiree-statement",
+    ),
+]

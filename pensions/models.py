@@ -1,0 +1,503 @@
+"""Payout plans: one plan a month, one line per retiree, and the ledger rows that tie arrears and recoveries
+to the line that paid or deducted them (DOMAIN.md "Monthly pension disbursement", docs/payouts.md).
+
+Writes go through pensions.services; these classes hold fields and the invariants the database can keep.
+"""
+
+from __future__ import annotations
+
+import pghistory
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.fields import PensionMonthField, money_field
+from registry.models import ArrearsItem, Bank, OrgUnit, Recovery, Retiree, Staff, append_only
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class PayoutPlan(models.Model):
+    """The payout of one month. Its totals are stored with it and always equal the sums of its lines."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        APPROVED = "approved", _("已审批")
+        FUNDED = "funded", _("已拨付")
+        EXPORTED = "exported", _("已生成银行文件")
+        RECONCILED = "reconciled", _("已对账")
+
+    month = PensionMonthField(_("发放月份"), unique=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+
+    line_count = models.PositiveIntegerField(_("明细笔数"), default=0)
+    regular_total = money_field(_("按月发放合计"), default=0)
+    arrears_total = money_field(_("补发合计"), default=0)
+    deduction_total = money_field(_("扣回合计"), default=0)
+    withheld_total = money_field(_("暂停发放合计"), default=0)
+    net_total = money_field(_("实发合计"), default=0)
+    # sha256 of the lines in a fixed text form (pensions.services.plan_lines_digest), set at approval: what
+    # was approved can be shown to be what is exported.
+    lines_hash = models.CharField(_("明细校验值"), max_length=64, blank=True)
+
+    # Empty created_by means the beat job made it (shown as "系统", docs/payouts.md).
+    created_by = models.ForeignKey(
+        Staff, verbose_name=_("生成人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    generated_at = models.DateTimeField(_("生成时间"))
+    submitted_by = models.ForeignKey(
+        Staff, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        Staff, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    rejection_reason = models.CharField(_("退回原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("发放计划")
+        verbose_name_plural = _("发放计划")
+        ordering = ["-month"]
+        constraints = [
+            # Four eyes, in the database as well as in the service (NOTES.md).
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
+                name="payoutplan_approver_is_not_submitter",
+            ),
+            # From approval on, the plan carries who approved it and the hash of what they approved.
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"])
+                | Q(
+                    submitted_by__isnull=False,
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    lines_hash__regex=r"^[0-9a-f]{64}$",
+                ),
+                name="payoutplan_approved_is_signed",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    regular_total__gte=0,
+                    arrears_total__gte=0,
+                    deduction_total__gte=0,
+                    withheld_total__gte=0,
+                    net_total=F("regular_total")
+                    + F("arrears_total")
+                    - F("deduction_total")
+                    - F("withheld_total"),
+                ),
+                name="payoutplan_totals_add_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.get_status_display()}"
+
+
+@pghistory.track(pghistory.UpdateEvent())
+class PayoutLine(models.Model):
+    """What one retiree is paid for the plan's month, with the name, ID and account it is paid to as they
+    were when the plan was made: later edits of the registry never change what was sent.
+
+    A withheld line (suspended retiree) pays nothing: net 0, the regular amount recorded as withheld, no
+    arrears released and no recovery deducted. Lines are inserted by plan generation in one statement; only
+    their payment result changes later (tracked), so inserts are not copied into history.
+    """
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", _("待发放")
+        PAID = "paid", _("已到账")
+        FAILED = "failed", _("发放失败")
+
+    # The unique (plan, retiree) index serves lookups by plan: no separate index on plan.
+    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="payout_lines")
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number = models.CharField(_("身份证号码"), max_length=18, db_collation="C")
+    # The snapshot's bank, township and community carry no key in the database (db_constraint=False): they
+    # are copied from existing rows in the statement that makes the lines, banks and units are never deleted
+    # (retirees and accounts hold PROTECT keys to them), and each key check costs about 4 s per million lines,
+    # three of them nearly doubling the insert (docs/payouts.md, "Speed"). plan and retiree keep theirs.
+    # Empty bank: the retiree had no current account; such a line blocks submission unless it is withheld.
+    bank = models.ForeignKey(
+        Bank,
+        verbose_name=_("银行"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
+    )
+    account_number = models.CharField(_("账号/存折号"), max_length=32, blank=True, db_collation="C")
+    holder_name = models.CharField(_("户名"), max_length=50, blank=True)
+    township = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("乡镇(街道)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    community = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("社区(村居)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+
+    is_withheld = models.BooleanField(_("暂停发放"), default=False)
+    regular = money_field(_("按月发放"))
+    arrears = money_field(_("补发"), default=0)
+    deduction = money_field(_("扣回"), default=0)
+    withheld = money_field(_("暂停发放金额"), default=0)
+    net = money_field(_("实发"))
+
+    payment_status = models.CharField(
+        _("发放结果"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    bank_reason = models.CharField(_("银行反馈"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("发放明细")
+        verbose_name_plural = _("发放明细")
+        ordering = ["plan", "id"]
+        constraints = [
+            # Never two lines for one retiree and month.
+            models.UniqueConstraint(fields=["plan", "retiree"], name="payoutline_one_per_retiree"),
+            models.CheckConstraint(
+                condition=Q(
+                    is_withheld=False,
+                    regular__gte=0,
+                    arrears__gte=0,
+                    deduction__gte=0,
+                    withheld=0,
+                    net__gte=0,
+                    net=F("regular") + F("arrears") - F("deduction"),
+                )
+                | Q(
+                    is_withheld=True,
+                    regular__gte=0,
+                    arrears=0,
+                    deduction=0,
+                    withheld=F("regular"),
+                    net=0,
+                ),
+                name="payoutline_net_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status="pending") | Q(is_withheld=False),
+                name="payoutline_withheld_is_not_sent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ¥{self.net}"
+
+
+class PlanTotal(models.Model):
+    """A plan's subtotal for one bank or one township, stored with the plan (bank files and the funding
+    request are checked against these)."""
+
+    class Kind(models.TextChoices):
+        BANK = "bank", _("按银行")
+        TOWNSHIP = "township", _("按乡镇")
+
+    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="totals", db_index=False)
+    kind = models.CharField(_("汇总方式"), max_length=10, choices=Kind.choices)
+    # Empty bank: lines without a current account.
+    bank = models.ForeignKey(
+        Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    township = models.ForeignKey(
+        OrgUnit, verbose_name=_("乡镇(街道)"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    line_count = models.PositiveIntegerField(_("笔数"))
+    regular_total = money_field(_("按月发放合计"))
+    arrears_total = money_field(_("补发合计"))
+    deduction_total = money_field(_("扣回合计"))
+    withheld_total = money_field(_("暂停发放合计"))
+    net_total = money_field(_("实发合计"))
+
+    class Meta:
+        verbose_name = _("发放汇总")
+        verbose_name_plural = _("发放汇总")
+        ordering = ["plan", "kind", "bank", "township"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "kind", "bank", "township"],
+                nulls_distinct=False,
+                name="plantotal_one_per_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    net_total=F("regular_total")
+                    + F("arrears_total")
+                    - F("deduction_total")
+                    - F("withheld_total")
+                ),
+                name="plantotal_totals_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="bank", township__isnull=True)
+                | Q(kind="township", bank__isnull=True, township__isnull=False),
+                name="plantotal_key_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.bank_id or self.township_id} ¥{self.net_total}"
+
+
+class PlanTransition(models.Model):
+    """Every change of a plan's state (and each regeneration of a draft), with who, when and why."""
+
+    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="transitions")
+    # Empty from_status: the plan was created.
+    from_status = models.CharField(_("原状态"), max_length=12, choices=PayoutPlan.Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=PayoutPlan.Status.choices)
+    # Empty: the beat job (系统).
+    by = models.ForeignKey(
+        Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    at = models.DateTimeField(_("时间"))
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("发放计划状态变更")
+        verbose_name_plural = _("发放计划状态变更")
+        ordering = ["plan", "at", "id"]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class ArrearsRelease(models.Model):
+    """An arrears item paid by a plan line. ArrearsItem rows are append-only, so the release is its own row;
+    the one-to-one key makes "released into exactly one plan" a fact of the database."""
+
+    arrears_item = models.OneToOneField(ArrearsItem, on_delete=models.PROTECT, related_name="release")
+    line = models.ForeignKey(PayoutLine, on_delete=models.PROTECT, related_name="arrears_releases")
+
+    class Meta:
+        verbose_name = _("补发发放记录")
+        verbose_name_plural = _("补发发放记录")
+
+    def __str__(self) -> str:
+        return f"{self.arrears_item_id} → {self.line_id}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class RecoveryDeduction(models.Model):
+    """An amount of a recovery deducted on a plan line. A recovery's balance is its amount less these."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="deductions")
+    line = models.ForeignKey(PayoutLine, on_delete=models.PROTECT, related_name="recovery_deductions")
+    amount = money_field(_("扣回金额"))
+
+    class Meta:
+        verbose_name = _("追回扣款")
+        verbose_name_plural = _("追回扣款")
+        constraints = [
+            models.UniqueConstraint(fields=["recovery", "line"], name="recoverydeduction_once_per_line"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recoverydeduction_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} -¥{self.amount}"
+
+
+# --- Funding, bank files and return files ---
+# (pensions.services.funding, .bank_files, .returns; docs/payouts.md "Funding, bank files and return files")
+
+
+def _shipped_profile_choices() -> list[tuple[str, str]]:
+    from .bankfiles import SHIPPED_PROFILES
+
+    return [(code, profile.name) for code, profile in SHIPPED_PROFILES.items()]
+
+
+class BankFileProfileSetting(models.Model):
+    """The payout file format of one bank: a shipped profile by its code, or the county's own profile as
+    JSON (BankFileProfile.to_dict()). A bank without a setting gets generic_xlsx."""
+
+    bank = models.OneToOneField(
+        Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="file_profile_setting"
+    )
+    profile_code = models.CharField(
+        _("内置格式"), max_length=20, blank=True, choices=_shipped_profile_choices()
+    )
+    profile = models.JSONField(_("自定义格式"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        Staff, verbose_name=_("设置人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("设置时间"))
+
+    class Meta:
+        verbose_name = _("银行文件格式设置")
+        verbose_name_plural = _("银行文件格式设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=(~Q(profile_code="") & Q(profile__isnull=True))
+                | (Q(profile_code="") & Q(profile__isnull=False)),
+                name="bankfileprofilesetting_code_or_profile",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} {self.profile_code or 'custom'}"
+
+
+class Funding(models.Model):
+    """The transfer of one bank's total from the fiscal special account (财政专户) to the bank's special
+    account (银行专户) for a plan. Recorded once; a wrong record is a matter for finance, not an edit."""
+
+    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="fundings", db_index=False)
+    bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
+    amount = money_field(_("拨付金额"))
+    reference_number = models.CharField(_("拨付凭证号"), max_length=64)
+    transferred_on = models.DateField(_("拨付日期"))
+    recorded_by = models.ForeignKey(
+        Staff, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("资金拨付")
+        verbose_name_plural = _("资金拨付")
+        ordering = ["plan", "bank"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "bank"], name="funding_once_per_plan_bank"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="funding_amount_positive"),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.bank_id} ¥{self.amount}"
+
+
+class BankFile(models.Model):
+    """The payout file of one bank for a plan, kept byte for byte with its checksum and the profile it was
+    written with (the return file is read with the same profile). One per plan and bank: exporting again
+    returns this file, never a second payment."""
+
+    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="bank_files", db_index=False)
+    bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    # In the database, not on disk: the files of a plan are written in the same transaction as the plan's
+    # move to "exported", so there is never a stored file without its row or the other way round.
+    content = models.BinaryField(_("文件内容"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    line_count = models.PositiveIntegerField(_("笔数"))
+    total = money_field(_("金额合计"))
+    profile_code = models.CharField(_("文件格式"), max_length=40)
+    profile = models.JSONField(_("文件格式定义"))
+    created_by = models.ForeignKey(
+        Staff, verbose_name=_("生成人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("银行文件")
+        verbose_name_plural = _("银行文件")
+        ordering = ["plan", "bank"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "bank"], name="bankfile_one_per_plan_bank"),
+            models.CheckConstraint(
+                condition=Q(line_count__gt=0, total__gt=0, sha256__regex=r"^[0-9a-f]{64}$"),
+                name="bankfile_not_empty",
+            ),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BankFileDownload(models.Model):
+    """Each download of a bank file: who took the file that moves the money, and when."""
+
+    bank_file = models.ForeignKey(BankFile, on_delete=models.PROTECT, related_name="downloads")
+    by = models.ForeignKey(Staff, verbose_name=_("下载人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("下载时间"))
+
+    class Meta:
+        verbose_name = _("银行文件下载记录")
+        verbose_name_plural = _("银行文件下载记录")
+        ordering = ["bank_file", "at", "id"]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.bank_file_id} {self.by_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReturnFile(models.Model):
+    """The bank's answer (回盘) to one bank file, as imported. One per bank file: the same file again is a
+    no-op, a different one is refused (the lines already carry the first answer)."""
+
+    bank_file = models.OneToOneField(BankFile, on_delete=models.PROTECT, related_name="return_file")
+    name = models.CharField(_("文件名"), max_length=200, blank=True)
+    content = models.BinaryField(_("文件内容"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    paid_count = models.PositiveIntegerField(_("成功笔数"))
+    paid_total = money_field(_("成功金额"))
+    failed_count = models.PositiveIntegerField(_("失败笔数"))
+    failed_total = money_field(_("失败金额"))
+    imported_by = models.ForeignKey(
+        Staff, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("导入时间"))
+
+    class Meta:
+        verbose_name = _("银行回盘文件")
+        verbose_name_plural = _("银行回盘文件")
+        ordering = ["bank_file"]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return self.name or self.sha256[:12]
+
+
+class FailedPaymentResolution(models.Model):
+    """What was done about a line the bank failed: re-issued as an arrears item (paid by a later plan) or
+    paid by hand after fixing the account. One row per line, so it is one of the two, never both, and never
+    twice."""
+
+    class Kind(models.TextChoices):
+        REISSUED = "reissued", _("转入下月补发")
+        PAID_BY_HAND = "paid_by_hand", _("手工发放")
+
+    line = models.OneToOneField(PayoutLine, on_delete=models.PROTECT, related_name="failure_resolution")
+    kind = models.CharField(_("处理方式"), max_length=14, choices=Kind.choices)
+    arrears_item = models.OneToOneField(
+        ArrearsItem, on_delete=models.PROTECT, related_name="failed_payment", null=True, blank=True
+    )
+    reference = models.CharField(_("发放凭证号"), max_length=64, blank=True)
+    paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+    by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("发放失败处理")
+        verbose_name_plural = _("发放失败处理")
+        ordering = ["line"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="reissued", arrears_item__isnull=False, reference="", paid_on__isnull=True)
+                | (
+                    Q(kind="paid_by_hand", arrears_item__isnull=True, paid_on__isnull=False)
+                    & ~Q(reference="")
+                ),
+                name="failedpaymentresolution_kind_matches",
+            ),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.kind}"

@@ -1,0 +1,222 @@
+"""Reads of payout plans for the pages, the API and the finance home card: the plans, their stored totals
+checked against the lines, the lines filtered, and where the county stands in the payout calendar.
+QuerySets and small values; no writes here (pensions.services)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from registry import access
+from registry.access import Action
+from registry.models import Bank, OrgUnit
+from registry.months import PensionMonth, first_open_month
+
+from ..errors import PlanError
+from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from ..services import plan_totals_check
+
+# Who may open the plan pages at all: the clerks who prepare, the reviewers who approve, the auditors who
+# read. Township staff work with people, not with the county's payout.
+PLAN_VIEWER_ACTIONS = (Action.PREPARE_PAYMENTS, Action.APPROVE_PAYMENTS, Action.VIEW_AUDIT)
+
+_ID_PREFIX = re.compile(r"^\d{4,17}[\dXx]?$")
+
+
+def can_view_plans(user: Any) -> bool:
+    return any(access.can(user, action) for action in PLAN_VIEWER_ACTIONS)
+
+
+def plan_list() -> QuerySet[PayoutPlan]:
+    """Every plan, the newest month first, with the people who made, submitted and approved it."""
+    return PayoutPlan.objects.select_related("created_by", "submitted_by", "approved_by").order_by("-month")
+
+
+def plan_get(*, pk: int) -> PayoutPlan:
+    """One plan (PayoutPlan.DoesNotExist when there is none)."""
+    return plan_list().get(pk=pk)
+
+
+def plan_for_month(*, month: PensionMonth) -> PayoutPlan | None:
+    return plan_list().filter(month=month.number).first()
+
+
+def plan_transitions(*, plan: PayoutPlan) -> QuerySet[PlanTransition]:
+    return plan.transitions.select_related("by").order_by("at", "id")
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    """One subtotal (a bank or a township) as stored with the plan."""
+
+    key_id: int | None
+    name: str
+    line_count: int
+    regular_total: Any
+    arrears_total: Any
+    deduction_total: Any
+    withheld_total: Any
+    net_total: Any
+
+
+@dataclass(frozen=True)
+class PlanTotalsView:
+    banks: list[TotalRow]
+    townships: list[TotalRow]
+    # True when the stored totals (overall, per bank, per township) equal the lines added up again now.
+    matches_lines: bool
+    mismatch: str = ""
+
+
+def _row(total: PlanTotal, name: str, key_id: int | None) -> TotalRow:
+    return TotalRow(
+        key_id=key_id,
+        name=name,
+        line_count=total.line_count,
+        regular_total=total.regular_total,
+        arrears_total=total.arrears_total,
+        deduction_total=total.deduction_total,
+        withheld_total=total.withheld_total,
+        net_total=total.net_total,
+    )
+
+
+def plan_totals(*, plan: PayoutPlan) -> PlanTotalsView:
+    """The stored subtotals per bank and per township, and whether they (and the plan's overall totals)
+    still equal the lines: the same check the services make before submission and approval."""
+    rows = PlanTotal.objects.filter(plan=plan).select_related("bank", "township")
+    banks: list[TotalRow] = []
+    townships: list[TotalRow] = []
+    for total in rows:
+        if total.kind == PlanTotal.Kind.BANK:
+            name = total.bank.name if total.bank else str(_("(无当前账户)"))
+            banks.append(_row(total, name, total.bank_id))
+        else:
+            townships.append(_row(total, total.township.name if total.township else "", total.township_id))
+    banks.sort(key=lambda row: (row.key_id is None, row.name))
+    townships.sort(key=lambda row: row.name)
+    try:
+        plan_totals_check(plan=plan)
+    except PlanError as error:
+        return PlanTotalsView(banks=banks, townships=townships, matches_lines=False, mismatch=error.message)
+    return PlanTotalsView(banks=banks, townships=townships, matches_lines=True)
+
+
+# Lines ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineFilters:
+    q: str = ""
+    township_id: int | None = None
+    bank_id: int | None = None
+    withheld_only: bool = False
+    has_arrears: bool = False
+    has_deduction: bool = False
+
+
+def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine]:
+    """A plan's lines in line order, filtered. `q` is an ID prefix (4+ digits, a final X in either case) or
+    the start of a name; both are searched on the snapshot the line was made with."""
+    lines = PayoutLine.objects.filter(plan=plan).select_related("bank", "township", "community")
+    if filters.township_id is not None:
+        lines = lines.filter(township_id=filters.township_id)
+    if filters.bank_id is not None:
+        lines = lines.filter(bank_id=filters.bank_id)
+    if filters.withheld_only:
+        lines = lines.filter(is_withheld=True)
+    if filters.has_arrears:
+        lines = lines.filter(arrears__gt=0)
+    if filters.has_deduction:
+        lines = lines.filter(deduction__gt=0)
+    q = filters.q.strip()
+    if q:
+        if _ID_PREFIX.match(q):
+            lines = lines.filter(id_number__startswith=q.upper())
+        else:
+            lines = lines.filter(Q(name__startswith=q) | Q(holder_name__startswith=q))
+    return lines.order_by("id")
+
+
+def plan_line_townships(*, plan: PayoutPlan) -> QuerySet[OrgUnit]:
+    """The townships that have lines in the plan (from its stored subtotals), for the filter."""
+    ids = PlanTotal.objects.filter(plan=plan, kind=PlanTotal.Kind.TOWNSHIP).values("township_id")
+    return OrgUnit.objects.filter(id__in=ids).order_by("sort_order", "code")
+
+
+def plan_line_banks(*, plan: PayoutPlan) -> QuerySet[Bank]:
+    ids = PlanTotal.objects.filter(plan=plan, kind=PlanTotal.Kind.BANK, bank__isnull=False).values("bank_id")
+    return Bank.objects.filter(id__in=ids).order_by("code")
+
+
+# The payout calendar ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # "plan", "funding", "credit"
+    label: str
+    date: datetime.date
+    is_next: bool
+    is_past: bool
+
+
+@dataclass(frozen=True)
+class PayoutCalendar:
+    """The month whose deadline comes next, its plan (None before it is drafted) and its three deadlines:
+    the plan is made before day P, funds reach the banks before day F, retirees before day C."""
+
+    today: datetime.date
+    month: PensionMonth
+    plan: PayoutPlan | None
+    deadlines: list[Deadline] = field(default_factory=list)
+    next_deadline: Deadline | None = None
+    days_remaining: int = 0
+    # The month a clerk drafts now (registry.months.first_open_month), which the draft form proposes.
+    open_month: PensionMonth | None = None
+
+
+def _day_in(month: PensionMonth, day: int) -> datetime.date:
+    # Day 31 in a 30-day month (or 29 in February) is the month's last day.
+    last = calendar.monthrange(month.year, month.month)[1]
+    return datetime.date(month.year, month.month, min(day, last))
+
+
+def _deadlines_of(month: PensionMonth) -> list[tuple[str, str, datetime.date]]:
+    return [
+        ("plan", str(_("计划编制截止")), _day_in(month, settings.PAYOUT_PLAN_DAY)),
+        ("funding", str(_("资金拨付截止")), _day_in(month, settings.PAYOUT_FUNDING_DAY)),
+        ("credit", str(_("到账截止")), _day_in(month, settings.PAYOUT_CREDIT_DAY)),
+    ]
+
+
+def payout_calendar(*, today: datetime.date) -> PayoutCalendar:
+    """Where the county stands in the payout calendar on `today`. A deadline day itself is already too late
+    ("before day P", as registry.months.first_open_month counts it), so the next deadline is the first one
+    after today; after this month's credit day it is next month's plan day."""
+    month = PensionMonth.of(today)
+    if all(date <= today for _kind, _label, date in _deadlines_of(month)):
+        month = month.next()
+    dates = _deadlines_of(month)
+    next_date = min(date for _kind, _label, date in dates if date > today)
+    deadlines = [
+        Deadline(kind=kind, label=label, date=date, is_next=date == next_date, is_past=date <= today)
+        for kind, label, date in dates
+    ]
+    upcoming = next(deadline for deadline in deadlines if deadline.is_next)
+    return PayoutCalendar(
+        today=today,
+        month=month,
+        plan=plan_for_month(month=month),
+        deadlines=deadlines,
+        next_deadline=upcoming,
+        days_remaining=(upcoming.date - today).days,
+        open_month=first_open_month(today, settings.PAYOUT_PLAN_DAY),
+    )

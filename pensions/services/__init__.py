@@ -1,0 +1,49 @@
+"""Every write to payouts. Keyword-only, typed, atomic; refusals are PlanError (a DomainError)."""
+
+from .bank_files import (
+    UnencodableNamesError,
+    bank_file_download,
+    bank_file_profile_for,
+    bank_file_profile_set,
+    bank_files_export,
+    payment_lines,
+)
+from .funding import funding_banks, funding_record
+from .plans import PlanTotals, plan_draft, plan_lines_digest, plan_totals_check, recovery_share
+from .recoveries import recoveries_sync_status
+from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
+from .transitions import (
+    plan_approve,
+    plan_mark_exported,
+    plan_mark_funded,
+    plan_mark_reconciled,
+    plan_reject,
+    plan_submit,
+)
+
+__all__ = [
+    "ReturnImport",
+    "UnencodableNamesError",
+    "bank_file_download",
+    "bank_file_profile_for",
+    "bank_file_profile_set",
+    "bank_files_export",
+    "failed_line_paid_by_hand",
+    "failed_line_reissue",
+    "funding_banks",
+    "funding_record",
+    "payment_lines",
+    "return_file_import",
+    "PlanTotals",
+    "plan_approve",
+    "plan_draft",
+    "plan_lines_digest",
+    "plan_mark_exported",
+    "plan_mark_funded",
+    "plan_mark_reconciled",
+    "plan_reject",
+    "plan_submit",
+    "plan_totals_check",
+    "recoveries_sync_status",
+    "recovery_share",
+]

@@ -1,0 +1,101 @@
+"""Funding (拨付): the transfer of each bank's total from the fiscal special account (财政专户) to the bank's
+special account (银行专户). When every bank that pays anything this month is funded, the plan is funded.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry import access
+from registry.access import Action
+from registry.models import Bank, Staff
+
+from ..errors import PlanError
+from ..models import Funding, PayoutPlan, PlanTotal
+from .transitions import plan_mark_funded
+
+Status = PayoutPlan.Status
+_CENT = Decimal("0.01")
+
+
+def funding_banks(*, plan: PayoutPlan) -> dict[int, PlanTotal]:
+    """The bank totals of a plan that need a transfer: every bank with a net total above zero."""
+    totals = PlanTotal.objects.filter(
+        plan=plan, kind=PlanTotal.Kind.BANK, bank__isnull=False, net_total__gt=0
+    ).select_related("bank")
+    return {total.bank_id: total for total in totals if total.bank_id is not None}
+
+
+@transaction.atomic
+def funding_record(
+    *,
+    plan: PayoutPlan,
+    bank: Bank,
+    amount: Decimal,
+    reference_number: str,
+    transferred_on: datetime.date,
+    by: Staff,
+) -> Funding:
+    """Record one bank's transfer. The amount must be that bank's net total exactly; a bank is funded once.
+    The last bank's record moves the plan to funded (through plan_mark_funded, which checks the lines are
+    still the approved ones)."""
+    access.require(by, Action.APPROVE_PAYMENTS)
+    reference_number = reference_number.strip()
+    if not reference_number:
+        raise PlanError(_("请填写拨付凭证号。"), field="reference_number")
+    if len(reference_number) > Funding._meta.get_field("reference_number").max_length:  # type: ignore[operator]
+        raise PlanError(_("拨付凭证号过长。"), field="reference_number")
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != amount.quantize(_CENT):
+        raise PlanError(_("拨付金额必须是精确到分的金额。"), field="amount")
+    if transferred_on > timezone.localdate():
+        raise PlanError(_("拨付日期不能晚于今天。"), field="transferred_on")
+
+    # Lock the plan: two banks' last transfers recorded at once would each see the other still unfunded,
+    # and neither would move the plan to funded.
+    locked = PayoutPlan.objects.select_for_update().get(pk=plan.pk)
+    if locked.status != Status.APPROVED:
+        raise PlanError(
+            _("%(month)s 的发放计划是“%(status)s”状态,只有已审批的计划才能登记拨付。")
+            % {"month": locked.month, "status": Status(locked.status).label}
+        )
+    totals = funding_banks(plan=locked)
+    total = totals.get(bank.pk)
+    if total is None:
+        raise PlanError(
+            _("%(bank)s 在 %(month)s 的发放计划中没有需要拨付的金额。")
+            % {"bank": bank, "month": locked.month},
+            field="bank",
+        )
+    if amount != total.net_total:
+        raise PlanError(
+            _("拨付金额 %(amount)s 元与 %(bank)s 的实发合计 %(total)s 元不一致。")
+            % {"amount": amount, "bank": bank, "total": total.net_total},
+            field="amount",
+        )
+    if Funding.objects.filter(plan=locked, bank=bank).exists():
+        raise PlanError(
+            _("%(bank)s 在 %(month)s 的拨付已登记过。") % {"bank": bank, "month": locked.month}, field="bank"
+        )
+    funding = Funding.objects.create(
+        plan=locked,
+        bank=bank,
+        amount=amount,
+        reference_number=reference_number,
+        transferred_on=transferred_on,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    funded = set(Funding.objects.filter(plan=locked).values_list("bank_id", flat=True))
+    if totals.keys() <= funded:
+        plan_mark_funded(
+            plan=plan,
+            by=by,
+            reason=_("%(count)d 家银行拨付合计 %(total)s 元")
+            % {"count": len(totals), "total": sum((t.net_total for t in totals.values()), Decimal("0.00"))},
+        )
+    return funding

@@ -1,0 +1,367 @@
+"""Making a month's payout plan: one set-based pass over all retirees (docs/payouts.md).
+
+The lines, the arrears they release and the recoveries they deduct are written by one SQL statement, so all
+three read the same snapshot: an arrears item added by someone else while the plan is made is either in a
+line's arrears and released by it, or in neither. Totals per bank, per township and overall are then stored
+and checked against the lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pghistory
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry import access
+from registry.access import Action
+from registry.models import Recovery, Retiree, Staff
+from registry.months import PensionMonth
+
+from ..errors import PlanError
+from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from .recoveries import recoveries_sync_status
+
+Status = PayoutPlan.Status
+
+# pg_advisory_xact_lock key for plan generation ("PLAN" in ASCII).
+_GENERATION_LOCK = 0x504C414E
+
+
+def recovery_share() -> Decimal:
+    """The largest share of a month's regular amount a recovery may take (settings.RECOVERY_MAX_SHARE)."""
+    share = Decimal(str(getattr(settings, "RECOVERY_MAX_SHARE", "0.5")))
+    if not Decimal(0) <= share <= Decimal(1):
+        raise PlanError(_("追回扣款比例必须在 0 与 1 之间。"))
+    return share
+
+
+# The lines of a month, as CTEs ending in `lines`. Shared with bench/payout_plan.py, whose bare
+# INSERT … SELECT reads the same rows.
+LINES_CTES = """
+WITH rate AS (
+    -- The rate in force: the newest with effective_month <= the plan's month.
+    SELECT DISTINCT ON (r.retiree_id) r.retiree_id, r.amount
+      FROM registry_pensionrate r
+     WHERE r.effective_month <= %(month)s
+     ORDER BY r.retiree_id, r.effective_month DESC
+),
+people AS (
+    SELECT p.id AS retiree_id, p.name, p.id_number, p.status = %(suspended)s AS is_withheld,
+           p.community_id, community.parent_id AS township_id, rate.amount AS regular,
+           account.bank_id, account.account_number, account.holder_name
+      FROM registry_retiree p
+      JOIN rate ON rate.retiree_id = p.id
+      JOIN registry_orgunit community ON community.id = p.community_id
+      LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
+     WHERE p.status IN (%(active)s, %(suspended)s)
+       AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
+),
+pending_arrears AS (
+    -- Never a month later than the plan's: that month's own plan pays it.
+    SELECT item.id, item.retiree_id, item.amount
+      FROM registry_arrearsitem item
+     WHERE item.month <= %(month)s
+       AND NOT EXISTS (SELECT 1 FROM pensions_arrearsrelease r WHERE r.arrears_item_id = item.id)
+),
+open_balance AS (
+    SELECT recovery.id, recovery.retiree_id, recovery.created_at,
+           recovery.amount - coalesce(
+               (SELECT sum(d.amount) FROM pensions_recoverydeduction d WHERE d.recovery_id = recovery.id), 0
+           ) AS balance
+      FROM registry_recovery recovery
+     WHERE recovery.status = %(open)s
+),
+lines AS (
+    SELECT people.*,
+           CASE WHEN people.is_withheld THEN 0 ELSE coalesce(arrears.total, 0) END AS arrears,
+           -- The share is rounded half up to the fen once; net never goes below 0.
+           CASE WHEN people.is_withheld THEN 0
+                ELSE least(coalesce(owed.balance, 0),
+                           round(people.regular * %(share)s, 2),
+                           people.regular + coalesce(arrears.total, 0))
+           END AS deduction
+      FROM people
+      LEFT JOIN (SELECT retiree_id, sum(amount) AS total FROM pending_arrears GROUP BY retiree_id) arrears
+             ON arrears.retiree_id = people.retiree_id
+      LEFT JOIN (SELECT retiree_id, sum(balance) AS balance FROM open_balance WHERE balance > 0
+                  GROUP BY retiree_id) owed
+             ON owed.retiree_id = people.retiree_id
+)
+"""
+
+INSERT_LINES = """
+INSERT INTO pensions_payoutline (
+    plan_id, retiree_id, name, id_number, bank_id, account_number, holder_name, township_id, community_id,
+    is_withheld, regular, arrears, deduction, withheld, net, payment_status, bank_reason
+)
+SELECT %(plan)s, retiree_id, name, id_number, bank_id, coalesce(account_number, ''),
+       coalesce(holder_name, ''), township_id, community_id, is_withheld, regular, arrears, deduction,
+       CASE WHEN is_withheld THEN regular ELSE 0 END,
+       CASE WHEN is_withheld THEN 0 ELSE regular + arrears - deduction END,
+       %(pending)s, ''
+  FROM lines
+"""
+
+# Built from the constants above: no input reaches the text (ruff S608).
+_GENERATE = f"""
+{LINES_CTES},
+inserted AS (
+    {INSERT_LINES}
+    RETURNING id, retiree_id, is_withheld, deduction
+),
+released AS (
+    INSERT INTO pensions_arrearsrelease (arrears_item_id, line_id)
+    SELECT pending_arrears.id, inserted.id
+      FROM pending_arrears
+      JOIN inserted ON inserted.retiree_id = pending_arrears.retiree_id AND NOT inserted.is_withheld
+    RETURNING arrears_item_id
+),
+deducted AS (
+    -- A line's deduction is spread over the retiree's open recoveries, oldest first.
+    INSERT INTO pensions_recoverydeduction (recovery_id, line_id, amount)
+    SELECT recovery_id, line_id, amount
+      FROM (
+            SELECT open_balance.id AS recovery_id, inserted.id AS line_id,
+                   least(open_balance.balance,
+                         inserted.deduction - (sum(open_balance.balance) OVER earlier - open_balance.balance)
+                   ) AS amount
+              FROM open_balance
+              JOIN inserted ON inserted.retiree_id = open_balance.retiree_id AND inserted.deduction > 0
+             WHERE open_balance.balance > 0
+            WINDOW earlier AS (PARTITION BY open_balance.retiree_id
+                               ORDER BY open_balance.created_at, open_balance.id)
+           ) spread
+     WHERE amount > 0
+    RETURNING recovery_id
+)
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM released),
+       ARRAY(SELECT DISTINCT recovery_id FROM deducted)
+"""  # noqa: S608
+
+# One scan of the lines gives the bank subtotals (level 1), the township subtotals (level 2) and the
+# overall total (level 3). The empty grouping set yields its row even for a plan without lines.
+_SUMS = """
+SELECT GROUPING(bank_id, township_id) AS level, bank_id, township_id, count(*) AS line_count,
+       coalesce(sum(regular), 0), coalesce(sum(arrears), 0), coalesce(sum(deduction), 0),
+       coalesce(sum(withheld), 0), coalesce(sum(net), 0)
+  FROM pensions_payoutline
+ WHERE plan_id = %(plan)s
+ GROUP BY GROUPING SETS ((bank_id), (township_id), ())
+"""
+
+_STORE_TOTALS = f"""
+WITH sums (level, bank_id, township_id, line_count, regular, arrears, deduction, withheld, net) AS (
+    {_SUMS}
+),
+stored AS (
+    INSERT INTO pensions_plantotal (plan_id, kind, bank_id, township_id, line_count, regular_total,
+                                    arrears_total, deduction_total, withheld_total, net_total)
+    SELECT %(plan)s, CASE level WHEN 1 THEN %(bank)s ELSE %(township)s END,
+           CASE level WHEN 1 THEN bank_id END, CASE level WHEN 2 THEN township_id END,
+           line_count, regular, arrears, deduction, withheld, net
+      FROM sums
+     WHERE level IN (1, 2)
+)
+UPDATE pensions_payoutplan plan
+   SET line_count = sums.line_count, regular_total = sums.regular, arrears_total = sums.arrears,
+       deduction_total = sums.deduction, withheld_total = sums.withheld, net_total = sums.net
+  FROM sums
+ WHERE sums.level = 3 AND plan.id = %(plan)s
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class PlanTotals:
+    line_count: int
+    regular_total: Decimal
+    arrears_total: Decimal
+    deduction_total: Decimal
+    withheld_total: Decimal
+    net_total: Decimal
+
+
+_TOTAL_FIELDS = (
+    "line_count",
+    "regular_total",
+    "arrears_total",
+    "deduction_total",
+    "withheld_total",
+    "net_total",
+)
+
+
+def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
+    """Make the plan for `month`, or make it again while it is a draft. `by` None is the beat job (系统).
+
+    Regenerating deletes the draft's lines with the arrears releases and recovery deductions they carried,
+    so the new lines release and deduct them afresh; nothing is released or deducted twice.
+    """
+    if by is not None:
+        access.require(by, Action.PREPARE_PAYMENTS)
+    share = recovery_share()
+    now = timezone.now()
+    context: dict[str, Any] = {"source": "plan_draft", "month": month.number}
+    if by is not None:
+        context["user"] = by.pk
+    with transaction.atomic(), pghistory.context(**context):
+        with connection.cursor() as cursor:
+            # ADR 0006: check keys per statement, not a million deferred checks queued for the commit.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # One generation at a time, county-wide: two plans made at once (this month's regenerated while
+            # next month's is drafted) would both read the same unreleased arrears and the same recovery
+            # balances. The arrears release would then fail on its unique key; the deductions would not.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_GENERATION_LOCK])
+        # Lock the plan row: a submission must not slip in between reading "draft" and replacing the lines.
+        plan = PayoutPlan.objects.select_for_update().filter(month=month.number).first()
+        if plan is None:
+            plan = PayoutPlan.objects.create(month=month.number, created_by=by, generated_at=now)
+            _record(plan, from_status="", to_status=Status.DRAFT, by=by, at=now, reason=_("生成发放计划"))
+        elif plan.status != Status.DRAFT:
+            raise PlanError(
+                _("%(month)s 的发放计划已是“%(status)s”状态,不能重新生成。")
+                % {"month": month, "status": Status(plan.status).label}
+            )
+        else:
+            # What this draft deducted goes back first, reopening recoveries it had settled, so the new
+            # lines deduct from the same balances.
+            recoveries_sync_status(recovery_ids=_clear_lines(plan))
+            plan.generated_at = now
+            plan.save(update_fields=["generated_at"])
+            _record(
+                plan, from_status=Status.DRAFT, to_status=Status.DRAFT, by=by, at=now, reason=_("重新生成")
+            )
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _GENERATE,
+                {
+                    "plan": plan.pk,
+                    "month": month.number,
+                    "share": share,
+                    "active": Retiree.Status.ACTIVE,
+                    "suspended": Retiree.Status.SUSPENDED,
+                    "open": Recovery.Status.OPEN,
+                    "pending": PayoutLine.PaymentStatus.PENDING,
+                },
+            )
+            _line_count, _released, deducted_from = cursor.fetchone()
+            cursor.execute(
+                _STORE_TOTALS,
+                {"plan": plan.pk, "bank": PlanTotal.Kind.BANK, "township": PlanTotal.Kind.TOWNSHIP},
+            )
+        recoveries_sync_status(recovery_ids=deducted_from)
+        plan.refresh_from_db()
+        plan_totals_check(plan=plan)
+    return plan
+
+
+def _clear_lines(plan: PayoutPlan) -> list[int]:
+    """Delete a draft's lines and what hangs on them. Returns the recoveries whose deductions went back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH gone AS (
+                DELETE FROM pensions_recoverydeduction d USING pensions_payoutline line
+                 WHERE d.line_id = line.id AND line.plan_id = %(plan)s
+                RETURNING d.recovery_id
+            )
+            SELECT DISTINCT recovery_id FROM gone
+            """,
+            {"plan": plan.pk},
+        )
+        returned = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            """
+            DELETE FROM pensions_arrearsrelease release USING pensions_payoutline line
+             WHERE release.line_id = line.id AND line.plan_id = %(plan)s
+            """,
+            {"plan": plan.pk},
+        )
+        cursor.execute("DELETE FROM pensions_plantotal WHERE plan_id = %s", [plan.pk])
+        cursor.execute("DELETE FROM pensions_payoutline WHERE plan_id = %s", [plan.pk])
+    return returned
+
+
+def _record(
+    plan: PayoutPlan, *, from_status: str, to_status: str, by: Staff | None, at: Any, reason: str
+) -> PlanTransition:
+    return PlanTransition.objects.create(
+        plan=plan, from_status=from_status, to_status=to_status, by=by, at=at, reason=reason
+    )
+
+
+def plan_totals_check(*, plan: PayoutPlan) -> PlanTotals:
+    """Add the lines up again and compare with the totals stored on the plan and per bank and township.
+    Raises PlanError naming what differs; returns the overall totals."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMS, {"plan": plan.pk})
+        rows = cursor.fetchall()
+    fresh: dict[tuple[str, int | None], tuple[Any, ...]] = {}
+    overall: tuple[Any, ...] = ()
+    for level, bank_id, township_id, *sums in rows:
+        if level == 1:
+            fresh[(PlanTotal.Kind.BANK, bank_id)] = tuple(sums)
+        elif level == 2:
+            fresh[(PlanTotal.Kind.TOWNSHIP, township_id)] = tuple(sums)
+        else:
+            overall = tuple(sums)
+    stored = {
+        (row[0], row[1] if row[0] == PlanTotal.Kind.BANK else row[2]): tuple(row[3:])
+        for row in PlanTotal.objects.filter(plan=plan).values_list(
+            "kind", "bank_id", "township_id", *_TOTAL_FIELDS
+        )
+    }
+    plan_row = PayoutPlan.objects.filter(pk=plan.pk).values_list(*_TOTAL_FIELDS).get()
+    differ = sorted(
+        f"{kind}:{key}"
+        for kind, key in fresh.keys() | stored.keys()
+        if fresh.get((kind, key)) != stored.get((kind, key))
+    )
+    if tuple(plan_row) != overall:
+        differ.insert(0, "plan")
+    if differ:
+        raise PlanError(
+            _("%(month)s 发放计划的汇总与明细不符:%(where)s")
+            % {"month": plan.month, "where": ", ".join(differ)}
+        )
+    return PlanTotals(*plan_row)
+
+
+def plan_lines_digest(*, plan: PayoutPlan) -> str:
+    """sha256 of the lines' recipients and amounts, one text line per payout line in id order. Stored at
+    approval; recomputed later, it shows the lines are still what was approved. The payment result (filled
+    by return files) is not part of it."""
+    digest = hashlib.sha256()
+    rows = (
+        PayoutLine.objects.filter(plan=plan)
+        .order_by("id")
+        .values_list(
+            "id",
+            "retiree_id",
+            "id_number",
+            "name",
+            "bank_id",
+            "account_number",
+            "holder_name",
+            "township_id",
+            "community_id",
+            "is_withheld",
+            "regular",
+            "arrears",
+            "deduction",
+            "withheld",
+            "net",
+        )
+        .iterator(chunk_size=10_000)
+    )
+    for row in rows:
+        digest.update(("|".join("" if value is None else str(value) for value in row) + "\n").encode())
+    return digest.hexdigest()

@@ -1,0 +1,209 @@
+"""Return files (回盘): the bank's answer to a bank file marks each sent line paid or failed, never changing
+an amount; failed lines are then re-issued into a later plan or paid by hand (docs/payouts.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+import pghistory
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry import access
+from registry.access import Action
+from registry.models import ArrearsItem, Staff
+
+from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, match_return, parse_return_file
+from ..errors import PlanError
+from ..models import BankFile, FailedPaymentResolution, PayoutLine, PayoutPlan, ReturnFile
+from .bank_files import payment_lines
+from .transitions import plan_mark_reconciled
+
+Status = PayoutPlan.Status
+Payment = PayoutLine.PaymentStatus
+
+
+@dataclass(frozen=True)
+class ReturnImport:
+    """The outcome of an import. `already_imported`: this very file had been imported; nothing changed."""
+
+    return_file: ReturnFile
+    already_imported: bool
+    plan_reconciled: bool
+
+
+# One statement for all of a bank file's lines: the failed ones take the bank's reason, the rest are paid.
+# Only the payment result is written; the amounts are not in the SET list.
+_MARK = """
+UPDATE pensions_payoutline AS line
+   SET payment_status = CASE WHEN failed.reason IS NULL THEN %(paid)s ELSE %(failed)s END,
+       bank_reason = coalesce(failed.reason, '')
+  FROM unnest(%(ids)s::bigint[]) AS sent(id)
+  LEFT JOIN unnest(%(failed_ids)s::bigint[], %(reasons)s::text[]) AS failed(id, reason) ON failed.id = sent.id
+ WHERE line.id = sent.id AND line.plan_id = %(plan)s AND line.bank_id = %(bank)s
+   AND line.payment_status = %(pending)s
+"""
+
+
+def _line_id(reference: str, plan_id: int) -> int:
+    """The line id inside a reference made by payment_reference (P{plan}L{line})."""
+    return int(reference.removeprefix(f"P{plan_id}L"))
+
+
+@transaction.atomic
+def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: str = "") -> ReturnImport:
+    """Read the bank's return file for `bank_file` and mark each line it answers paid or failed.
+
+    Refused (PlanError, nothing written): a file that cannot be read with the profile the bank file was
+    written with, totals that differ from what was sent, a reference that was not sent (or one left out), an
+    amount or account that differs. The same file again changes nothing and says so; a different second file
+    for the same bank file is refused. When every bank file of the plan has its answer, the plan is
+    reconciled."""
+    access.require(by, Action.PREPARE_PAYMENTS)
+    sha256 = hashlib.sha256(content).hexdigest()
+    # Lock the plan: imports of two banks' files at once would each see the other's file missing, and
+    # neither would reconcile the plan; the same file imported twice at once would mark its lines twice.
+    plan = PayoutPlan.objects.select_for_update().get(pk=bank_file.plan_id)
+    previous = ReturnFile.objects.filter(bank_file=bank_file).first()
+    if previous is not None:
+        if previous.sha256 == sha256:
+            return ReturnImport(return_file=previous, already_imported=True, plan_reconciled=False)
+        raise PlanError(
+            _("银行文件 %(name)s 已于 %(at)s 导入过另一份回盘文件,不能再导入。")
+            % {
+                "name": bank_file.name,
+                "at": timezone.localtime(previous.imported_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    if plan.status != Status.EXPORTED:
+        raise PlanError(
+            _("%(month)s 的发放计划是“%(status)s”状态,不能导入回盘文件。")
+            % {"month": plan.month, "status": Status(plan.status).label}
+        )
+
+    profile = BankFileProfile.from_dict(bank_file.profile)
+    sent = payment_lines(plan=plan, bank_id=bank_file.bank_id).get(bank_file.bank_id, [])
+    if len(sent) != bank_file.line_count:
+        raise PlanError(_("银行文件 %(name)s 的明细与发放计划不符。") % {"name": bank_file.name})
+    try:
+        parsed = parse_return_file(profile, content)
+        result = match_return(sent, parsed)
+    except (ReturnFileError, ReturnMismatchError) as error:
+        raise PlanError(error.message, field="file") from error
+
+    failed_ids = [_line_id(line.reference, plan.pk) for line in result.failed]
+    reasons = [
+        " ".join(part for part in (line.status, line.reason.strip()) if part)[:200] for line in result.failed
+    ]
+    with pghistory.context(source="return_file_import", user=by.pk), connection.cursor() as cursor:
+        cursor.execute(
+            _MARK,
+            {
+                "ids": [_line_id(line.reference, plan.pk) for line in sent],
+                "failed_ids": failed_ids,
+                "reasons": reasons,
+                "paid": Payment.PAID,
+                "failed": Payment.FAILED,
+                "pending": Payment.PENDING,
+                "plan": plan.pk,
+                "bank": bank_file.bank_id,
+            },
+        )
+        marked = cursor.rowcount
+    if marked != len(sent):
+        raise PlanError(
+            _("回盘文件只能标记 %(marked)d 笔,应为 %(count)d 笔:部分明细已有发放结果。")
+            % {"marked": marked, "count": len(sent)}
+        )
+    return_file = ReturnFile.objects.create(
+        bank_file=bank_file,
+        name=name[:200],
+        content=content,
+        sha256=sha256,
+        paid_count=len(result.paid),
+        paid_total=result.paid_total,
+        failed_count=len(result.failed),
+        failed_total=result.failed_total,
+        imported_by=by,
+        imported_at=timezone.now(),
+    )
+    unanswered = BankFile.objects.filter(plan=plan, return_file__isnull=True).exists()
+    if not unanswered:
+        plan_mark_reconciled(
+            plan=plan,
+            by=by,
+            reason=_("全部回盘文件已导入"),
+        )
+    return ReturnImport(return_file=return_file, already_imported=False, plan_reconciled=not unanswered)
+
+
+def _failed_line(line: PayoutLine) -> PayoutLine:
+    """The line, locked, if the bank failed it and nothing has been done about it yet."""
+    # Lock the line: a re-issue and a manual payment of the same line at once would both find it open.
+    locked = PayoutLine.objects.select_for_update().select_related("plan").get(pk=line.pk)
+    if locked.payment_status != Payment.FAILED:
+        raise PlanError(_("%(name)s 的发放没有失败,不需要处理。") % {"name": locked.name})
+    done = FailedPaymentResolution.objects.filter(line=locked).first()
+    if done is not None:
+        raise PlanError(
+            _("%(name)s 的失败发放已处理过(%(kind)s)。")
+            % {"name": locked.name, "kind": FailedPaymentResolution.Kind(done.kind).label}
+        )
+    return locked
+
+
+@transaction.atomic
+def failed_line_reissue(*, line: PayoutLine, by: Staff) -> FailedPaymentResolution:
+    """Re-issue a failed payment into the next plan: an arrears item of the line's net for the plan's month,
+    which the next plan releases like any other arrears. Once per line, and not for a line paid by hand."""
+    access.require(by, Action.PREPARE_PAYMENTS)
+    locked = _failed_line(line)
+    item = ArrearsItem.objects.create(
+        retiree_id=locked.retiree_id,
+        month=locked.plan.month,
+        amount=locked.net,
+        reason=ArrearsItem.Reason.FAILED_PAYMENT,
+        note=(
+            _("%(month)s 发放失败重发:%(reason)s")
+            % {"month": locked.plan.month, "reason": locked.bank_reason}
+        )[:200],
+        created_by=by,
+    )
+    return FailedPaymentResolution.objects.create(
+        line=locked,
+        kind=FailedPaymentResolution.Kind.REISSUED,
+        arrears_item=item,
+        by=by,
+        at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def failed_line_paid_by_hand(
+    *, line: PayoutLine, reference: str, by: Staff, paid_on: datetime.date | None = None
+) -> FailedPaymentResolution:
+    """Record that a failed payment was paid by hand (after fixing the account), with the payment's voucher
+    or transfer reference. Once per line, and not for a line re-issued into a later plan."""
+    access.require(by, Action.PREPARE_PAYMENTS)
+    reference = reference.strip()
+    if not reference:
+        raise PlanError(_("请填写手工发放的凭证号。"), field="reference")
+    if len(reference) > 64:
+        raise PlanError(_("凭证号过长。"), field="reference")
+    today = timezone.localdate()
+    paid_on = paid_on or today
+    if paid_on > today:
+        raise PlanError(_("发放日期不能晚于今天。"), field="paid_on")
+    locked = _failed_line(line)
+    return FailedPaymentResolution.objects.create(
+        line=locked,
+        kind=FailedPaymentResolution.Kind.PAID_BY_HAND,
+        reference=reference,
+        paid_on=paid_on,
+        by=by,
+        at=timezone.now(),
+    )

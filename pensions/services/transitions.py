@@ -1,0 +1,181 @@
+"""A plan's state changes through one door, `_transition`, which locks the plan, checks the move and who
+makes it, and records a PlanTransition. Each public function is one move with its own checks:
+
+draft → submitted → approved → funded → exported → reconciled, and submitted → draft (rejection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pghistory
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry import access
+from registry.access import Action
+from registry.models import Staff
+
+from ..errors import PlanError
+from ..models import PayoutLine, PayoutPlan, PlanTransition
+from .plans import plan_lines_digest, plan_totals_check
+
+Status = PayoutPlan.Status
+
+_MOVES: dict[str, frozenset[str]] = {
+    Status.DRAFT: frozenset({Status.SUBMITTED}),
+    Status.SUBMITTED: frozenset({Status.APPROVED, Status.DRAFT}),
+    Status.APPROVED: frozenset({Status.FUNDED}),
+    Status.FUNDED: frozenset({Status.EXPORTED}),
+    Status.EXPORTED: frozenset({Status.RECONCILED}),
+    Status.RECONCILED: frozenset(),
+}
+
+
+def _transition(
+    *,
+    plan: PayoutPlan,
+    to_status: str,
+    by: Staff,
+    action: Action,
+    reason: str = "",
+    check: Callable[[PayoutPlan], list[str]] | None = None,
+) -> PayoutPlan:
+    """Move `plan` to `to_status`. `check` validates the locked plan and returns the fields it changed."""
+    access.require(by, action)
+    with transaction.atomic(), pghistory.context(source="plan_transition", user=by.pk):
+        # Lock the plan row: two reviewers approving at once, or an approval racing a regeneration of the
+        # lines or a rejection, would each read the old state and both succeed.
+        locked = PayoutPlan.objects.select_for_update().get(pk=plan.pk)
+        from_status = locked.status
+        if to_status not in _MOVES[from_status]:
+            raise PlanError(
+                _("%(month)s 的发放计划不能从“%(from)s”变为“%(to)s”。")
+                % {"month": locked.month, "from": Status(from_status).label, "to": Status(to_status).label}
+            )
+        changed = check(locked) if check else []
+        now = timezone.now()
+        locked.status = to_status
+        locked.save(update_fields=["status", *changed])
+        PlanTransition.objects.create(
+            plan=locked, from_status=from_status, to_status=to_status, by=by, at=now, reason=reason
+        )
+    for field in ("status", *changed):
+        setattr(plan, field, getattr(locked, field))
+    return plan
+
+
+def plan_submit(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
+    """A clerk hands the draft over for approval."""
+
+    def check(locked: PayoutPlan) -> list[str]:
+        if locked.line_count == 0:
+            raise PlanError(_("发放计划没有明细,不能提交。"))
+        unpaid = PayoutLine.objects.filter(plan=locked, is_withheld=False, net__gt=0, bank__isnull=True)
+        names = list(unpaid.order_by("id").values_list("name", flat=True)[:10])
+        if names:
+            raise PlanError(
+                _("%(count)d 人没有当前银行账户,不能提交:%(names)s")
+                % {"count": unpaid.count(), "names": "、".join(names)}
+            )
+        plan_totals_check(plan=locked)
+        locked.submitted_by, locked.submitted_at = by, timezone.now()
+        locked.rejection_reason = ""
+        return ["submitted_by", "submitted_at", "rejection_reason"]
+
+    return _transition(
+        plan=plan, to_status=Status.SUBMITTED, by=by, action=Action.PREPARE_PAYMENTS, check=check
+    )
+
+
+def plan_approve(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
+    """Someone other than the submitter approves, which freezes the plan: its totals are checked against
+    the lines once more and a hash of the lines is stored."""
+
+    def check(locked: PayoutPlan) -> list[str]:
+        if locked.submitted_by_id == by.pk:
+            raise PlanError(_("不能审批自己提交的发放计划。"))
+        plan_totals_check(plan=locked)
+        locked.approved_by, locked.approved_at = by, timezone.now()
+        locked.lines_hash = plan_lines_digest(plan=locked)
+        return ["approved_by", "approved_at", "lines_hash"]
+
+    return _transition(
+        plan=plan, to_status=Status.APPROVED, by=by, action=Action.APPROVE_PAYMENTS, check=check
+    )
+
+
+def plan_reject(*, plan: PayoutPlan, by: Staff, reason: str) -> PayoutPlan:
+    """The reviewer sends a submitted plan back to draft, saying why."""
+    reason = reason.strip()
+    if not reason:
+        raise PlanError(_("请填写退回原因。"), field="reason")
+
+    def check(locked: PayoutPlan) -> list[str]:
+        if locked.submitted_by_id == by.pk:
+            raise PlanError(_("不能退回自己提交的发放计划。"))
+        locked.submitted_by, locked.submitted_at = None, None
+        locked.rejection_reason = reason[:300]
+        return ["submitted_by", "submitted_at", "rejection_reason"]
+
+    return _transition(
+        plan=plan, to_status=Status.DRAFT, by=by, action=Action.APPROVE_PAYMENTS, reason=reason, check=check
+    )
+
+
+def _unchanged_since_approval(locked: PayoutPlan) -> None:
+    if plan_lines_digest(plan=locked) != locked.lines_hash:
+        raise PlanError(_("%(month)s 发放计划的明细与审批时不一致。") % {"month": locked.month})
+    plan_totals_check(plan=locked)
+
+
+def plan_mark_funded(*, plan: PayoutPlan, by: Staff, reason: str = "") -> PayoutPlan:
+    """Funds have gone to each bank's special account. The funding records (and the check that each bank's
+    transfer equals its total) belong to the caller; this is the move itself."""
+
+    def check(locked: PayoutPlan) -> list[str]:
+        _unchanged_since_approval(locked)
+        return []
+
+    return _transition(
+        plan=plan, to_status=Status.FUNDED, by=by, action=Action.APPROVE_PAYMENTS, reason=reason, check=check
+    )
+
+
+def plan_mark_exported(*, plan: PayoutPlan, by: Staff, reason: str = "") -> PayoutPlan:
+    """The bank files have been made from the approved lines."""
+
+    def check(locked: PayoutPlan) -> list[str]:
+        _unchanged_since_approval(locked)
+        return []
+
+    return _transition(
+        plan=plan,
+        to_status=Status.EXPORTED,
+        by=by,
+        action=Action.PREPARE_PAYMENTS,
+        reason=reason,
+        check=check,
+    )
+
+
+def plan_mark_reconciled(*, plan: PayoutPlan, by: Staff, reason: str = "") -> PayoutPlan:
+    """Every line that was sent has the bank's answer (paid or failed)."""
+
+    def check(locked: PayoutPlan) -> list[str]:
+        waiting = PayoutLine.objects.filter(
+            plan=locked, is_withheld=False, payment_status=PayoutLine.PaymentStatus.PENDING, net__gt=0
+        ).count()
+        if waiting:
+            raise PlanError(_("还有 %(count)d 笔发放没有银行回盘结果,不能对账完成。") % {"count": waiting})
+        return []
+
+    return _transition(
+        plan=plan,
+        to_status=Status.RECONCILED,
+        by=by,
+        action=Action.PREPARE_PAYMENTS,
+        reason=reason,
+        check=check,
+    )

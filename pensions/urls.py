@@ -1,0 +1,38 @@
+"""/pensions/…: the payout plan pages (issue 4); funding and bank files add their routes here."""
+
+from django.urls import path
+
+from . import views, views_money, views_statements
+
+urlpatterns = [
+    path("plans/", views.plan_list, name="payout-plan-list"),
+    path("plans/<int:pk>/", views.plan_detail, name="payout-plan-detail"),
+    path("plans/<int:pk>/lines.xlsx", views.plan_export, name="payout-plan-export"),
+    path("plans/<int:pk>/regenerate/", views.plan_regenerate, name="payout-plan-regenerate"),
+    path("plans/<int:pk>/submit/", views.plan_submit, name="payout-plan-submit"),
+    path("plans/<int:pk>/approve/", views.plan_approve, name="payout-plan-approve"),
+    path("plans/<int:pk>/reject/", views.plan_reject, name="payout-plan-reject"),
+    # funding, bank files, return files and failed payments
+    path("plans/<int:pk>/fundings/", views_money.funding_record, name="payout-funding-record"),
+    path("plans/<int:pk>/funding-request.pdf", views_money.funding_request, name="payout-funding-request"),
+    path("plans/<int:pk>/bank-files/", views_money.bank_files_export, name="payout-bank-files-export"),
+    path("bank-files/<int:pk>/download/", views_money.bank_file_download, name="payout-bank-file-download"),
+    path(
+        "bank-files/<int:pk>/return-file/", views_money.return_file_import, name="payout-return-file-import"
+    ),
+    path("lines/<int:pk>/reissue/", views_money.failed_line_reissue, name="payout-line-reissue"),
+    path(
+        "lines/<int:pk>/paid-by-hand/", views_money.failed_line_paid_by_hand, name="payout-line-paid-by-hand"
+    ),
+    # the enquiry statement (待遇查询单)
+    path(
+        "retirees/<int:pk>/statement/",
+        views_statements.retiree_statement_form,
+        name="retiree-statement",
+    ),
+    path(
+        "retirees/<int:pk>/statement.pdf",
+        views_statements.retiree_statement_pdf,
+        name="retiree-statement-pdf",
+    ),
+]

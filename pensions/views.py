@@ -1,0 +1,287 @@
+"""Payout plan pages: the list with the draft form, the plan with its totals, lines and actions, the lines'
+export. Views parse, call pensions.services and render; a DomainError becomes a message on the page.
+
+Every action that moves a plan on carries what the confirmation dialog showed (line count, net total, when the
+lines were made): a plan regenerated in the meantime is refused, never approved on figures nobody saw.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from registry import access
+from registry.access import Action
+from registry.errors import DomainError
+from registry.exports import XLSX_CONTENT_TYPE
+from registry.months import PensionMonth, first_open_month
+from registry.views.common import StaffRequest
+
+from . import selectors, services
+from .forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
+from .models import PayoutPlan
+from .plan_export import plan_lines_xlsx
+
+Status = PayoutPlan.Status
+LINES_PAGE_SIZE = 50
+View = Callable[..., HttpResponse]
+
+
+def plan_viewer(view: View) -> View:
+    """Signed in and one of the roles that work with payouts (selectors.PLAN_VIEWER_ACTIONS), else 403."""
+
+    @wraps(view)
+    def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.can_view_plans(request.user):
+            raise PermissionDenied("payout plans")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+def _plan_or_404(pk: int) -> PayoutPlan:
+    try:
+        return selectors.plan_get(pk=pk)
+    except PayoutPlan.DoesNotExist:
+        raise Http404 from None
+
+
+# The list and the draft form --------------------------------------------------------------------------------
+
+
+@plan_viewer
+@require_http_methods(["GET", "POST"])
+def plan_list(request: StaffRequest) -> HttpResponse:
+    user = request.user
+    may_prepare = access.can(user, Action.PREPARE_PAYMENTS)
+    open_month = first_open_month(timezone.localdate(), settings.PAYOUT_PLAN_DAY)
+    form = DraftForm(request.POST if request.method == "POST" else None, initial={"month": open_month})
+    status = 200
+    if request.method == "POST":
+        access.require(user, Action.PREPARE_PAYMENTS)
+        if form.is_valid():
+            month = form.cleaned_data["month"]
+            existing = selectors.plan_for_month(month=month)
+            if existing is not None:
+                # Regenerating replaces every line: only from the plan's own page, behind its confirmation.
+                form.add_error(
+                    "month",
+                    _("%(month)s 的发放计划已存在(%(status)s),请在计划页面查看或重新生成。")
+                    % {"month": month, "status": existing.get_status_display()},
+                )
+            else:
+                try:
+                    plan = services.plan_draft(month=month, by=user)
+                except DomainError as error:
+                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                else:
+                    messages.success(
+                        request,
+                        _("已生成 %(month)s 发放计划:%(count)d 笔。")
+                        % {"month": plan.month, "count": plan.line_count},
+                    )
+                    url = reverse("payout-plan-detail", args=[plan.pk])
+                    if request.htmx:
+                        response = HttpResponse(status=204)
+                        response["HX-Redirect"] = url
+                        return response
+                    return redirect(url)
+        # htmx swaps 2xx answers only: the form with its errors comes back as 200 to a htmx request.
+        status = 200 if request.htmx else 400
+        if request.htmx:
+            return render(request, "pensions/_draft_form.html", {"form": form}, status=status)
+    context = {
+        "plans": selectors.plan_list(),
+        "form": form,
+        "may_prepare": may_prepare,
+        "open_month": open_month,
+    }
+    return render(request, "pensions/plan_list.html", context, status=status)
+
+
+# The plan ---------------------------------------------------------------------------------------------------
+
+
+def _line_filter_form(request: StaffRequest, plan: PayoutPlan) -> LineFilterForm:
+    return LineFilterForm(
+        request.GET or None,
+        townships=selectors.plan_line_townships(plan=plan),
+        banks=selectors.plan_line_banks(plan=plan),
+    )
+
+
+def _lines_context(request: StaffRequest, plan: PayoutPlan) -> dict[str, Any]:
+    filter_form = _line_filter_form(request, plan)
+    lines = selectors.plan_lines(plan=plan, filters=filter_form.filters())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "plan": plan,
+        "filter_form": filter_form,
+        "page": Paginator(lines, LINES_PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+    }
+
+
+def _detail_context(
+    request: StaffRequest,
+    plan: PayoutPlan,
+    *,
+    reject_form: RejectForm | None = None,
+    action_error: str = "",
+) -> dict[str, Any]:
+    user = request.user
+    is_submitter = plan.submitted_by_id == user.pk
+    may_approve = (
+        plan.status == Status.SUBMITTED and access.can(user, Action.APPROVE_PAYMENTS) and not is_submitter
+    )
+    return {
+        **_lines_context(request, plan),
+        # Adds the lines up again (one scan) to show that the stored totals still equal them.
+        "totals": selectors.plan_totals(plan=plan),
+        "transitions": selectors.plan_transitions(plan=plan),
+        "may_regenerate": plan.status == Status.DRAFT and access.can(user, Action.PREPARE_PAYMENTS),
+        "may_submit": plan.status == Status.DRAFT and access.can(user, Action.PREPARE_PAYMENTS),
+        "may_approve": may_approve,
+        "awaiting_other": plan.status == Status.SUBMITTED
+        and is_submitter
+        and access.can(user, Action.APPROVE_PAYMENTS),
+        "confirm_initial": confirm_initial(plan),
+        "reject_form": reject_form or RejectForm(initial=confirm_initial(plan)),
+        "action_error": action_error,
+    }
+
+
+@plan_viewer
+def plan_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    # The filters and pages of the lines come as a fragment (htmx): the lines only, not the totals again.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "pensions/_plan_lines.html", _lines_context(request, plan))
+    else:
+        response = render(request, "pensions/plan_detail.html", _detail_context(request, plan))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@plan_viewer
+def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    form = _line_filter_form(request, plan)
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
+    plan_lines_xlsx(user=request.user, plan=plan, filters=form.filters(), target=target)
+    target.seek(0)
+    filename = _("发放明细-%(month)s.xlsx") % {"month": plan.month}
+    response = FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+    return cast(HttpResponse, response)
+
+
+def _refused(request: StaffRequest, plan: PayoutPlan, message: str, **extra: Any) -> HttpResponse:
+    plan.refresh_from_db()
+    context = _detail_context(request, plan, action_error=message, **extra)
+    return render(request, "pensions/plan_detail.html", context, status=400)
+
+
+def _stale_message() -> str:
+    return _("发放计划在您打开页面后已有变化,请核对最新的笔数和金额后再操作。")
+
+
+@plan_viewer
+@require_POST
+def plan_regenerate(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    access.require(request.user, Action.PREPARE_PAYMENTS)
+    confirm = PlanConfirmForm(request.POST)
+    url = reverse("payout-plan-detail", args=[plan.pk])
+    error = ""
+    if not confirm.is_valid() or not confirm.matches(plan):
+        error = _stale_message()
+    else:
+        try:
+            # PensionMonthField reads a PensionMonth; its stubs say int.
+            plan = services.plan_draft(month=cast(PensionMonth, plan.month), by=request.user)
+        except DomainError as refused:
+            error = refused.message
+    if request.htmx:
+        # The dialog posts with htmx (for its busy state); the answer is the plan page, message included.
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _regenerated(plan))
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    if error:
+        return _refused(request, plan, error)
+    messages.success(request, _regenerated(plan))
+    return redirect(url)
+
+
+def _regenerated(plan: PayoutPlan) -> str:
+    return _("已重新生成 %(month)s 发放计划:%(count)d 笔。") % {"month": plan.month, "count": plan.line_count}
+
+
+@plan_viewer
+@require_POST
+def plan_submit(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    access.require(request.user, Action.PREPARE_PAYMENTS)
+    confirm = PlanConfirmForm(request.POST)
+    if not confirm.is_valid() or not confirm.matches(plan):
+        return _refused(request, plan, _stale_message())
+    try:
+        services.plan_submit(plan=plan, by=request.user)
+    except DomainError as error:
+        return _refused(request, plan, error.message)
+    messages.success(request, _("发放计划已提交,等待他人审批。"))
+    return redirect("payout-plan-detail", pk=plan.pk)
+
+
+@plan_viewer
+@require_POST
+def plan_approve(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    access.require(request.user, Action.APPROVE_PAYMENTS)
+    confirm = PlanConfirmForm(request.POST)
+    if not confirm.is_valid() or not confirm.matches(plan):
+        return _refused(request, plan, _stale_message())
+    try:
+        services.plan_approve(plan=plan, by=request.user)
+    except DomainError as error:
+        return _refused(request, plan, error.message)
+    messages.success(request, _("发放计划已审批,明细已冻结。"))
+    return redirect("payout-plan-detail", pk=plan.pk)
+
+
+@plan_viewer
+@require_POST
+def plan_reject(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = _plan_or_404(pk)
+    access.require(request.user, Action.APPROVE_PAYMENTS)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        errors = [str(error) for errors in form.errors.values() for error in errors]
+        return _refused(request, plan, " ".join(errors), reject_form=form)
+    if not form.matches(plan):
+        return _refused(request, plan, _stale_message(), reject_form=form)
+    try:
+        services.plan_reject(plan=plan, by=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        return _refused(request, plan, error.message, reject_form=form)
+    messages.success(request, _("发放计划已退回草稿。"))
+    return redirect("payout-plan-detail", pk=plan.pk)

@@ -1,0 +1,237 @@
+"""The payout plan API: the same services and roles as the pages, errors as {field: [message]}."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from pensions.models import PayoutPlan, PlanTransition
+from pensions.services import plan_draft, plan_submit
+from registry.models import Staff
+from tests.conftest import County
+
+from .conftest import NOV
+
+# The frozen time and payout days (_calendar, autouse) and the plan of the page tests.
+from .test_views import People, S, _calendar, draft, people  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+PLANS = "/api/pensions/plans/"
+
+
+def client_for(staff: Staff) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client
+
+
+def url(plan: PayoutPlan, action: str = "") -> str:
+    return f"{PLANS}{plan.pk}/{action}"
+
+
+def states(plan: PayoutPlan) -> list[tuple[str, str]]:
+    return list(
+        PlanTransition.objects.filter(plan=plan).order_by("id").values_list("from_status", "to_status")
+    )
+
+
+def test_clerk_drafts_submits_and_reviewer_approves(county: County, people: People):  # noqa: F811
+    clerk, reviewer = client_for(county.clerk), client_for(county.reviewer)
+
+    response = clerk.post(PLANS, {"month": "2026-11"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["month"], body["status"], body["line_count"], body["net_total"]) == (
+        "2026-11",
+        "draft",
+        3,
+        "5550.00",
+    )
+    assert body["created_by"] == county.clerk.display_name
+    plan = PayoutPlan.objects.get(pk=body["id"])
+
+    response = clerk.post(url(plan, "submit/"))
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "submitted"
+
+    response = reviewer.post(url(plan, "approve/"), {"net_total": "5550.00"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["status"], body["approved_by"], body["submitted_by"]) == (
+        "approved",
+        county.reviewer.display_name,
+        county.clerk.display_name,
+    )
+    assert len(body["lines_hash"]) == 64
+    assert [(step["from_status"], step["to_status"]) for step in body["transitions"]] == [
+        ("", "draft"),
+        ("draft", "submitted"),
+        ("submitted", "approved"),
+    ]
+
+
+def test_detail_totals_are_the_stored_totals(county, draft):  # noqa: F811
+    body = client_for(county.auditor).get(url(draft)).json()
+
+    assert {key: body[key] for key in ("regular_total", "arrears_total", "deduction_total")} == {
+        "regular_total": "8550.00",
+        "arrears_total": "300.00",
+        "deduction_total": "500.00",
+    }
+    assert (body["withheld_total"], body["net_total"]) == ("2800.00", "5550.00")
+    totals = body["totals"]
+    assert totals["matches_lines"] is True
+    assert [(row["name"], row["line_count"], row["net_total"]) for row in totals["banks"]] == [
+        ("中国建设银行", 1, "2600.00"),
+        ("中国邮政储蓄银行", 2, "2950.00"),
+    ]
+    assert sorted((row["name"], row["net_total"]) for row in totals["townships"]) == [
+        ("城关镇", "2950.00"),
+        ("梅林镇", "2600.00"),
+    ]
+
+
+def test_list_of_plans(county, draft):  # noqa: F811
+    body = client_for(county.reviewer).get(PLANS).json()
+
+    assert body["count"] == 1
+    assert [(plan["id"], plan["month"], plan["status_label"]) for plan in body["results"]] == [
+        (draft.pk, "2026-11", "草稿")
+    ]
+
+
+def test_lines_are_paginated_filtered_and_masked(county, draft, people, banks):  # noqa: F811
+    client = client_for(county.clerk)
+
+    body = client.get(url(draft, "lines/")).json()
+    assert body["count"] == 3
+    first = body["results"][0]
+    assert first["name"] == "赵一明"
+    assert first["id_number_masked"] == people.zhao.id_number[:6] + "********" + people.zhao.id_number[-4:]
+    assert people.zhao.id_number not in str(body)
+    assert (first["regular"], first["arrears"], first["net"], first["bank"]["name"]) == (
+        "2650.00",
+        "300.00",
+        "2950.00",
+        "中国邮政储蓄银行",
+    )
+
+    def names(**query) -> list[str]:
+        return [line["name"] for line in client.get(url(draft, "lines/"), query).json()["results"]]
+
+    assert names(township=county.township_b.pk) == ["钱二"]
+    assert names(bank=banks["ccb"].pk) == ["钱二"]
+    assert names(withheld="true") == ["孙三"]
+    assert names(arrears="true") == ["赵一明"]
+    assert names(deduction="true") == ["钱二"]
+    assert names(q="赵") == ["赵一明"]
+
+
+def test_a_bad_month_is_an_error_on_the_field(county, people):  # noqa: F811
+    response = client_for(county.clerk).post(PLANS, {"month": "11/2026"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"month": ["请按“年-月”填写月份,例如 2026-04。"]}
+    assert PayoutPlan.objects.count() == 0
+
+
+def test_a_plan_past_draft_is_not_regenerated(county, draft):  # noqa: F811
+    plan_submit(plan=draft, by=county.clerk)
+
+    response = client_for(county.clerk).post(PLANS, {"month": "2026-11"}, format="json")
+
+    assert response.status_code == 400
+    assert "不能重新生成" in response.json()["non_field_errors"][0]
+    assert states(draft) == [("", S.DRAFT), (S.DRAFT, S.SUBMITTED)]
+
+
+def test_the_submitter_cannot_approve_their_own(county, draft):  # noqa: F811
+    plan_submit(plan=draft, by=county.admin)
+
+    response = client_for(county.admin).post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["不能审批自己提交的发放计划。"]}
+    draft.refresh_from_db()
+    assert (draft.status, draft.approved_by) == (S.SUBMITTED, None)
+
+
+def test_approval_must_name_the_net_total_it_approves(county, draft):  # noqa: F811
+    plan_submit(plan=draft, by=county.clerk)
+    client = client_for(county.reviewer)
+
+    missing = client.post(url(draft, "approve/"), {}, format="json")
+    wrong = client.post(url(draft, "approve/"), {"net_total": "5549.99"}, format="json")
+
+    assert missing.status_code == wrong.status_code == 400
+    assert list(missing.json()) == ["net_total"]
+    assert wrong.json() == {"net_total": ["实发合计应为 5550.00 元,与所核对的金额不符,请重新核对。"]}
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED
+
+
+def test_rejection_needs_a_reason(county, draft):  # noqa: F811
+    plan_submit(plan=draft, by=county.clerk)
+    client = client_for(county.reviewer)
+
+    for body in ({}, {"reason": ""}, {"reason": "   "}):
+        response = client.post(url(draft, "reject/"), body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"reason": ["请填写退回原因。"]}
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED
+
+    response = client.post(url(draft, "reject/"), {"reason": "账户待核实"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["rejection_reason"]) == ("draft", "账户待核实")
+
+
+@pytest.mark.parametrize("who", ["officer_a", "station_a1"])
+def test_township_staff_get_403(county, draft, who):  # noqa: F811
+    client = client_for(county.staff_by_role()[who])
+
+    for path in (PLANS, url(draft), url(draft, "lines/")):
+        assert client.get(path).status_code == 403
+    assert client.post(PLANS, {"month": "2026-12"}, format="json").status_code == 403
+    assert client.post(url(draft, "submit/")).status_code == 403
+    assert PayoutPlan.objects.count() == 1
+
+
+def test_the_auditor_reads_only(county, draft):  # noqa: F811
+    client = client_for(county.auditor)
+
+    assert client.get(url(draft)).status_code == 200
+    assert client.post(PLANS, {"month": "2026-12"}, format="json").status_code == 403
+    assert client.post(url(draft, "submit/")).status_code == 403
+    plan_submit(plan=draft, by=county.clerk)
+    assert client.post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json").status_code == 403
+    assert client.post(url(draft, "reject/"), {"reason": "x"}, format="json").status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED
+    assert PayoutPlan.objects.count() == 1
+
+
+def test_a_clerk_cannot_approve(county, draft):  # noqa: F811
+    plan_submit(plan=draft, by=county.clerk)
+
+    response = client_for(county.clerk).post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json")
+
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED
+
+
+def test_an_unknown_plan_is_404(county):
+    assert client_for(county.clerk).get(f"{PLANS}999999/").status_code == 404
+
+
+def test_regenerating_a_draft_through_the_api(county, people, enrol):  # noqa: F811
+    plan = plan_draft(month=NOV, by=county.clerk)
+    enrol(name="李四")
+
+    response = client_for(county.clerk).post(PLANS, {"month": "2026-11"}, format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["id"], response.json()["line_count"]) == (plan.pk, 4)
+    assert states(plan) == [("", S.DRAFT), (S.DRAFT, S.DRAFT)]
