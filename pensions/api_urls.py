@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api, api_money, api_statements
+from . import api, api_money, api_recoveries, api_statements
 
 urlpatterns = [
     path("plans/", api.PlanListApi.as_view(), name="api-payout-plan-list"),
@@ -37,6 +37,18 @@ urlpatterns = [
         "lines/<int:pk>/paid-by-hand/",
         api_money.LinePaidByHandApi.as_view(),
         name="api-payout-line-paid-by-hand",
+    ),
+    # recoveries: balance, refunds and write-off
+    path("recoveries/", api_recoveries.RecoveryListApi.as_view(), name="api-recovery-list"),
+    path(
+        "recoveries/<int:pk>/refunds/",
+        api_recoveries.RecoveryRefundApi.as_view(),
+        name="api-recovery-refunds",
+    ),
+    path(
+        "recoveries/<int:pk>/write-off/",
+        api_recoveries.RecoveryWriteOffApi.as_view(),
+        name="api-recovery-write-off",
     ),
     path(
         "retirees/<int:pk>/statement.pdf",

@@ -501,3 +501,63 @@ class FailedPaymentResolution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.kind}"
+
+
+# --- Recoveries: refunds and write-offs ---
+# (pensions.services.recoveries; docs/payouts.md "Recoveries: balance, refunds and write-off")
+
+
+class RecoveryRefund(models.Model):
+    """Money of a recovery paid back directly (by the retiree or the family) instead of deducted. A wrong
+    record is corrected by finance, not edited: the rows are append-only."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="refunds")
+    amount = money_field(_("退款金额"))
+    reference = models.CharField(_("收款凭证号"), max_length=64)
+    paid_on = models.DateField(_("退款日期"))
+    by = models.ForeignKey(Staff, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("追回退款")
+        verbose_name_plural = _("追回退款")
+        ordering = ["recovery", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recoveryrefund_amount_positive"),
+            models.CheckConstraint(condition=~Q(reference=""), name="recoveryrefund_has_reference"),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} ¥{self.amount} {self.reference}"
+
+
+class RecoveryWriteOff(models.Model):
+    """The balance of a recovery given up by a reviewer (核销): how much, why, who and when. One per recovery.
+    The recovery's creator is copied in so the database itself can refuse a creator writing off their own."""
+
+    recovery = models.OneToOneField(Recovery, on_delete=models.PROTECT, related_name="write_off")
+    amount = money_field(_("核销金额"))
+    reason = models.CharField(_("核销原因"), max_length=300)
+    recovery_created_by = models.ForeignKey(
+        Staff, verbose_name=_("追回项登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(Staff, verbose_name=_("核销人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("核销时间"))
+
+    class Meta:
+        verbose_name = _("追回核销")
+        verbose_name_plural = _("追回核销")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recoverywriteoff_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="recoverywriteoff_has_reason"),
+            # Four eyes (NOTES.md): never written off by whoever recorded the recovery.
+            models.CheckConstraint(
+                condition=~Q(by=F("recovery_created_by")), name="recoverywriteoff_not_by_creator"
+            ),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} ¥{self.amount}"

@@ -14,6 +14,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -31,6 +32,7 @@ from registry.selectors import county_name
 from registry.selectors.changes import as_month, entitlement_months, rate_in_force
 
 from .models import PayoutLine, PayoutPlan, RecoveryDeduction
+from .selectors.recoveries import recoveries_with_balance
 
 # The longest period one statement covers: ten years of months. Longer enquiries are printed in parts.
 MAX_PERIOD_MONTHS = 120
@@ -122,7 +124,7 @@ class RecoveryRow:
     note: str
     deductions: tuple[DeductionRow, ...]
     deducted: Decimal  # everything deducted so far, in or out of the period
-    balance: Decimal  # amount less deducted; what a write-off cancelled still shows here, with its status
+    balance: Decimal  # amount less deducted, refunded and written off (pensions.selectors.recoveries)
 
 
 @dataclass(frozen=True)
@@ -435,8 +437,8 @@ def _recovery_rows(
     retiree: Retiree, from_month: PensionMonth, to_month: PensionMonth
 ) -> tuple[RecoveryRow, ...]:
     """Recoveries for months of the period, deducted in the period, or still open."""
-    recoveries = list(
-        Recovery.objects.filter(retiree=retiree)
+    recoveries: list[Any] = list(
+        recoveries_with_balance(Recovery.objects.filter(retiree=retiree))
         .filter(
             Q(from_month__lte=to_month, to_month__gte=from_month)
             | Q(deductions__line__plan__month__gte=from_month, deductions__line__plan__month__lte=to_month)
@@ -455,7 +457,6 @@ def _recovery_rows(
     rows = []
     for recovery in recoveries:
         own = tuple(deductions[recovery.pk])
-        deducted = sum((row.amount for row in own), ZERO)
         rows.append(
             RecoveryRow(
                 from_month=as_month(recovery.from_month),
@@ -465,8 +466,8 @@ def _recovery_rows(
                 status=recovery.get_status_display(),
                 note=recovery.note,
                 deductions=own,
-                deducted=deducted,
-                balance=recovery.amount - deducted,
+                deducted=recovery.deducted,
+                balance=recovery.balance,
             )
         )
     return tuple(rows)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_money, views_statements
+from . import views, views_money, views_recoveries, views_statements
 
 urlpatterns = [
     path("plans/", views.plan_list, name="payout-plan-list"),
@@ -23,6 +23,15 @@ urlpatterns = [
     path("lines/<int:pk>/reissue/", views_money.failed_line_reissue, name="payout-line-reissue"),
     path(
         "lines/<int:pk>/paid-by-hand/", views_money.failed_line_paid_by_hand, name="payout-line-paid-by-hand"
+    ),
+    # recoveries: balance, refunds and write-off
+    path("recoveries/", views_recoveries.recovery_list, name="payout-recovery-list"),
+    path("recoveries/<int:pk>/", views_recoveries.recovery_detail, name="payout-recovery-detail"),
+    path("recoveries/<int:pk>/refunds/", views_recoveries.recovery_refund, name="payout-recovery-refund"),
+    path(
+        "recoveries/<int:pk>/write-off/",
+        views_recoveries.recovery_write_off,
+        name="payout-recovery-write-off",
     ),
     # the enquiry statement (待遇查询单)
     path(

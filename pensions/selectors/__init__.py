@@ -1,5 +1,5 @@
 """Reads of the payouts: plans, their lines and totals, the calendar (plans); fundings, bank files and failed
-lines (money)."""
+lines (money); recoveries with their balance (recoveries)."""
 
 from .money import plan_bank_files, plan_failed_lines, plan_fundings
 from .plans import (
@@ -20,13 +20,24 @@ from .plans import (
     plan_totals,
     plan_transitions,
 )
+from .recoveries import (
+    HistoryDeduction,
+    RecoveryHistory,
+    recoveries_with_balance,
+    recovery_balance,
+    recovery_get,
+    recovery_history,
+    recovery_list,
+)
 
 __all__ = [
     "PLAN_VIEWER_ACTIONS",
     "Deadline",
     "LineFilters",
     "PayoutCalendar",
+    "HistoryDeduction",
     "PlanTotalsView",
+    "RecoveryHistory",
     "TotalRow",
     "can_view_plans",
     "payout_calendar",
@@ -41,4 +52,9 @@ __all__ = [
     "plan_list",
     "plan_totals",
     "plan_transitions",
+    "recoveries_with_balance",
+    "recovery_balance",
+    "recovery_get",
+    "recovery_history",
+    "recovery_list",
 ]

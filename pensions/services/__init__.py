@@ -9,8 +9,9 @@ from .bank_files import (
     payment_lines,
 )
 from .funding import funding_banks, funding_record
+from .locks import plan_generation_lock
 from .plans import PlanTotals, plan_draft, plan_lines_digest, plan_totals_check, recovery_share
-from .recoveries import recoveries_sync_status
+from .recoveries import recoveries_sync_status, recovery_refund_record, recovery_write_off
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
     plan_approve,
@@ -44,6 +45,9 @@ __all__ = [
     "plan_reject",
     "plan_submit",
     "plan_totals_check",
+    "plan_generation_lock",
     "recoveries_sync_status",
+    "recovery_refund_record",
+    "recovery_write_off",
     "recovery_share",
 ]

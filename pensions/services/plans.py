@@ -8,7 +8,6 @@ and checked against the lines.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,12 +25,10 @@ from registry.months import PensionMonth
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from .locks import plan_generation_lock
 from .recoveries import recoveries_sync_status
 
 Status = PayoutPlan.Status
-
-# pg_advisory_xact_lock key for plan generation ("PLAN" in ASCII).
-_GENERATION_LOCK = 0x504C414E
 
 
 def recovery_share() -> Decimal:
@@ -74,6 +71,8 @@ open_balance AS (
     SELECT recovery.id, recovery.retiree_id, recovery.created_at,
            recovery.amount - coalesce(
                (SELECT sum(d.amount) FROM pensions_recoverydeduction d WHERE d.recovery_id = recovery.id), 0
+           ) - coalesce(
+               (SELECT sum(f.amount) FROM pensions_recoveryrefund f WHERE f.recovery_id = recovery.id), 0
            ) AS balance
       FROM registry_recovery recovery
      WHERE recovery.status = %(open)s
@@ -215,10 +214,11 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
             # ADR 0006: check keys per statement, not a million deferred checks queued for the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            # One generation at a time, county-wide: two plans made at once (this month's regenerated while
-            # next month's is drafted) would both read the same unreleased arrears and the same recovery
-            # balances. The arrears release would then fail on its unique key; the deductions would not.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_GENERATION_LOCK])
+        # One generation at a time, county-wide: two plans made at once (this month's regenerated while
+        # next month's is drafted) would both read the same unreleased arrears and the same recovery
+        # balances. The arrears release would then fail on its unique key; the deductions would not.
+        # Refunds and write-offs of recoveries take the same lock (pensions.services.recoveries).
+        plan_generation_lock()
         # Lock the plan row: a submission must not slip in between reading "draft" and replacing the lines.
         plan = PayoutPlan.objects.select_for_update().filter(month=month.number).first()
         if plan is None:
@@ -338,30 +338,19 @@ def plan_totals_check(*, plan: PayoutPlan) -> PlanTotals:
 def plan_lines_digest(*, plan: PayoutPlan) -> str:
     """sha256 of the lines' recipients and amounts, one text line per payout line in id order. Stored at
     approval; recomputed later, it shows the lines are still what was approved. The payment result (filled
-    by return files) is not part of it."""
-    digest = hashlib.sha256()
-    rows = (
-        PayoutLine.objects.filter(plan=plan)
-        .order_by("id")
-        .values_list(
-            "id",
-            "retiree_id",
-            "id_number",
-            "name",
-            "bank_id",
-            "account_number",
-            "holder_name",
-            "township_id",
-            "community_id",
-            "is_withheld",
-            "regular",
-            "arrears",
-            "deduction",
-            "withheld",
-            "net",
+    by return files) is not part of it. Computed by PostgreSQL: reading a million lines into Python only to
+    hash them took longer than writing the bank files."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT encode(sha256(convert_to(coalesce(string_agg(
+                concat_ws('|', id, retiree_id, id_number, name, coalesce(bank_id::text, ''), account_number,
+                          holder_name, coalesce(township_id::text, ''), coalesce(community_id::text, ''),
+                          is_withheld, regular, arrears, deduction, withheld, net) || E'\\n',
+                '' ORDER BY id), ''), 'UTF8')), 'hex')
+            FROM pensions_payoutline WHERE plan_id = %s
+            """,
+            [plan.pk],
         )
-        .iterator(chunk_size=10_000)
-    )
-    for row in rows:
-        digest.update(("|".join("" if value is None else str(value) for value in row) + "\n").encode())
-    return digest.hexdigest()
+        (digest,) = cursor.fetchone()
+    return str(digest)

@@ -1,12 +1,29 @@
-"""A recovery's balance is its amount less what plan lines deducted (pensions.RecoveryDeduction)."""
+"""Recoveries (追回): their status kept in step with the balance, money paid back directly, and the balance
+written off by a reviewer. A recovery's balance is its amount less what plan lines deducted
+(pensions.RecoveryDeduction), less what was refunded (RecoveryRefund), less what was written off
+(RecoveryWriteOff); pensions.selectors.recovery_balance reads it, plan generation reads the same sum.
+"""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db import connection
+import pghistory
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from registry.models import Recovery
+from registry import access
+from registry.access import Action
+from registry.models import Recovery, Staff
+
+from ..errors import PlanError
+from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff
+from .locks import plan_generation_lock
+
+_CENT = Decimal("0.01")
 
 
 def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
@@ -22,12 +39,15 @@ def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
                SET status = balance.status
               FROM (
                     SELECT r.id,
-                           CASE WHEN r.amount - coalesce(sum(d.amount), 0) <= 0 THEN %(settled)s
+                           CASE WHEN r.amount
+                                     - coalesce((SELECT sum(d.amount) FROM pensions_recoverydeduction d
+                                                  WHERE d.recovery_id = r.id), 0)
+                                     - coalesce((SELECT sum(f.amount) FROM pensions_recoveryrefund f
+                                                  WHERE f.recovery_id = r.id), 0) <= 0
+                                THEN %(settled)s
                                 ELSE %(open)s END AS status
                       FROM registry_recovery r
-                      LEFT JOIN pensions_recoverydeduction d ON d.recovery_id = r.id
                      WHERE r.id = ANY(%(ids)s)
-                     GROUP BY r.id
                    ) balance
              WHERE recovery.id = balance.id
                AND recovery.status IN (%(open)s, %(settled)s)
@@ -36,3 +56,116 @@ def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
             {"ids": ids, "open": Recovery.Status.OPEN, "settled": Recovery.Status.SETTLED},
         )
         return int(cursor.rowcount)
+
+
+def _locked_open_recovery(recovery: Recovery) -> tuple[Recovery, Decimal]:
+    """The recovery row locked, refused unless open with a balance above 0; with its balance.
+
+    The caller holds the plan-generation lock first (always in that order, so two of these never wait on each
+    other crosswise): generation reads the open balances and records deductions against them in one
+    statement, and a refund or write-off read between the two would leave the retiree charged twice. The
+    row lock keeps two refunds, or a refund and a write-off, of the same recovery from both reading the
+    same balance."""
+    from ..selectors.recoveries import recovery_balance
+
+    locked = Recovery.objects.select_for_update().get(pk=recovery.pk)
+    if locked.status != Recovery.Status.OPEN:
+        raise PlanError(
+            _("该追回项是“%(status)s”状态,只能处理待追回的追回项。")
+            % {"status": Recovery.Status(locked.status).label}
+        )
+    balance = recovery_balance(recovery=locked)
+    if balance <= 0:
+        raise PlanError(_("该追回项已没有待追回余额。"))
+    return locked, balance
+
+
+@transaction.atomic
+def recovery_refund_record(
+    *,
+    recovery: Recovery,
+    amount: Decimal,
+    reference: str,
+    paid_on: datetime.date,
+    by: Staff,
+) -> RecoveryRefund:
+    """Record money of a recovery paid back directly by the retiree or the family. At most the balance; a
+    balance brought to 0 settles the recovery."""
+    access.require(by, Action.PREPARE_PAYMENTS)
+    reference = reference.strip()
+    if not reference:
+        raise PlanError(_("请填写收款凭证号。"), field="reference")
+    if len(reference) > RecoveryRefund._meta.get_field("reference").max_length:  # type: ignore[operator]
+        raise PlanError(_("收款凭证号过长。"), field="reference")
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != amount.quantize(_CENT):
+        raise PlanError(_("退款金额必须是精确到分的金额。"), field="amount")
+    if amount <= 0:
+        raise PlanError(_("退款金额必须大于 0。"), field="amount")
+    if paid_on > timezone.localdate():
+        raise PlanError(_("退款日期不能晚于今天。"), field="paid_on")
+
+    plan_generation_lock()
+    locked, balance = _locked_open_recovery(recovery)
+    if amount > balance:
+        raise PlanError(
+            _("退款金额 %(amount)s 元超过待追回余额 %(balance)s 元。")
+            % {"amount": amount, "balance": balance},
+            field="amount",
+        )
+    with pghistory.context(source="recovery_refund", user=by.pk):
+        refund = RecoveryRefund.objects.create(
+            recovery=locked, amount=amount, reference=reference, paid_on=paid_on, by=by, at=timezone.now()
+        )
+        recoveries_sync_status(recovery_ids=[locked.pk])
+    return refund
+
+
+@transaction.atomic
+def recovery_write_off(
+    *, recovery: Recovery, reason: str, by: Staff, expected_balance: Decimal | None = None
+) -> RecoveryWriteOff:
+    """A reviewer gives up the balance of an open recovery (核销), with the reason. Never whoever recorded the
+    recovery (four eyes). Refused while a plan not yet approved deducts from it: that plan may still be made
+    again, and the write-off would then have written off less than the balance it leaves. `expected_balance`
+    is the balance the confirmation showed: a balance changed since (a refund, a plan) is refused."""
+    access.require(by, Action.APPROVE_PAYMENTS)
+    reason = reason.strip()
+    if not reason:
+        raise PlanError(_("请填写核销原因。"), field="reason")
+    if len(reason) > RecoveryWriteOff._meta.get_field("reason").max_length:  # type: ignore[operator]
+        raise PlanError(_("核销原因过长。"), field="reason")
+    if recovery.created_by_id == by.pk:
+        raise PlanError(_("不能核销自己登记的追回项,请由其他审核人员核销。"))
+
+    plan_generation_lock()
+    locked, balance = _locked_open_recovery(recovery)
+    pending = (
+        RecoveryDeduction.objects.filter(
+            recovery=locked,
+            line__plan__status__in=[PayoutPlan.Status.DRAFT, PayoutPlan.Status.SUBMITTED],
+        )
+        .values_list("line__plan__month", flat=True)
+        .first()
+    )
+    if expected_balance is not None and expected_balance != balance:
+        raise PlanError(
+            _("待追回余额已变为 %(balance)s 元,请核对后重新核销。") % {"balance": balance},
+            field="expected_balance",
+        )
+    if pending is not None:
+        raise PlanError(
+            _("%(month)s 的发放计划尚未审批,其中有对该追回项的扣款。请在计划审批后再核销。")
+            % {"month": pending}
+        )
+    with pghistory.context(source="recovery_write_off", user=by.pk):
+        write_off = RecoveryWriteOff.objects.create(
+            recovery=locked,
+            amount=balance,
+            reason=reason,
+            recovery_created_by_id=locked.created_by_id,
+            by=by,
+            at=timezone.now(),
+        )
+        locked.status = Recovery.Status.WRITTEN_OFF
+        locked.save(update_fields=["status"])
+    return write_off

@@ -245,5 +245,6 @@ IMPORT_PREVIEW_PROBLEMS = int(os.environ.get("IMPORT_PREVIEW_PROBLEMS", "200"))
 
 # Audit triggers fire once per statement and copy the statement's rows from its transition table, so an
 # import of 100,000 people or a mass status update writes its history in one INSERT … SELECT, not 100,000
-# trigger calls (ADR 0004).
-PGHISTORY_LEVEL: pgtrigger.Level = pgtrigger.Statement
+# trigger calls (ADR 0004). django-stubs reads this module while mypy is still inside pgtrigger's imports, so
+# mypy sometimes cannot type the constant here; the value is pgtrigger's own Statement level either way.
+PGHISTORY_LEVEL = pgtrigger.Statement  # type: ignore[has-type, unused-ignore]

@@ -14,7 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import FilePayload, Page, expect
 
 from registry.models import ArrearsItem, ChangeRequest, ManagementFeeReceipt, Retiree
-from tests.conftest import PASSWORD, County
+from tests.browser.session import sign_in, sign_out
+from tests.conftest import County
 from tests.factories import BankFactory, make_id_number
 from tests.pdfs import pdf_text
 
@@ -27,20 +28,6 @@ SCANNED_PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name=re.compile("您好"))).to_be_visible()
-
-
-def sign_out(page: Page) -> None:
-    page.locator("#user-menu").click()
-    page.get_by_role("button", name=re.compile("退出")).click()
-    expect(page).to_have_url(re.compile(r"/login/"))
 
 
 def test_intake_certificate_and_an_approved_name_change(
