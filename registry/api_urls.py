@@ -8,12 +8,12 @@ urlpatterns = [
     path("auth/token/", api.TokenObtainApi.as_view(), name="api-token"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("retirees/", api.RetireeListApi.as_view(), name="api-retiree-list"),
-    path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),  # part I
+    path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),
     path("retirees/<int:pk>/", api.RetireeDetailApi.as_view(), name="api-retiree-detail"),
     path("retirees/<int:pk>/reveal/", api.RetireeRevealApi.as_view(), name="api-retiree-reveal"),
     path("org-units/", api.OrgUnitListApi.as_view(), name="api-org-unit-list"),
     path("banks/", api.BankListApi.as_view(), name="api-bank-list"),
-    # part C: information changes with maker-checker
+    # Information changes with maker-checker
     path("change-requests/", api_changes.ChangeRequestListApi.as_view(), name="api-change-request-list"),
     path(
         "change-requests/<int:pk>/",
@@ -30,7 +30,7 @@ urlpatterns = [
         api_changes.ChangeRequestRejectApi.as_view(),
         name="api-change-request-reject",
     ),
-    # part M: bulk import
+    # Bulk import
     path("imports/", api_imports.ImportBatchUploadApi.as_view(), name="api-import-upload"),
     path("imports/<int:pk>/", api_imports.ImportBatchDetailApi.as_view(), name="api-import-detail"),
     path("imports/<int:pk>/confirm/", api_imports.ImportBatchConfirmApi.as_view(), name="api-import-confirm"),

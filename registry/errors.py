@@ -19,7 +19,7 @@ class StaffError(DomainError):
 
 
 class IntakeError(DomainError):
-    """An intake was refused (part I). `existing_retiree_id` names the record a duplicate ID belongs to."""
+    """An intake was refused. `existing_retiree_id` names the record a duplicate ID belongs to."""
 
     def __init__(
         self, message: str, *, field: str | None = None, existing_retiree_id: int | None = None

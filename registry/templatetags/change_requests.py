@@ -1,4 +1,4 @@
-"""The pending-change count in the nav (part C: information changes)."""
+"""The pending-change count in the nav (information changes)."""
 
 from __future__ import annotations
 

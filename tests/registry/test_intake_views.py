@@ -212,7 +212,7 @@ def test_photo_is_served_only_within_scope(client, county: County) -> None:
 
 
 def test_retiree_detail_still_renders_for_a_new_person(client, county: County) -> None:
-    # The record page (part R) links here; a person registered here must render there.
+    # The record page links here; a person registered here must render there.
     client.force_login(county.clerk)
     data = form_data(county, retirement_date=str(datetime.date(2026, 4, 1)))
     preview = client.post(reverse("retiree-intake"), data)
