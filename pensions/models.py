@@ -292,6 +292,24 @@ class ArrearsRelease(models.Model):
         return f"{self.arrears_item_id} → {self.line_id}"
 
 
+@pghistory.track(pghistory.InsertEvent())
+class WithheldRelease(models.Model):
+    """A withheld line paid back as an arrears item when its retiree was restored (恢复并补发). One row per
+    line and per item, so a withheld month is released once, whoever certifies and however often."""
+
+    line = models.OneToOneField(PayoutLine, on_delete=models.PROTECT, related_name="withheld_release")
+    arrears_item = models.OneToOneField(
+        ArrearsItem, on_delete=models.PROTECT, related_name="withheld_release"
+    )
+
+    class Meta:
+        verbose_name = _("暂停发放补发记录")
+        verbose_name_plural = _("暂停发放补发记录")
+
+    def __str__(self) -> str:
+        return f"{self.line_id} → {self.arrears_item_id}"
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
 class RecoveryDeduction(models.Model):
     """An amount of a recovery deducted on a plan line. A recovery's balance is its amount less these."""

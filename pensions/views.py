@@ -161,6 +161,9 @@ def _detail_context(
         "awaiting_other": plan.status == Status.SUBMITTED
         and is_submitter
         and access.can(user, Action.APPROVE_PAYMENTS),
+        # Whoever cannot approve it (the clerk who submitted it, an auditor) is told whom it waits for.
+        "awaiting_reviewer": plan.status == Status.SUBMITTED
+        and not access.can(user, Action.APPROVE_PAYMENTS),
         "confirm_initial": confirm_initial(plan),
         "reject_form": reject_form or RejectForm(initial=confirm_initial(plan)),
         "action_error": action_error,

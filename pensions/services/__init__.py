@@ -21,6 +21,7 @@ from .transitions import (
     plan_reject,
     plan_submit,
 )
+from .withheld import withheld_release
 
 __all__ = [
     "ReturnImport",
@@ -50,4 +51,5 @@ __all__ = [
     "recovery_refund_record",
     "recovery_write_off",
     "recovery_share",
+    "withheld_release",
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.models import Staff
+from registry.models import Retiree, Staff
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTransition
@@ -97,6 +97,15 @@ def plan_approve(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能审批自己提交的发放计划。"))
         plan_totals_check(plan=locked)
+        # A retiree restored since the plan was made would keep a withheld line here that restoration did not
+        # release (it releases approved plans only): the plan must be made again, where they are paid.
+        restored = PayoutLine.objects.filter(
+            plan=locked, is_withheld=True, retiree__status=Retiree.Status.ACTIVE
+        ).values_list("name", flat=True)
+        if names := list(restored[:5]):
+            raise PlanError(
+                _("编制计划后,%(names)s 等人已恢复发放:请退回并重新生成计划。") % {"names": "、".join(names)}
+            )
         locked.approved_by, locked.approved_at = by, timezone.now()
         locked.lines_hash = plan_lines_digest(plan=locked)
         return ["approved_by", "approved_at", "lines_hash"]

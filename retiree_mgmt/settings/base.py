@@ -205,6 +205,16 @@ CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {
     "task": "pensions.tasks.draft_payout_plan",
     "schedule": crontab(hour=2, minute=0, day_of_month=PAYOUT_PLAN_DAY),
 }
+# Annual certification (DOMAIN.md): "campaign" (one window a year) or "rolling_12_months" (each
+# certification valid 12 months from its date), copied onto each new campaign. The suspension job acts as the
+# inactive staff account named here (created on first use; nobody can sign in as it).
+CERTIFICATION_MODE = os.environ.get("CERTIFICATION_MODE", "campaign")
+CERTIFICATION_SYSTEM_USERNAME = os.environ.get("CERTIFICATION_SYSTEM_USERNAME", "system")
+# Daily; the task does nothing before the year's suspension date and runs once per year after it.
+CELERY_BEAT_SCHEDULE["certification-suspension"] = {
+    "task": "certification.tasks.run_suspension",
+    "schedule": crontab(hour=3, minute=0),
+}
 # The shipped bank-file profile (pensions/bankfiles) a bank is written with when it has no profile setting of
 # its own, by bank code (the demo county's banks; docs/bank-files.md). Other banks: generic_xlsx.
 BANK_FILE_DEFAULT_PROFILES = {"PSBC": "psbc", "CCB": "ccb", "RCB": "ebank"}

@@ -241,7 +241,11 @@ def test_clerk_submits_and_reviewer_approves(county, draft):
     assert 'id="approve-open"' not in page
 
     assert clerk.post(f"{detail(draft)}submit/", confirm(draft)).status_code == 302
+    # The clerk who cannot approve is told, on the page itself, whom the plan now waits for.
+    waiting = clerk.get(detail(draft)).text
+    assert 'id="awaiting-reviewer"' in waiting and "等待复核人员审批" in waiting
     page = reviewer.get(detail(draft)).text
+    assert 'id="awaiting-reviewer"' not in page
     # The dialog shows what is approved.
     assert 'id="approve-modal"' in page and "¥5,550.00" in page
 

@@ -1,0 +1,223 @@
+"""Every write of certification: certifying (with restoration and back pay), campaigns, and the August
+suspension job (DOMAIN.md "Annual eligibility certification")."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pghistory
+from django.conf import settings
+from django.core.files.base import File
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
+
+from pensions.services import withheld_release
+from registry import access
+from registry.access import Action
+from registry.models import Retiree, Staff, StatusChange
+from registry.services import retiree_change_status
+
+from .errors import CertificationError, RetireeNotVisibleError
+from .models import Campaign, Certification, Mode, SuspensionRun
+
+# pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
+# certification holds it shared, so a certification and the job never interleave (see suspension_run).
+SUSPENSION_LOCK = 0x43455254
+
+# Stored on the status change as data, in Chinese whatever the language of the request or worker.
+SUSPENSION_REASON = gettext_noop("未在%(year)s年度认证期内完成领取资格认证")
+RESTORATION_REASON = gettext_noop("已完成领取资格认证,恢复发放")
+
+
+@dataclass(frozen=True)
+class CertifyResult:
+    certification: Certification
+    created: bool  # False: the retiree was already certified for the year; the first record is kept
+    restored: bool  # True: a suspension for missing certification was lifted and back pay released
+
+
+def campaign_for_year(year: int) -> Campaign:
+    """The year's campaign, made with the default dates and the county's mode the first time it is asked."""
+    campaign, _created = Campaign.objects.get_or_create(year=year, defaults=Campaign.default_dates(year))
+    return campaign
+
+
+def system_staff() -> Staff:
+    """The account jobs act as where a staff member is required (StatusChange.actor is NOT NULL): named by
+    settings.CERTIFICATION_SYSTEM_USERNAME, inactive, no role, no usable password, so nobody can sign in as
+    it and access.actions_of() gives it nothing."""
+    username = getattr(settings, "CERTIFICATION_SYSTEM_USERNAME", "system")
+    staff, created = Staff.objects.get_or_create(
+        username=username, defaults={"is_active": False, "role": "", "last_name": "系统"}
+    )
+    if created:
+        staff.set_unusable_password()
+        staff.save(update_fields=["password"])
+    return staff
+
+
+def certified_since(campaign: Campaign, today: datetime.date) -> datetime.date | None:
+    """In the 12-month mode, the earliest date a certification may have to count on `today`; None in the
+    campaign mode, where a certification counts for the year it was recorded for."""
+    if campaign.mode != Mode.ROLLING_12_MONTHS:
+        return None
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # February 29
+        year_ago = today.replace(year=today.year - 1, day=28)
+    return year_ago + datetime.timedelta(days=1)
+
+
+def is_certified(*, retiree: Retiree, year: int, today: datetime.date) -> bool:
+    campaign = campaign_for_year(year)
+    since = certified_since(campaign, today)
+    certifications = Certification.objects.filter(retiree=retiree)
+    if since is None:
+        return certifications.filter(year=year).exists()
+    return certifications.filter(certified_on__gte=since, certified_on__lte=today).exists()
+
+
+def _suspended_for_certification(retiree: Retiree) -> bool:
+    """Whether the retiree's current suspension is the suspension job's (its actor is the system account),
+    not one a clerk made for another reason: only that one a certification lifts."""
+    if retiree.status != Retiree.Status.SUSPENDED:
+        return False
+    last = (
+        StatusChange.objects.filter(retiree=retiree, to_status=Retiree.Status.SUSPENDED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last is not None and last.actor.username == getattr(
+        settings, "CERTIFICATION_SYSTEM_USERNAME", "system"
+    )
+
+
+@transaction.atomic
+def certify(
+    *,
+    retiree: Retiree,
+    channel: str,
+    certified_on: datetime.date,
+    by: Staff,
+    visitor_name: str = "",
+    document: File[bytes] | None = None,
+    note: str = "",
+) -> CertifyResult:
+    """Record that `retiree` is alive and entitled on `certified_on`, for that date's year (a certification
+    after the window still counts). Certifying twice in a year keeps the first record (created False).
+    A retiree suspended by the job for missing certification is made active again and every withheld month
+    is released as arrears, exactly once."""
+    access.require(by, Action.CERTIFY)
+    if not access.retirees_visible_to(by).filter(pk=retiree.pk).exists():
+        raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"))
+    if channel not in Certification.Channel.values:
+        raise CertificationError(_("请选择认证方式。"), field="channel")
+    if channel == Certification.Channel.HOME_VISIT and not visitor_name.strip():
+        raise CertificationError(_("上门认证请填写上门人员姓名。"), field="visitor_name")
+    if channel == Certification.Channel.CERTIFICATE and not document:
+        raise CertificationError(_("请上传证明材料扫描件。"), field="document")
+    # Shared: certifications run side by side, but never while the suspension job's statement runs.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SUSPENSION_LOCK])
+    # Lock the row: two officers certifying the same person at once are taken one after the other, so the
+    # second finds the first's record (and the restoration already done).
+    locked = Retiree.objects.select_for_update().get(pk=retiree.pk)
+    if locked.status in (Retiree.Status.DECEASED, Retiree.Status.TERMINATED):
+        raise CertificationError(
+            _("该退休人员状态为“%(status)s”,不能认证。") % {"status": Retiree.Status(locked.status).label}
+        )
+    year = certified_on.year
+    campaign_for_year(year)
+    certification = Certification.objects.filter(retiree=locked, year=year).first()
+    created = certification is None
+    if certification is None:
+        certification = Certification(
+            retiree=locked,
+            year=year,
+            certified_on=certified_on,
+            channel=channel,
+            visitor_name=visitor_name.strip(),
+            note=note.strip(),
+            recorded_by=by,
+        )
+        if document is not None:
+            certification.document = document
+        certification.save()
+    restored = _suspended_for_certification(locked)
+    if restored:
+        with override(settings.LANGUAGE_CODE):
+            reason = _(RESTORATION_REASON)
+        retiree_change_status(
+            retiree=locked, to_status=Retiree.Status.ACTIVE, effective_date=certified_on, reason=reason, by=by
+        )
+        withheld_release(retiree=locked, by=by)
+    retiree.status = locked.status
+    return CertifyResult(certification=certification, created=created, restored=restored)
+
+
+# One statement: the retirees suspended and their status changes come from the same snapshot, so every
+# suspended person has exactly one change row and nobody certified in between is touched.
+_SUSPEND = """
+WITH suspended AS (
+    UPDATE registry_retiree r
+       SET status = %(suspended)s, updated_at = %(now)s
+     WHERE r.status = %(active)s
+       AND NOT EXISTS (
+           SELECT 1 FROM certification_certification c
+            WHERE c.retiree_id = r.id
+              AND (CASE WHEN %(since)s::date IS NULL THEN c.year = %(year)s
+                        ELSE c.certified_on BETWEEN %(since)s::date AND %(today)s::date END)
+       )
+    RETURNING r.id
+)
+INSERT INTO registry_statuschange (
+    retiree_id, from_status, to_status, effective_date, reason, actor_id, created_at
+)
+SELECT id, %(active)s, %(suspended)s, %(today)s, %(reason)s, %(actor)s, %(now)s FROM suspended
+"""
+
+
+def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
+    """Suspend every active retiree without a certification for `year` (in the 12-month mode: none in the
+    12 months up to `today`), from `today`: plans not yet made pay them nothing and record the amount as
+    withheld. Once per year: the SuspensionRun row makes a second run return the first run's record.
+
+    Set-based (NOTES.md): one UPDATE … WHERE NOT EXISTS joined to the INSERT of the status changes, under
+    an exclusive transaction-level advisory lock (SUSPENSION_LOCK), so two runs never overlap and no
+    certification is half-recorded while the statement reads."""
+    campaign = campaign_for_year(year)
+    since = certified_since(campaign, today)
+    actor = system_staff()
+    started = timezone.now()
+    with transaction.atomic(), pghistory.context(source="suspension_run", year=year):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUSPENSION_LOCK])
+            # The anti-join spills to disk with the stock 4 MB at a million retirees (NOTES.md).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        done = SuspensionRun.objects.filter(year=year).first()
+        if done is not None:
+            return done
+        with override(settings.LANGUAGE_CODE):
+            reason = _(SUSPENSION_REASON) % {"year": year}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SUSPEND,
+                {
+                    "active": Retiree.Status.ACTIVE,
+                    "suspended": Retiree.Status.SUSPENDED,
+                    "year": year,
+                    "since": since,
+                    "today": today,
+                    "now": started,
+                    "reason": reason,
+                    "actor": actor.pk,
+                },
+            )
+            count = cursor.rowcount
+        return SuspensionRun.objects.create(
+            year=year, started_at=started, finished_at=timezone.now(), suspended_count=count
+        )

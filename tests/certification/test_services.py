@@ -1,0 +1,325 @@
+"""Certifying, the August suspension job and restoration with back pay (DOMAIN.md "Annual eligibility
+certification")."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+
+from certification.errors import CertificationError, RetireeNotVisibleError
+from certification.models import Campaign, Certification, SuspensionRun
+from certification.services import campaign_for_year, certify, suspension_run
+from certification.tasks import run_suspension
+from pensions.errors import PlanError
+from pensions.models import PayoutLine, WithheldRelease
+from pensions.services import plan_draft
+from pensions.services.transitions import plan_approve, plan_submit
+from registry.models import ArrearsItem, Retiree, StatusChange
+from registry.months import PensionMonth
+
+IN_PERSON = Certification.Channel.IN_PERSON
+AUG_1 = datetime.date(2026, 8, 1)
+REASON_2026 = "未在2026年度认证期内完成领取资格认证"
+
+
+def test_a_campaign_gets_the_default_dates_and_mode(db):
+    campaign = campaign_for_year(2026)
+    assert (
+        campaign.window_start,
+        campaign.window_end,
+        campaign.remote_export_deadline,
+        campaign.suspension_date,
+        campaign.mode,
+    ) == (
+        datetime.date(2026, 4, 1),
+        datetime.date(2026, 5, 31),
+        datetime.date(2026, 3, 31),
+        AUG_1,
+        "campaign",
+    )
+    assert campaign_for_year(2026) == campaign
+    assert Campaign.objects.count() == 1
+
+
+def test_an_officer_certifies_a_retiree_of_their_township_in_the_window(county):
+    result = certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 4, 15),
+        by=county.officer_a,
+    )
+    assert (result.created, result.restored) == (True, False)
+    row = Certification.objects.get()
+    assert (row.retiree, row.year, row.certified_on, row.channel, row.recorded_by) == (
+        county.retiree_a1,
+        2026,
+        datetime.date(2026, 4, 15),
+        "in_person",
+        county.officer_a,
+    )
+
+
+def test_a_certification_after_the_window_counts_for_the_year(county):
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 7, 20),
+        by=county.officer_a,
+    )
+    assert Certification.objects.get().year == 2026
+
+    suspension_run(year=2026, today=AUG_1)
+
+    county.retiree_a1.refresh_from_db()
+    assert county.retiree_a1.status == "active"
+
+
+def test_certifying_twice_in_a_year_keeps_the_first(county):
+    first = certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 4, 15),
+        by=county.officer_a,
+    )
+    second = certify(
+        retiree=county.retiree_a1,
+        channel=Certification.Channel.HOME_VISIT,
+        visitor_name="刘芳",
+        certified_on=datetime.date(2026, 5, 2),
+        by=county.clerk,
+    )
+    assert (second.created, second.restored) == (False, False)
+    assert second.certification.pk == first.certification.pk
+    assert list(Certification.objects.values_list("certified_on", "channel", "recorded_by")) == [
+        (datetime.date(2026, 4, 15), "in_person", county.officer_a.pk)
+    ]
+
+
+def test_a_retiree_of_another_township_is_refused_and_nothing_is_written(county):
+    with pytest.raises(RetireeNotVisibleError) as refused:
+        certify(
+            retiree=county.retiree_b1,
+            channel=IN_PERSON,
+            certified_on=datetime.date(2026, 4, 15),
+            by=county.officer_a,
+        )
+    assert refused.value.message == "不是本乡镇的退休人员,不能认证。"
+    assert "王德胜" not in refused.value.message
+    assert Certification.objects.count() == 0
+    assert Campaign.objects.count() == 0
+
+
+def test_a_deceased_retiree_is_refused(county, enrol):
+    deceased = enrol(status=Retiree.Status.DECEASED)
+    with pytest.raises(CertificationError) as refused:
+        certify(
+            retiree=deceased, channel=IN_PERSON, certified_on=datetime.date(2026, 4, 15), by=county.officer_a
+        )
+    assert refused.value.message == "该退休人员状态为“死亡”,不能认证。"
+    assert Certification.objects.count() == 0
+
+
+def test_the_job_suspends_exactly_the_uncertified_active_retirees_once(county, enrol):
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 4, 15),
+        by=county.officer_a,
+    )
+    deceased = enrol(status=Retiree.Status.DECEASED)
+    already = enrol(status=Retiree.Status.SUSPENDED)
+    # Certified last year only: not certified for 2026
+    certify(
+        retiree=county.retiree_b1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2025, 4, 15),
+        by=county.officer_b,
+    )
+
+    run = suspension_run(year=2026, today=AUG_1)
+
+    assert (run.year, run.suspended_count) == (2026, 2)
+    statuses = {r.pk: r.status for r in Retiree.objects.all()}
+    assert statuses == {
+        county.retiree_a1.pk: "active",
+        county.retiree_a2.pk: "suspended",
+        county.retiree_b1.pk: "suspended",
+        deceased.pk: "deceased",
+        already.pk: "suspended",
+    }
+    changes = list(
+        StatusChange.objects.order_by("retiree_id").values_list(
+            "retiree_id", "from_status", "to_status", "effective_date", "reason", "actor__username"
+        )
+    )
+    assert changes == [
+        (county.retiree_a2.pk, "active", "suspended", AUG_1, REASON_2026, "system"),
+        (county.retiree_b1.pk, "active", "suspended", AUG_1, REASON_2026, "system"),
+    ]
+
+    # Again (a retry, the next day's beat): nothing changes
+    again = suspension_run(year=2026, today=datetime.date(2026, 8, 2))
+    assert again.pk == run.pk
+    assert StatusChange.objects.count() == 2
+    assert SuspensionRun.objects.count() == 1
+
+
+def test_the_system_account_cannot_sign_in(county):
+    suspension_run(year=2026, today=AUG_1)
+    system = StatusChange.objects.first().actor
+    assert (system.username, system.is_active, system.role, system.has_usable_password()) == (
+        "system",
+        False,
+        "",
+        False,
+    )
+
+
+def test_the_12_month_mode_counts_certifications_of_the_last_12_months(county, settings):
+    settings.CERTIFICATION_MODE = "rolling_12_months"
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2025, 9, 10),
+        by=county.officer_a,
+    )
+    certify(
+        retiree=county.retiree_a2,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2025, 7, 31),
+        by=county.officer_a,
+    )
+
+    run = suspension_run(year=2026, today=AUG_1)
+
+    assert campaign_for_year(2026).mode == "rolling_12_months"
+    assert run.suspended_count == 2
+    statuses = dict(Retiree.objects.values_list("name", "status"))
+    # 2025-09-10 is within the 12 months up to 2026-08-01; 2025-07-31 is not
+    assert statuses == {"张建国": "active", "李秀兰": "suspended", "王德胜": "suspended"}
+
+
+def test_a_certification_after_the_job_restores_the_retiree(county):
+    suspension_run(year=2026, today=AUG_1)
+
+    result = certify(
+        retiree=county.retiree_b1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 8, 5),
+        by=county.officer_b,
+    )
+
+    assert (result.created, result.restored) == (True, True)
+    county.retiree_b1.refresh_from_db()
+    assert county.retiree_b1.status == "active"
+    assert list(
+        StatusChange.objects.filter(retiree=county.retiree_b1)
+        .order_by("id")
+        .values_list("to_status", "effective_date", "actor__username")
+    ) == [("suspended", AUG_1, "system"), ("active", datetime.date(2026, 8, 5), "officer_b")]
+
+
+def test_a_suspension_by_a_clerk_is_not_lifted_by_certifying(county, enrol):
+    suspended = enrol(status=Retiree.Status.SUSPENDED)
+    result = certify(
+        retiree=suspended, channel=IN_PERSON, certified_on=datetime.date(2026, 4, 15), by=county.officer_a
+    )
+    assert (result.created, result.restored) == (True, False)
+    suspended.refresh_from_db()
+    assert suspended.status == "suspended"
+
+
+def test_restoration_releases_exactly_the_withheld_months_once(county, enrol):
+    retiree = enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    suspension_run(year=2026, today=AUG_1)
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)
+    september = plan_draft(month=PensionMonth(2026, 9), by=county.clerk)
+    for plan in (august, september):
+        plan_submit(plan=plan, by=county.clerk)
+        plan_approve(plan=plan, by=county.reviewer)
+    october = plan_draft(month=PensionMonth(2026, 10), by=county.clerk)  # still a draft
+    assert list(
+        PayoutLine.objects.filter(retiree=retiree)
+        .order_by("plan__month")
+        .values_list("plan", "is_withheld", "withheld", "net")
+    ) == [
+        (august.pk, True, Decimal("2650.00"), Decimal("0.00")),
+        (september.pk, True, Decimal("2650.00"), Decimal("0.00")),
+        (october.pk, True, Decimal("2650.00"), Decimal("0.00")),
+    ]
+
+    result = certify(
+        retiree=retiree, channel=IN_PERSON, certified_on=datetime.date(2026, 9, 20), by=county.officer_a
+    )
+
+    # The approved months come back as arrears; the draft's month is simply made again, now paid.
+    assert result.restored is True
+    items = list(ArrearsItem.objects.filter(retiree=retiree).values_list("month", "amount", "reason"))
+    assert items == [
+        (PensionMonth(2026, 8), Decimal("2650.00"), "restoration"),
+        (PensionMonth(2026, 9), Decimal("2650.00"), "restoration"),
+    ]
+    assert WithheldRelease.objects.count() == 2
+
+    # Certified again: kept the first, nothing released twice
+    again = certify(
+        retiree=retiree, channel=IN_PERSON, certified_on=datetime.date(2026, 9, 21), by=county.clerk
+    )
+    assert (again.created, again.restored) == (False, False)
+    assert ArrearsItem.objects.filter(retiree=retiree).count() == 2
+
+    october = plan_draft(month=PensionMonth(2026, 10), by=county.clerk)
+    line = PayoutLine.objects.get(plan=october, retiree=retiree)
+    assert (line.is_withheld, line.regular, line.arrears, line.net) == (
+        False,
+        Decimal("2650.00"),
+        Decimal("5300.00"),
+        Decimal("7950.00"),
+    )
+
+
+def test_the_beat_schedule_runs_the_job_daily_at_three():
+    entry = settings.CELERY_BEAT_SCHEDULE["certification-suspension"]
+    assert entry["task"] == "certification.tasks.run_suspension"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({3}, {0})
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_suspends_on_and_after_the_suspension_date_only(county, worker):
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime.datetime(2026, 7, 31, 3, 0, tzinfo=shanghai), tick=False):
+        assert run_suspension.delay().get(timeout=60) is None
+    assert SuspensionRun.objects.count() == 0
+    assert Retiree.objects.filter(status="suspended").count() == 0
+
+    with time_machine.travel(datetime.datetime(2026, 8, 1, 3, 0, tzinfo=shanghai), tick=False):
+        run_id = run_suspension.delay().get(timeout=60)
+    run = SuspensionRun.objects.get()
+    assert (run.pk, run.year, run.suspended_count) == (run_id, 2026, 3)
+
+    with time_machine.travel(datetime.datetime(2026, 8, 2, 3, 0, tzinfo=shanghai), tick=False):
+        assert run_suspension.delay(2026).get(timeout=60) == run_id
+    assert StatusChange.objects.count() == 3
+
+
+def test_a_plan_submitted_before_a_restoration_must_be_made_again(county, enrol):
+    retiree = enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    suspension_run(year=2026, today=AUG_1)
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)
+    plan_submit(plan=august, by=county.clerk)
+
+    certify(retiree=retiree, channel=IN_PERSON, certified_on=datetime.date(2026, 8, 5), by=county.officer_a)
+
+    # Its withheld line was not released (the plan was not approved); approving it would leave that month
+    # neither paid nor owed.
+    assert ArrearsItem.objects.filter(retiree=retiree).count() == 0
+    with pytest.raises(PlanError, match="已恢复发放"):
+        plan_approve(plan=august, by=county.reviewer)
+    august.refresh_from_db()
+    assert august.status == "submitted"
