@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import random
 import statistics
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
+from benchdb import set_up_django
 
-import django  # noqa: E402
-
-django.setup()
+set_up_django()
 
 from pensions.bankfiles import (  # noqa: E402
     PaymentLine,

@@ -26,20 +26,15 @@ import argparse
 import cProfile
 import datetime
 import io
-import os
 import pstats
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
+from benchdb import set_up_django
 
-BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retiree_mgmt_bench_plan")
-os.environ["DATABASE_URL"] = BENCH_URL
+set_up_django(database="retiree_mgmt_bench_plan")
 
-# The plan benchmark creates the database if missing, sets up Django and owns the builder and the month.
+# The plan benchmark owns the builder of this database and the month.
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402

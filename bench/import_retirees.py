@@ -12,49 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
-BENCH_DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retiree_mgmt_bench_import"
-)
-os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
+from benchdb import ROOT, set_up_django
 
-import dj_database_url  # noqa: E402
-import psycopg2  # noqa: E402
-from psycopg2 import sql  # noqa: E402 - for CREATE DATABASE, outside Django's cursor
-
-
-def ensure_database(url: str) -> None:
-    config = dj_database_url.parse(url)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-    connection.close()
-
-
-ensure_database(BENCH_DATABASE_URL)
-
-import django  # noqa: E402
-
-django.setup()
+set_up_django(database="retiree_mgmt_bench_import")
 
 import pghistory  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402

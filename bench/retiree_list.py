@@ -8,19 +8,14 @@ Needs the demo county (manage.py seed_demo) in the configured database.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
+from benchdb import set_up_django
 
-import django  # noqa: E402
-
-django.setup()
+set_up_django()
 
 from registry.models import Bank, Retiree, Staff  # noqa: E402
 from registry.selectors import RetireeFilters, retiree_list  # noqa: E402

@@ -19,46 +19,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
 import random
 import re
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retiree_mgmt.settings.development")
+from benchdb import set_up_django
 
-DEFAULT_BENCH_URL = "postgres://postgres@127.0.0.1:5432/retiree_mgmt_bench"
-BENCH_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_BENCH_URL)
-os.environ["DATABASE_URL"] = BENCH_URL
-
-
-def _ensure_database(url: str) -> None:
-    """CREATE DATABASE when missing, through the server's maintenance database."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    connection = psycopg2.connect(admin_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            print(f"creating database {name}")
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
-_ensure_database(BENCH_URL)
-
-import django  # noqa: E402
-
-django.setup()
+set_up_django(database="retiree_mgmt_bench")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
