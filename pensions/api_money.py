@@ -278,17 +278,7 @@ class PlanBankFilesApi(APIView):
         try:
             services.bank_files_export(plan=plan, by=_staff(request))
         except services.UnencodableNamesError as error:
-            lines = [
-                {
-                    "bank": bank.name,
-                    "reference": line.reference,
-                    "name": line.name,
-                    "characters": line.characters,
-                    "code_points": line.code_points,
-                }
-                for bank, line in error.lines
-            ]
-            body = {"non_field_errors": [error.message], "unencodable_lines": lines}
+            body = {"non_field_errors": [error.message], "unencodable_lines": error.rows()}
             return Response(ExportRefusedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
         files = BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data
         return Response(files, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 """A plan's lines as an xlsx file: the same filters as the detail page, written in openpyxl's write-only mode.
 
-Cells go through registry.exports.cell (text cells for numbers that are not numbers, formula escaping). ID and
+Written by registry.exports.xlsx_table (text cells for numbers that are not numbers, formula escaping). ID and
 account numbers are full only for roles with Action.VIEW_SENSITIVE; every export is logged to the
 "pensions.exports" logger with the user, the plan, the filters, the row count and whether numbers were full.
 """
@@ -12,11 +12,10 @@ import logging
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from registry import access
 from registry.access import Action
-from registry.exports import cell
+from registry.exports import xlsx_table
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Staff
 
@@ -78,18 +77,17 @@ def plan_lines_xlsx(
 ) -> int:
     """Write the plan's filtered lines to `target`; returns the number of lines written."""
     full_numbers = access.can(user, Action.VIEW_SENSITIVE)
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet(_("%(month)s 发放明细") % {"month": plan.month})
-    for index, width in enumerate(_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([cell(sheet, header) for header in _headers()])
-    rows = 0
-    for line in selectors.plan_lines(plan=plan, filters=filters).iterator(chunk_size=2000):
-        values = _row(line, full_numbers=full_numbers)
-        sheet.append([cell(sheet, value, text=index in _TEXT_COLUMNS) for index, value in enumerate(values)])
-        rows += 1
-    workbook.save(target)
+    rows = xlsx_table(
+        target=target,
+        title=_("%(month)s 发放明细") % {"month": plan.month},
+        headers=_headers(),
+        widths=_WIDTHS,
+        text_columns=_TEXT_COLUMNS,
+        rows=(
+            _row(line, full_numbers=full_numbers)
+            for line in selectors.plan_lines(plan=plan, filters=filters).iterator(chunk_size=2000)
+        ),
+    )
     logger.info(
         "payout lines exported: user=%s (id %s) plan=%s rows=%d full_numbers=%s filters=%s",
         user.username,

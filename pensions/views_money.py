@@ -262,16 +262,7 @@ def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         files = services.bank_files_export(plan=plan, by=request.user)
     except services.UnencodableNamesError as error:
-        lines = [
-            {
-                "bank": bank.name,
-                "reference": line.reference,
-                "name": line.name,
-                "characters": line.characters,
-                "code_points": line.code_points,
-            }
-            for bank, line in error.lines
-        ]
+        lines = error.rows()
         message = _(
             "有 %(count)d 人的姓名含有银行文件编码无法表示的字符,所有银行文件都没有生成。"
             "请人工处理下列人员后再生成。"

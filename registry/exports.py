@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -120,21 +120,45 @@ def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
         yield from selectors.retirees_in_order(chunk)
 
 
+def xlsx_table(
+    *,
+    target: IO[bytes],
+    title: str,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    text_columns: frozenset[int],
+    rows: Iterable[Sequence[Value]],
+) -> int:
+    """One sheet written as it is read (write-only): widths, a frozen header row, then every row through
+    `cell`, the columns in `text_columns` as text. Returns the number of rows written."""
+    workbook = Workbook(write_only=True)
+    sheet: Any = workbook.create_sheet(title)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([cell(sheet, header) for header in headers])
+    count = 0
+    for values in rows:
+        sheet.append([cell(sheet, value, text=index in text_columns) for index, value in enumerate(values)])
+        count += 1
+    workbook.save(target)
+    return count
+
+
 def retiree_list_xlsx(*, user: Staff, filters: selectors.RetireeFilters, target: IO[bytes]) -> int:
     """Write the filtered list as xlsx to `target`; returns the number of retirees written."""
     full_numbers = access.can(user, Action.VIEW_SENSITIVE)
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet(_("退休人员"))
-    for index, width in enumerate(_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([cell(sheet, header) for header in _headers()])
-    rows = 0
-    for retiree in _retirees(selectors.retiree_search(user=user, filters=filters)):
-        values = _row(retiree, full_numbers=full_numbers)
-        sheet.append([cell(sheet, value, text=index in _TEXT_COLUMNS) for index, value in enumerate(values)])
-        rows += 1
-    workbook.save(target)
+    rows = xlsx_table(
+        target=target,
+        title=_("退休人员"),
+        headers=_headers(),
+        widths=_WIDTHS,
+        text_columns=_TEXT_COLUMNS,
+        rows=(
+            _row(retiree, full_numbers=full_numbers)
+            for retiree in _retirees(selectors.retiree_search(user=user, filters=filters))
+        ),
+    )
     logger.info(
         "retiree list exported: user=%s (id %s) rows=%d full_numbers=%s filters=%s",
         user.username,

@@ -51,6 +51,19 @@ class UnencodableNamesError(PlanError):
         super().__init__(message)
         self.lines = lines
 
+    def rows(self) -> list[dict[str, str]]:
+        """The lines as a page lists them and the API returns them."""
+        return [
+            {
+                "bank": bank.name,
+                "reference": line.reference,
+                "name": line.name,
+                "characters": line.characters,
+                "code_points": line.code_points,
+            }
+            for bank, line in self.lines
+        ]
+
 
 # ---- profiles
 
