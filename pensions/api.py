@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -44,17 +43,10 @@ class PlanViewerPermission(BasePermission):
         return selectors.can_view_plans(request.user)
 
 
-def _plan_or_404(pk: int) -> PayoutPlan:
-    try:
-        return selectors.plan_get(pk=pk)
-    except PayoutPlan.DoesNotExist:
-        raise Http404 from None
-
-
 # Output -----------------------------------------------------------------------------------------------------
 
 
-def _money(help_text: Any = "") -> serializers.DecimalField:
+def amount_field(help_text: Any = "") -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=help_text)
 
 
@@ -69,11 +61,11 @@ class PlanOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PayoutPlan.Status.choices)
     status_label = serializers.CharField(source="get_status_display")
     line_count = serializers.IntegerField()
-    regular_total = _money(gettext_lazy("按月发放合计(元)"))
-    arrears_total = _money(gettext_lazy("补发合计(元)"))
-    deduction_total = _money(gettext_lazy("扣回合计(元)"))
-    withheld_total = _money(gettext_lazy("暂停发放合计(元)"))
-    net_total = _money(gettext_lazy("实发合计(元)"))
+    regular_total = amount_field(gettext_lazy("按月发放合计(元)"))
+    arrears_total = amount_field(gettext_lazy("补发合计(元)"))
+    deduction_total = amount_field(gettext_lazy("扣回合计(元)"))
+    withheld_total = amount_field(gettext_lazy("暂停发放合计(元)"))
+    net_total = amount_field(gettext_lazy("实发合计(元)"))
     lines_hash = serializers.CharField(help_text=gettext_lazy("审批时明细的 sha256,审批前为空"))
     created_by = serializers.CharField(
         source="created_by.display_name",
@@ -93,11 +85,11 @@ class TotalRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="key_id", allow_null=True, help_text=gettext_lazy("空:无当前账户"))
     name = serializers.CharField()
     line_count = serializers.IntegerField()
-    regular_total = _money()
-    arrears_total = _money()
-    deduction_total = _money()
-    withheld_total = _money()
-    net_total = _money()
+    regular_total = amount_field()
+    arrears_total = amount_field()
+    deduction_total = amount_field()
+    withheld_total = amount_field()
+    net_total = amount_field()
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -140,11 +132,11 @@ class LineOutputSerializer(serializers.Serializer):
     account_number_masked = serializers.SerializerMethodField()
     holder_name = serializers.CharField()
     is_withheld = serializers.BooleanField()
-    regular = _money()
-    arrears = _money()
-    deduction = _money()
-    withheld = _money()
-    net = _money()
+    regular = amount_field()
+    arrears = amount_field()
+    deduction = amount_field()
+    withheld = amount_field()
+    net = amount_field()
     payment_status = serializers.ChoiceField(choices=PayoutLine.PaymentStatus.choices)
     bank_reason = serializers.CharField()
 
@@ -156,8 +148,8 @@ class LineOutputSerializer(serializers.Serializer):
 
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、合计不符、四眼原则等"))
-_FORBIDDEN = OpenApiResponse(description=gettext_lazy("当前角色不能做此操作"))
-_NOT_FOUND = OpenApiResponse(description=gettext_lazy("没有这个发放计划"))
+FORBIDDEN_RESPONSE = OpenApiResponse(description=gettext_lazy("当前角色不能做此操作"))
+PLAN_NOT_FOUND_RESPONSE = OpenApiResponse(description=gettext_lazy("没有这个发放计划"))
 
 
 # Plans ------------------------------------------------------------------------------------------------------
@@ -200,7 +192,7 @@ class PlanListApi(ListAPIView):
             "已提交或已审批的计划不能重新生成。"
         ),
         request=DraftInputSerializer,
-        responses={201: PlanDetailSerializer, 400: _ERRORS, 403: _FORBIDDEN},
+        responses={201: PlanDetailSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE},
     )
     def post(self, request: Request) -> Response:
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
@@ -219,10 +211,10 @@ class PlanDetailApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("发放计划详情"),
         description=gettext_lazy("合计(总计、按银行、按乡镇,并与明细核对)与办理经过。"),
-        responses={200: PlanDetailSerializer, 404: _NOT_FOUND},
+        responses={200: PlanDetailSerializer, 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PlanDetailSerializer(_plan_or_404(pk)).data)
+        return Response(PlanDetailSerializer(selectors.plan_get_or_404(pk=pk)).data)
 
 
 class PlanLinesApi(ListAPIView):
@@ -249,7 +241,7 @@ class PlanLinesApi(ListAPIView):
         deduction = serializers.BooleanField(required=False, help_text=gettext_lazy("仅有扣回的明细"))
 
     def get_queryset(self) -> QuerySet[PayoutLine]:
-        plan = _plan_or_404(self.kwargs["pk"])
+        plan = selectors.plan_get_or_404(pk=self.kwargs["pk"])
         params = self.LineFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -268,7 +260,7 @@ class PlanLinesApi(ListAPIView):
         summary=gettext_lazy("发放明细"),
         description=gettext_lazy("每页 50 条,按明细顺序。身份证号码和账号只给掩码。"),
         parameters=[LineFilterSerializer],
-        responses={200: LineOutputSerializer(many=True), 404: _NOT_FOUND},
+        responses={200: LineOutputSerializer(many=True), 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -282,10 +274,15 @@ class PlanSubmitApi(APIView):
         summary=gettext_lazy("提交发放计划"),
         description=gettext_lazy("经办人员将草稿提交审批;之后须由他人审批。"),
         request=None,
-        responses={200: PlanDetailSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            200: PlanDetailSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: PLAN_NOT_FOUND_RESPONSE,
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
-        plan = services.plan_submit(plan=_plan_or_404(pk), by=_staff(request))
+        plan = services.plan_submit(plan=selectors.plan_get_or_404(pk=pk), by=_staff(request))
         return Response(PlanDetailSerializer(selectors.plan_get(pk=plan.pk)).data)
 
 
@@ -307,11 +304,16 @@ class PlanApproveApi(APIView):
             "审批后计划冻结(保存明细校验值)。"
         ),
         request=ApproveInputSerializer,
-        responses={200: PlanDetailSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            200: PlanDetailSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: PLAN_NOT_FOUND_RESPONSE,
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         data = self.ApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if Decimal(data.validated_data["net_total"]) != plan.net_total:
@@ -341,11 +343,16 @@ class PlanRejectApi(APIView):
         summary=gettext_lazy("退回发放计划"),
         description=gettext_lazy("审核人员将已提交的计划退回草稿,须填写原因。"),
         request=RejectInputSerializer,
-        responses={200: PlanDetailSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            200: PlanDetailSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: PLAN_NOT_FOUND_RESPONSE,
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         data = self.RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plan = services.plan_reject(plan=plan, by=_staff(request), reason=data.validated_data["reason"])

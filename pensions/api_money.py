@@ -27,7 +27,14 @@ from registry.id_numbers import mask_resident_id
 from registry.models import Bank, Staff
 
 from . import selectors, services
-from .api import _FORBIDDEN, _NOT_FOUND, TAG, PlanViewerPermission, RefSerializer, _money, _plan_or_404
+from .api import (
+    FORBIDDEN_RESPONSE,
+    PLAN_NOT_FOUND_RESPONSE,
+    TAG,
+    PlanViewerPermission,
+    RefSerializer,
+    amount_field,
+)
 from .api_statements import PdfRenderer
 from .funding_pdf import funding_request_pdf
 from .models import BankFile, PayoutLine
@@ -56,7 +63,7 @@ class BankRefSerializer(RefSerializer):
 class FundingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     bank = BankRefSerializer()
-    amount = _money(gettext_lazy("拨付金额(元)"))
+    amount = amount_field(gettext_lazy("拨付金额(元)"))
     reference_number = serializers.CharField()
     transferred_on = serializers.DateField()
     recorded_by = serializers.CharField(source="recorded_by.display_name")
@@ -65,7 +72,7 @@ class FundingSerializer(serializers.Serializer):
 
 class FundingBankSerializer(serializers.Serializer):
     bank = BankRefSerializer()
-    net_total = _money(gettext_lazy("应拨付金额:该银行的实发合计(元)"))
+    net_total = amount_field(gettext_lazy("应拨付金额:该银行的实发合计(元)"))
     funding = FundingSerializer(allow_null=True, help_text=gettext_lazy("空:尚未拨付"))
 
 
@@ -74,9 +81,9 @@ class ReturnFileSerializer(serializers.Serializer):
     name = serializers.CharField()
     sha256 = serializers.CharField()
     paid_count = serializers.IntegerField()
-    paid_total = _money()
+    paid_total = amount_field()
     failed_count = serializers.IntegerField()
-    failed_total = _money()
+    failed_total = amount_field()
     imported_by = serializers.CharField(source="imported_by.display_name")
     imported_at = serializers.DateTimeField()
 
@@ -88,7 +95,7 @@ class BankFileSerializer(serializers.Serializer):
     content_type = serializers.CharField()
     sha256 = serializers.CharField()
     line_count = serializers.IntegerField()
-    total = _money(gettext_lazy("金额合计(元)"))
+    total = amount_field(gettext_lazy("金额合计(元)"))
     profile_code = serializers.CharField()
     created_by = serializers.CharField(source="created_by.display_name")
     created_at = serializers.DateTimeField()
@@ -120,7 +127,7 @@ class FailedLineSerializer(serializers.Serializer):
     name = serializers.CharField()
     id_number_masked = serializers.SerializerMethodField()
     bank = BankRefSerializer(allow_null=True)
-    net = _money()
+    net = amount_field()
     bank_reason = serializers.CharField()
     resolution = serializers.SerializerMethodField()
 
@@ -186,10 +193,12 @@ class PlanFundingsApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("资金拨付情况"),
         description=gettext_lazy("每家有实发金额的银行:应拨付金额(实发合计)与已登记的拨付(空为未拨付)。"),
-        responses={200: FundingBankSerializer(many=True), 404: _NOT_FOUND},
+        responses={200: FundingBankSerializer(many=True), 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(FundingBankSerializer(_funding_banks(_plan_or_404(pk)), many=True).data)
+        return Response(
+            FundingBankSerializer(_funding_banks(selectors.plan_get_or_404(pk=pk)), many=True).data
+        )
 
     @extend_schema(
         tags=[TAG],
@@ -199,10 +208,15 @@ class PlanFundingsApi(APIView):
             "最后一家登记后计划进入“已拨付”。财务审核人员办理。"
         ),
         request=FundingInputSerializer,
-        responses={201: FundingSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            201: FundingSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: PLAN_NOT_FOUND_RESPONSE,
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
         data = self.FundingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,11 +235,11 @@ class FundingRequestPdfApi(APIView):
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
             400: _ERRORS,
-            404: _NOT_FOUND,
+            404: PLAN_NOT_FOUND_RESPONSE,
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         response = HttpResponse(funding_request_pdf(plan=plan), content_type="application/pdf")
         response["Content-Disposition"] = (
             content_disposition_header(
@@ -247,10 +261,10 @@ class PlanBankFilesApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("银行文件列表"),
         description=gettext_lazy("计划的各银行文件:笔数、合计、SHA-256、下载次数与回盘结果。"),
-        responses={200: BankFileSerializer(many=True), 404: _NOT_FOUND},
+        responses={200: BankFileSerializer(many=True), 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, pk: int) -> Response:
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         return Response(BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data)
 
     @extend_schema(
@@ -267,12 +281,12 @@ class PlanBankFilesApi(APIView):
             201: BankFileSerializer(many=True),
             200: BankFileSerializer(many=True),
             400: ExportRefusedSerializer,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
+            403: FORBIDDEN_RESPONSE,
+            404: PLAN_NOT_FOUND_RESPONSE,
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
         already = plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED)
         try:
@@ -305,7 +319,7 @@ class BankFileDownloadApi(APIView):
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             400: _ERRORS,
-            403: _FORBIDDEN,
+            403: FORBIDDEN_RESPONSE,
             404: OpenApiResponse(description=gettext_lazy("没有这个银行文件")),
         },
     )
@@ -341,7 +355,7 @@ class ReturnFileImportApi(APIView):
             201: ReturnImportSerializer,
             200: ReturnImportSerializer,
             400: _ERRORS,
-            403: _FORBIDDEN,
+            403: FORBIDDEN_RESPONSE,
             404: OpenApiResponse(description=gettext_lazy("没有这个银行文件")),
         },
     )
@@ -376,10 +390,10 @@ class PlanFailedLinesApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("发放失败明细"),
         description=gettext_lazy("银行回盘为失败的明细(身份证号码脱敏),及其处理情况(空为未处理)。"),
-        responses={200: FailedLineSerializer(many=True), 404: _NOT_FOUND},
+        responses={200: FailedLineSerializer(many=True), 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, pk: int) -> Response:
-        plan = _plan_or_404(pk)
+        plan = selectors.plan_get_or_404(pk=pk)
         return Response(FailedLineSerializer(selectors.plan_failed_lines(plan=plan), many=True).data)
 
 
@@ -403,7 +417,7 @@ class LineReissueApi(APIView):
             "把失败的发放记为一笔补发,由下一个发放计划发放。每笔只能处理一次,已手工发放的不能再补发。"
         ),
         request=None,
-        responses={201: FailedLineSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_LINE},
+        responses={201: FailedLineSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE, 404: _NO_LINE},
     )
     def post(self, request: Request, pk: int) -> Response:
         line = _line_or_404(pk)
@@ -428,7 +442,7 @@ class LinePaidByHandApi(APIView):
             "更正账户后另行发放的,登记凭证号和日期。每笔只能处理一次,已转入补发的不能再登记。"
         ),
         request=PaidByHandInputSerializer,
-        responses={201: FailedLineSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_LINE},
+        responses={201: FailedLineSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE, 404: _NO_LINE},
     )
     def post(self, request: Request, pk: int) -> Response:
         line = _line_or_404(pk)

@@ -24,7 +24,7 @@ from registry.id_numbers import mask_resident_id
 from registry.models import Recovery, Staff
 
 from . import selectors, services
-from .api import _FORBIDDEN, TAG, PlanViewerPermission, _money
+from .api import FORBIDDEN_RESPONSE, TAG, PlanViewerPermission, amount_field
 
 _ERRORS = OpenApiResponse(
     description=gettext_lazy("{字段: [错误信息]}:状态不允许、超过余额、本人登记的不能核销、余额已变化等")
@@ -48,7 +48,7 @@ def _recovery_or_404(request: Request, pk: int) -> Recovery:
 
 class RefundSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    amount = _money(gettext_lazy("退款金额(元)"))
+    amount = amount_field(gettext_lazy("退款金额(元)"))
     reference = serializers.CharField()
     paid_on = serializers.DateField()
     by = serializers.CharField(source="by.display_name")
@@ -56,7 +56,7 @@ class RefundSerializer(serializers.Serializer):
 
 
 class WriteOffSerializer(serializers.Serializer):
-    amount = _money(gettext_lazy("核销金额(元):核销时的待追回余额"))
+    amount = amount_field(gettext_lazy("核销金额(元):核销时的待追回余额"))
     reason = serializers.CharField()
     by = serializers.CharField(source="by.display_name")
     at = serializers.DateTimeField()
@@ -79,11 +79,11 @@ class RecoverySerializer(serializers.Serializer):
     )
     status_label = serializers.CharField(source="get_status_display")
     note = serializers.CharField()
-    amount = _money(gettext_lazy("应追回金额(元)"))
-    deducted = _money(gettext_lazy("发放计划已扣回(元),含未审批计划中的扣款"))
-    refunded = _money(gettext_lazy("已退款(元)"))
-    written_off = _money(gettext_lazy("已核销(元)"))
-    balance = _money(gettext_lazy("待追回余额(元)= 应追回 − 已扣回 − 已退款 − 已核销"))
+    amount = amount_field(gettext_lazy("应追回金额(元)"))
+    deducted = amount_field(gettext_lazy("发放计划已扣回(元),含未审批计划中的扣款"))
+    refunded = amount_field(gettext_lazy("已退款(元)"))
+    written_off = amount_field(gettext_lazy("已核销(元)"))
+    balance = amount_field(gettext_lazy("待追回余额(元)= 应追回 − 已扣回 − 已退款 − 已核销"))
     created_by = serializers.CharField(source="created_by.display_name")
     created_at = serializers.DateTimeField()
 
@@ -146,7 +146,7 @@ class RecoveryRefundApi(APIView):
             "已追回。经办人员办理。"
         ),
         request=RefundInputSerializer,
-        responses={201: RecoverySerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_RECOVERY},
+        responses={201: RecoverySerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE, 404: _NO_RECOVERY},
     )
     def post(self, request: Request, pk: int) -> Response:
         recovery = _recovery_or_404(request, pk)
@@ -179,7 +179,7 @@ class RecoveryWriteOffApi(APIView):
             "有未审批的发放计划正在扣回该追回项时拒绝。核销后不再扣回。"
         ),
         request=WriteOffInputSerializer,
-        responses={201: RecoverySerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_RECOVERY},
+        responses={201: RecoverySerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE, 404: _NO_RECOVERY},
     )
     def post(self, request: Request, pk: int) -> Response:
         recovery = _recovery_or_404(request, pk)

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,13 +52,6 @@ def plan_viewer(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
-
-
-def _plan_or_404(pk: int) -> PayoutPlan:
-    try:
-        return selectors.plan_get(pk=pk)
-    except PayoutPlan.DoesNotExist:
-        raise Http404 from None
 
 
 # The list and the draft form --------------------------------------------------------------------------------
@@ -138,7 +131,7 @@ def _lines_context(request: StaffRequest, plan: PayoutPlan) -> dict[str, Any]:
     }
 
 
-def _detail_context(
+def plan_detail_context(
     request: StaffRequest,
     plan: PayoutPlan,
     *,
@@ -172,19 +165,19 @@ def _detail_context(
 
 @plan_viewer
 def plan_detail(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     # The filters and pages of the lines come as a fragment (htmx): the lines only, not the totals again.
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "pensions/_plan_lines.html", _lines_context(request, plan))
     else:
-        response = render(request, "pensions/plan_detail.html", _detail_context(request, plan))
+        response = render(request, "pensions/plan_detail.html", plan_detail_context(request, plan))
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
 @plan_viewer
 def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     form = _line_filter_form(request, plan)
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     plan_lines_xlsx(user=request.user, plan=plan, filters=form.filters(), target=target)
@@ -196,7 +189,7 @@ def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
 
 def _refused(request: StaffRequest, plan: PayoutPlan, message: str, **extra: Any) -> HttpResponse:
     plan.refresh_from_db()
-    context = _detail_context(request, plan, action_error=message, **extra)
+    context = plan_detail_context(request, plan, action_error=message, **extra)
     return render(request, "pensions/plan_detail.html", context, status=400)
 
 
@@ -207,7 +200,7 @@ def _stale_message() -> str:
 @plan_viewer
 @require_POST
 def plan_regenerate(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
     confirm = PlanConfirmForm(request.POST)
     url = reverse("payout-plan-detail", args=[plan.pk])
@@ -242,7 +235,7 @@ def _regenerated(plan: PayoutPlan) -> str:
 @plan_viewer
 @require_POST
 def plan_submit(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
     confirm = PlanConfirmForm(request.POST)
     if not confirm.is_valid() or not confirm.matches(plan):
@@ -258,7 +251,7 @@ def plan_submit(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_POST
 def plan_approve(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.APPROVE_PAYMENTS)
     confirm = PlanConfirmForm(request.POST)
     if not confirm.is_valid() or not confirm.matches(plan):
@@ -274,7 +267,7 @@ def plan_approve(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_POST
 def plan_reject(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.APPROVE_PAYMENTS)
     form = RejectForm(request.POST)
     if not form.is_valid():

@@ -31,7 +31,7 @@ from registry.views.common import StaffRequest
 from . import selectors, services
 from .funding_pdf import funding_request_pdf
 from .models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
-from .views import _detail_context, _plan_or_404, plan_viewer
+from .views import plan_detail_context, plan_viewer
 
 Status = PayoutPlan.Status
 # Return files are a few megabytes at most; a larger upload is a wrong file.
@@ -184,7 +184,7 @@ def _refused(
     request: StaffRequest, plan: PayoutPlan, message: str, overrides: Overrides | None = None
 ) -> HttpResponse:
     plan.refresh_from_db()
-    context = {**_detail_context(request, plan, action_error=message), "money_overrides": overrides}
+    context = {**plan_detail_context(request, plan, action_error=message), "money_overrides": overrides}
     return render(request, "pensions/plan_detail.html", context, status=400)
 
 
@@ -200,7 +200,7 @@ def _to_plan(plan_id: int, anchor: str) -> HttpResponse:
 @plan_viewer
 @require_POST
 def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.APPROVE_PAYMENTS)
     try:
         bank_id = int(request.POST.get("bank", ""))
@@ -236,7 +236,7 @@ def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_GET
 def funding_request(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     try:
         content = funding_request_pdf(plan=plan)
     except DomainError as error:
@@ -257,7 +257,7 @@ def funding_request(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_POST
 def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = _plan_or_404(pk)
+    plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
     try:
         files = services.bank_files_export(plan=plan, by=request.user)

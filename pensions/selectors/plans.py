@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from registry import access
@@ -42,6 +43,14 @@ def plan_list() -> QuerySet[PayoutPlan]:
 def plan_get(*, pk: int) -> PayoutPlan:
     """One plan (PayoutPlan.DoesNotExist when there is none)."""
     return plan_list().get(pk=pk)
+
+
+def plan_get_or_404(*, pk: int) -> PayoutPlan:
+    """The plan for a page or an endpoint: 404 when there is none."""
+    try:
+        return plan_get(pk=pk)
+    except PayoutPlan.DoesNotExist:
+        raise Http404 from None
 
 
 def plan_for_month(*, month: PensionMonth) -> PayoutPlan | None:
