@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Retiree, Staff
+from registry.models import OrgUnit, Retiree, Staff
 
 
 class Mode(models.TextChoices):
@@ -56,6 +57,8 @@ class Campaign(models.Model):
         }
 
 
+# Audited like the registry: a certification can restore a pension, a death match starts a death.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Certification(models.Model):
     """A retiree shown to be alive and entitled, for one year. The first record of a year is kept."""
 
@@ -73,7 +76,18 @@ class Certification(models.Model):
     channel = models.CharField(_("认证方式"), max_length=20, choices=Channel.choices)
     visitor_name = models.CharField(_("上门人员"), max_length=50, blank=True)
     document = models.FileField(_("证明材料扫描件"), upload_to="certifications/%Y/", blank=True)
+    # Remote assisted: the social insurance office where the retiree lives that certified them.
+    certifying_office = models.CharField(_("协助认证机构"), max_length=100, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # Set when the record came from an imported file (online results, data comparison, remote results).
+    source_import = models.ForeignKey(
+        "CertificationImport",
+        verbose_name=_("来源导入批次"),
+        on_delete=models.PROTECT,
+        related_name="certifications",
+        null=True,
+        blank=True,
+    )
     recorded_by = models.ForeignKey(
         Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -109,3 +123,165 @@ class SuspensionRun(models.Model):
     def __str__(self) -> str:
         # The job runs as the system account (shown as "系统", like the beat job's payout plans).
         return f"{self.year}: {self.suspended_count}"
+
+
+class SuspensionNotice(models.Model):
+    """The combined PDF of one township's suspension notices (暂停发放告知书) for a year's suspension run,
+    rendered by a Celery job after the run: one file per township, not one per person."""
+
+    run = models.ForeignKey(SuspensionRun, on_delete=models.PROTECT, related_name="notices")
+    township = models.ForeignKey(
+        OrgUnit, verbose_name=_("乡镇(街道)"), on_delete=models.PROTECT, related_name="+"
+    )
+    notice_count = models.PositiveIntegerField(_("告知书份数"))
+    pdf = models.FileField(_("告知书PDF"), upload_to="certification/notices/%Y/")
+    made_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("暂停发放告知书")
+        verbose_name_plural = _("暂停发放告知书")
+        ordering = ["run", "township__sort_order", "township__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "township"], name="suspension_notice_once_per_township")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run.year} {self.township}"
+
+
+class RemoteBatch(models.Model):
+    """The remote residents (异地居住人员) of a year as exported for the national remote retiree system and
+    mailed the form 《异地居住人员领取社会保险待遇资格协助认证表》: the member list is fixed when the batch is
+    made, so the upload file and the combined PDF describe the same people."""
+
+    class Status(models.TextChoices):
+        RENDERING = "rendering", _("正在生成")
+        READY = "ready", _("已生成")
+        FAILED = "failed", _("生成失败")
+
+    year = models.PositiveIntegerField(_("认证年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RENDERING)
+    member_count = models.PositiveIntegerField(_("人数"), default=0)
+    forms_pdf = models.FileField(_("协助认证表PDF"), upload_to="certification/remote/%Y/", blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    made_by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("异地认证批次")
+        verbose_name_plural = _("异地认证批次")
+        ordering = ["-made_at"]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.pk}"
+
+
+class RemoteBatchMember(models.Model):
+    """One remote resident in a batch, with the mailing address as it was when the batch was made."""
+
+    batch = models.ForeignKey(RemoteBatch, on_delete=models.CASCADE, related_name="members")
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("姓名"), max_length=50)
+    remote_province = models.CharField(_("居住省份"), max_length=30, blank=True)
+    remote_city = models.CharField(_("居住城市"), max_length=50, blank=True)
+    remote_address = models.CharField(_("异地居住地址"), max_length=200, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("异地认证人员")
+        verbose_name_plural = _("异地认证人员")
+        ordering = ["batch", "id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "retiree"], name="remote_member_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CertificationImport(models.Model):
+    """A file of results from elsewhere: online self-service results, IDs seen alive in other records (data
+    comparison), returned remote forms, or a deaths list. Checked first (the preview), then confirmed once."""
+
+    class Kind(models.TextChoices):
+        ONLINE = "online", _("网上自助认证结果")
+        DATA_COMPARISON = "data_comparison", _("数据比对(生存)名单")
+        REMOTE_RESULTS = "remote_results", _("异地协助认证结果")
+        DEATHS = "deaths", _("死亡名单(比对待核)")
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        CANCELLED = "cancelled", _("已取消")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    year = models.PositiveIntegerField(_("认证年度"))
+    source = models.CharField(_("数据来源"), max_length=100, blank=True)
+    file = models.FileField(_("文件"), upload_to="certification/imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CHECKED)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    matched_rows = models.PositiveIntegerField(_("匹配行数"), default=0)
+    applied_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    # Counts by outcome and the first problem rows, for the preview page.
+    summary = models.JSONField(_("核对结果"), default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        Staff, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        Staff, verbose_name=_("确认人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("认证数据导入")
+        verbose_name_plural = _("认证数据导入")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class DeathMatch(models.Model):
+    """A retiree found in a deaths list, waiting for a clerk to confirm the death or dismiss the match.
+    Confirmed deaths are what the benefits work (death registration, recovery) starts from."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待核实")
+        CONFIRMED = "confirmed", _("确认死亡")
+        DISMISSED = "dismissed", _("排除")
+
+    source_import = models.ForeignKey(
+        CertificationImport, on_delete=models.PROTECT, related_name="death_matches"
+    )
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="death_matches")
+    reported_name = models.CharField(_("名单姓名"), max_length=50)
+    reported_died_on = models.DateField(_("名单死亡日期"), null=True, blank=True)
+    status = models.CharField(_("核实结果"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        Staff, verbose_name=_("核实人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_note = models.CharField(_("核实说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("死亡比对待核")
+        verbose_name_plural = _("死亡比对待核")
+        ordering = ["status", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_import", "retiree"], name="death_match_once_per_import"),
+            # A decision names who took it and when; a pending match has neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                    | (
+                        ~models.Q(status="pending")
+                        & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                    )
+                ),
+                name="death_match_decision_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reported_name} ({self.get_status_display()})"

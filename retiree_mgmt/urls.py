@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("pensions/", include("pensions.urls")),
     path("api/pensions/", include("pensions.api_urls")),
+    path("certification/", include("certification.urls")),
+    path("api/certification/", include("certification.api_urls")),
     path("api/", include("registry.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

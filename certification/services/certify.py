@@ -1,5 +1,5 @@
-"""Every write of certification: certifying (with restoration and back pay), campaigns, and the August
-suspension job (DOMAIN.md "Annual eligibility certification")."""
+"""Certifying (with restoration and back pay), campaigns, and the August suspension job (DOMAIN.md
+"Annual eligibility certification")."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from registry.access import Action
 from registry.models import Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
-from .errors import CertificationError, RetireeNotVisibleError
-from .models import Campaign, Certification, Mode, SuspensionRun
+from ..errors import CertificationError, RetireeNotVisibleError
+from ..models import Campaign, Certification, Mode, SuspensionRun
 
 # pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
 # certification holds it shared, so a certification and the job never interleave (see suspension_run).

@@ -1,0 +1,1 @@
+"""Reads of certification that pages, exports, the API and benchmarks share."""

@@ -1,0 +1,1 @@
+"""The certification pages, one module per area of work."""
