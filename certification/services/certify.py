@@ -21,7 +21,7 @@ from registry.models import Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..models import Campaign, Certification, Mode, SuspensionRun
+from ..models import Campaign, Certification, CertificationImport, Mode, SuspensionRun
 
 # pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
 # certification holds it shared, so a certification and the job never interleave (see suspension_run).
@@ -105,7 +105,9 @@ def certify(
     by: Staff,
     visitor_name: str = "",
     document: File[bytes] | None = None,
+    certifying_office: str = "",
     note: str = "",
+    source_import: CertificationImport | None = None,
 ) -> CertifyResult:
     """Record that `retiree` is alive and entitled on `certified_on`, for that date's year (a certification
     after the window still counts). Certifying twice in a year keeps the first record (created False).
@@ -120,6 +122,8 @@ def certify(
         raise CertificationError(_("上门认证请填写上门人员姓名。"), field="visitor_name")
     if channel == Certification.Channel.CERTIFICATE and not document:
         raise CertificationError(_("请上传证明材料扫描件。"), field="document")
+    if channel == Certification.Channel.REMOTE_ASSISTED and not certifying_office.strip():
+        raise CertificationError(_("请填写协助认证的社保经办机构。"), field="certifying_office")
     # Shared: certifications run side by side, but never while the suspension job's statement runs.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SUSPENSION_LOCK])
@@ -141,7 +145,9 @@ def certify(
             certified_on=certified_on,
             channel=channel,
             visitor_name=visitor_name.strip(),
+            certifying_office=certifying_office.strip(),
             note=note.strip(),
+            source_import=source_import,
             recorded_by=by,
         )
         if document is not None:
