@@ -20,6 +20,7 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_certifications
 
 lint: venv
 	.venv/bin/ruff check .

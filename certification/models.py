@@ -28,6 +28,8 @@ def default_mode() -> str:
     return str(getattr(settings, "CERTIFICATION_MODE", Mode.CAMPAIGN))
 
 
+# Audited: a campaign's dates and mode decide who is suspended when.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Campaign(models.Model):
     """One year's certification campaign. The dates are defaults the admin may change per year."""
 

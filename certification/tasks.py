@@ -1,11 +1,24 @@
-"""Celery wrappers: take plain values, call a service, safe to run twice."""
+"""Celery wrappers: take plain values, call a service, safe to run twice.
+
+The services queue these tasks on commit and import this module inside the function that does it: this
+module imports the services, not the other way round.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
+from registry.models import Staff
+
+from .errors import CertificationError
+from .models import CertificationImport, SuspensionRun
 from .services import campaign_for_year, suspension_run
+from .services.imports import certification_import_apply
+from .services.notices import suspension_notices_make
+from .services.remote import remote_batch_render
 
 
 @shared_task
@@ -17,3 +30,30 @@ def run_suspension(year: int | None = None) -> int | None:
     if today < campaign.suspension_date:
         return None
     return suspension_run(year=campaign.year, today=today).pk
+
+
+@shared_task
+def render_suspension_notices(run_id: int) -> int:
+    """The combined suspension notices of a run, one PDF per township (queued when the run commits). A second
+    run makes only the townships still missing. Returns how many files it made."""
+    return len(suspension_notices_make(run=SuspensionRun.objects.get(pk=run_id)))
+
+
+@shared_task
+def render_remote_batch(batch_id: int) -> str:
+    """The combined forms PDF of a remote batch (queued on commit by remote_batch_create / _retry).
+    Returns the batch's status; a batch already rendered is left as it is."""
+    return remote_batch_render(batch_id=batch_id).status
+
+
+@shared_task
+def apply_certification_import(import_id: int, by_id: int) -> dict[str, Any]:
+    """A confirmed certification import, written (queued on commit by certification_import_queue; safe to
+    run twice: the second finds the import confirmed and reports the refusal). The page polls its result."""
+    certification_import = CertificationImport.objects.get(pk=import_id)
+    by = Staff.objects.get(pk=by_id)
+    try:
+        done = certification_import_apply(certification_import=certification_import, by=by)
+    except CertificationError as error:
+        return {"error": error.message}
+    return {"applied": done.summary.get("applied", {})}

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from .id_numbers import check_character
 from .models import Agent, Bank, BankAccount, Employer, OrgUnit, PensionRate, Retiree, Staff, StatusChange
 from .months import PensionMonth
-from .services import retiree_search_keys_rebuild, staff_create
+from .services import retiree_search_keys_rebuild, staff_create, system_staff
 
 DEFAULT_SEED = 360721
 DEFAULT_RETIREES = 30_000
@@ -169,7 +169,8 @@ DEATH_REASONS = (
 )
 # The adjustment is announced mid-year and back-dated to January (DOMAIN.md "Annual pension adjustment").
 ADJUSTMENT_ANNOUNCED_MONTH = 7
-SUSPENSION_MONTH = 9
+# A campaign's default suspension date is August 1 (certification.models.Campaign.default_dates).
+SUSPENSION_MONTH = 8
 
 _CENT = Decimal("0.01")
 _OLDEST_BIRTH = datetime.date(1936, 1, 1).toordinal()
@@ -399,7 +400,9 @@ class _Generator:
             return DemoStatusChange(Retiree.Status.DECEASED, died_on, death_reason)
         # Only someone retired before the campaign year had to certify in it.
         if draw < DECEASED_SHARE + SUSPENDED_SHARE and retirement_date.year < self.campaign_year:
-            reason = f"未按期参加{self.campaign_year}年度资格认证"
+            # The wording and the actor of the suspension job (certification.services.suspension_run), so a
+            # certification on the entry screen restores them like anyone the job suspended.
+            reason = f"未在{self.campaign_year}年度认证期内完成领取资格认证"
             return DemoStatusChange(Retiree.Status.SUSPENDED, self.suspended_from, reason)
         return None
 
@@ -495,6 +498,7 @@ def seed_demo_county(
                 banks=banks,
                 employers=employers,
                 actor=staff["admin"],
+                suspension_actor=system_staff(),
                 last_sequence=last_sequence,
                 report=report,
             )
@@ -604,6 +608,7 @@ def _insert_retirees(
     banks: dict[str, Bank],
     employers: dict[str, Employer],
     actor: Staff,
+    suspension_actor: Staff,
     last_sequence: dict[int, int],
     report: SeedReport,
 ) -> None:
@@ -683,7 +688,9 @@ def _insert_retirees(
                     to_status=draft.status_change.to_status,
                     effective_date=draft.status_change.effective_date,
                     reason=draft.status_change.reason,
-                    actor=actor,
+                    actor=suspension_actor
+                    if draft.status_change.to_status == Retiree.Status.SUSPENDED
+                    else actor,
                 )
             )
     BankAccount.objects.bulk_create(accounts, batch_size=BATCH_SIZE)

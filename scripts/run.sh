@@ -14,8 +14,9 @@ mkdir -p var
 
 step "Applying database migrations"
 "$PY" manage.py migrate --no-input -v 0
-step "Loading the demo county (seed_demo)"
+step "Loading the demo county (seed_demo, seed_demo_certifications)"
 "$PY" manage.py seed_demo
+"$PY" manage.py seed_demo_certifications
 
 step "Starting web (http://127.0.0.1:$PORT), worker and beat; Ctrl-C stops them"
 # honcho hands the first Procfile entry (web) the port given by -p.

@@ -1,1 +1,83 @@
 """Reads of certification that pages, exports, the API and benchmarks share."""
+
+from .campaigns import (
+    TownshipRow,
+    campaign_get,
+    campaign_list,
+    notice_visible_to,
+    notices_pending,
+    run_changes,
+    run_suspended,
+    run_townships,
+    suspension_run_of,
+)
+from .entry import (
+    EntryCard,
+    RetireeNotFoundError,
+    certified_today_by,
+    entry_card,
+    retiree_for_entry,
+    visible_retiree_for_entry,
+)
+from .imports import (
+    death_matches_visible_to,
+    get_visible_import_or_404,
+    imports_visible_to,
+    pending_death_match_count,
+)
+from .progress import (
+    Counts,
+    Progress,
+    certification_progress,
+    missing_retirees,
+    progress_total,
+    progress_unit,
+    progress_years,
+)
+from .remote import (
+    remote_batch_candidates,
+    remote_batch_counts,
+    remote_batch_get,
+    remote_batch_list,
+    remote_batch_member_get,
+    remote_batch_members,
+    remote_batches_visible_to,
+    remote_upload_rows,
+)
+
+__all__ = [
+    "Counts",
+    "Progress",
+    "certification_progress",
+    "missing_retirees",
+    "progress_total",
+    "progress_unit",
+    "progress_years",
+    "death_matches_visible_to",
+    "get_visible_import_or_404",
+    "imports_visible_to",
+    "pending_death_match_count",
+    "remote_batch_candidates",
+    "remote_batch_counts",
+    "remote_batch_get",
+    "remote_batch_list",
+    "remote_batch_member_get",
+    "remote_batch_members",
+    "remote_batches_visible_to",
+    "remote_upload_rows",
+    "EntryCard",
+    "RetireeNotFoundError",
+    "certified_today_by",
+    "entry_card",
+    "retiree_for_entry",
+    "visible_retiree_for_entry",
+    "TownshipRow",
+    "campaign_get",
+    "campaign_list",
+    "notice_visible_to",
+    "notices_pending",
+    "run_changes",
+    "run_suspended",
+    "run_townships",
+    "suspension_run_of",
+]

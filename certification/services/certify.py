@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pghistory
@@ -18,10 +19,10 @@ from pensions.services import withheld_release
 from registry import access
 from registry.access import Action
 from registry.models import Retiree, Staff, StatusChange
-from registry.services import retiree_change_status
+from registry.services import retiree_change_status, system_staff
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..models import Campaign, Certification, CertificationImport, Mode, SuspensionRun
+from ..models import Campaign, Certification, CertificationImport, DeathMatch, Mode, SuspensionRun
 
 # pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
 # certification holds it shared, so a certification and the job never interleave (see suspension_run).
@@ -39,24 +40,17 @@ class CertifyResult:
     restored: bool  # True: a suspension for missing certification was lifted and back pay released
 
 
+def due_before(year: int) -> datetime.date:
+    """Who must certify in `year`'s campaign: those retired before this date (January 1 of the year). Someone
+    who retires during the year has just been checked at intake, so the job does not suspend them, and the
+    progress pages do not count them as due (docs/certification.md)."""
+    return datetime.date(year, 1, 1)
+
+
 def campaign_for_year(year: int) -> Campaign:
     """The year's campaign, made with the default dates and the county's mode the first time it is asked."""
     campaign, _created = Campaign.objects.get_or_create(year=year, defaults=Campaign.default_dates(year))
     return campaign
-
-
-def system_staff() -> Staff:
-    """The account jobs act as where a staff member is required (StatusChange.actor is NOT NULL): named by
-    settings.CERTIFICATION_SYSTEM_USERNAME, inactive, no role, no usable password, so nobody can sign in as
-    it and access.actions_of() gives it nothing."""
-    username = getattr(settings, "CERTIFICATION_SYSTEM_USERNAME", "system")
-    staff, created = Staff.objects.get_or_create(
-        username=username, defaults={"is_active": False, "role": "", "last_name": "系统"}
-    )
-    if created:
-        staff.set_unusable_password()
-        staff.save(update_fields=["password"])
-    return staff
 
 
 def certified_since(campaign: Campaign, today: datetime.date) -> datetime.date | None:
@@ -80,20 +74,20 @@ def is_certified(*, retiree: Retiree, year: int, today: datetime.date) -> bool:
     return certifications.filter(certified_on__gte=since, certified_on__lte=today).exists()
 
 
-def _suspended_for_certification(retiree: Retiree) -> bool:
-    """Whether the retiree's current suspension is the suspension job's (its actor is the system account),
-    not one a clerk made for another reason: only that one a certification lifts."""
-    if retiree.status != Retiree.Status.SUSPENDED:
-        return False
-    last = (
-        StatusChange.objects.filter(retiree=retiree, to_status=Retiree.Status.SUSPENDED)
-        .select_related("actor")
-        .order_by("-created_at", "-id")
-        .first()
+def suspended_by_job(retiree_ids: Iterable[int]) -> set[int]:
+    """Of these retirees, those whose latest suspension is the suspension job's (made by the system account),
+    not one a clerk made for another reason: only that one a certification lifts. Callers pass suspended
+    retirees; the status itself is theirs to check."""
+    ids = list(retiree_ids)
+    if not ids:
+        return set()
+    latest = (
+        StatusChange.objects.filter(retiree_id__in=ids, to_status=Retiree.Status.SUSPENDED)
+        .order_by("retiree_id", "-created_at", "-id")
+        .distinct("retiree_id")
+        .values_list("retiree_id", "actor__username")
     )
-    return last is not None and last.actor.username == getattr(
-        settings, "CERTIFICATION_SYSTEM_USERNAME", "system"
-    )
+    return {retiree_id for retiree_id, username in latest if username == settings.SYSTEM_STAFF_USERNAME}
 
 
 @transaction.atomic
@@ -134,6 +128,9 @@ def certify(
         raise CertificationError(
             _("该退休人员状态为“%(status)s”,不能认证。") % {"status": Retiree.Status(locked.status).label}
         )
+    if DeathMatch.objects.filter(retiree=locked, status=DeathMatch.Status.CONFIRMED).exists():
+        # A clerk confirmed the death from a deaths list: a certification would contradict it.
+        raise CertificationError(_("该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"))
     year = certified_on.year
     campaign_for_year(year)
     certification = Certification.objects.filter(retiree=locked, year=year).first()
@@ -153,7 +150,7 @@ def certify(
         if document is not None:
             certification.document = document
         certification.save()
-    restored = _suspended_for_certification(locked)
+    restored = locked.status == Retiree.Status.SUSPENDED and bool(suspended_by_job([locked.pk]))
     if restored:
         with override(settings.LANGUAGE_CODE):
             reason = _(RESTORATION_REASON)
@@ -172,6 +169,7 @@ WITH suspended AS (
     UPDATE registry_retiree r
        SET status = %(suspended)s, updated_at = %(now)s
      WHERE r.status = %(active)s
+       AND r.retirement_date < %(due_before)s
        AND NOT EXISTS (
            SELECT 1 FROM certification_certification c
             WHERE c.retiree_id = r.id
@@ -218,12 +216,20 @@ def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
                     "year": year,
                     "since": since,
                     "today": today,
+                    "due_before": due_before(year),
                     "now": started,
                     "reason": reason,
                     "actor": actor.pk,
                 },
             )
             count = cursor.rowcount
-        return SuspensionRun.objects.create(
+        run = SuspensionRun.objects.create(
             year=year, started_at=started, finished_at=timezone.now(), suspended_count=count
         )
+        if count:
+            from ..tasks import render_suspension_notices  # noqa: PLC0415 - the tasks module imports the services
+
+            run_id = run.pk
+            # The notices are made from the committed run; a rolled-back run queues nothing.
+            transaction.on_commit(lambda: render_suspension_notices.delay(run_id))
+        return run

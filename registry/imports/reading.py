@@ -41,10 +41,10 @@ def read_table(data: bytes, filename: str) -> Table:
     """The file's header and data rows, or ImportBatchError with a message for the clerk."""
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsx":
-        return _table(_xlsx_records(data), encoding="")
+        return _table(xlsx_records(data), encoding="")
     if suffix == ".csv":
         text, encoding = decode_csv(data)
-        return _table(_csv_records(text), encoding=encoding)
+        return _table(csv_records(text), encoding=encoding)
     raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
 
 
@@ -63,7 +63,8 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def _xlsx_records(data: bytes) -> list[tuple[int, list[Cell]]]:
+def xlsx_records(data: bytes) -> list[tuple[int, list[Cell]]]:
+    """The first sheet's rows as (row number as Excel shows it, cells); also read by certification imports."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
@@ -79,7 +80,8 @@ def _xlsx_records(data: bytes) -> list[tuple[int, list[Cell]]]:
         ) from None
 
 
-def _csv_records(text: str) -> list[tuple[int, list[Cell]]]:
+def csv_records(text: str) -> list[tuple[int, list[Cell]]]:
+    """The rows of decoded CSV text as (line number, cells); also read by certification imports."""
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         return [(number, list(row)) for number, row in enumerate(reader, start=1)]

@@ -7,7 +7,7 @@ from .retirees import retiree_change_status
 from .search_keys import retiree_search_keys_rebuild
 from .sensitive import sensitive_view_record
 from .snapshots import registry_snapshot_take
-from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit
+from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
 
 __all__ = [
     "import_batch_check",
@@ -29,4 +29,5 @@ __all__ = [
     "staff_create",
     "staff_reaches_admin_site",
     "staff_validate_role_unit",
+    "system_staff",
 ]

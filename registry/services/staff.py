@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -63,4 +64,18 @@ def staff_create(
     )
     staff.set_password(password)
     staff.save()
+    return staff
+
+
+def system_staff() -> Staff:
+    """The account jobs act as where a staff member is required (StatusChange.actor is NOT NULL), e.g. the
+    certification suspension job: named by settings.SYSTEM_STAFF_USERNAME, inactive, no role, no usable
+    password, so nobody can sign in as it and access.actions_of() gives it nothing."""
+    staff, created = Staff.objects.get_or_create(
+        username=settings.SYSTEM_STAFF_USERNAME,
+        defaults={"is_active": False, "role": "", "last_name": "系统"},
+    )
+    if created:
+        staff.set_unusable_password()
+        staff.save(update_fields=["password"])
     return staff

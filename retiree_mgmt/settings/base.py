@@ -206,15 +206,27 @@ CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {
     "schedule": crontab(hour=2, minute=0, day_of_month=PAYOUT_PLAN_DAY),
 }
 # Annual certification (DOMAIN.md): "campaign" (one window a year) or "rolling_12_months" (each
-# certification valid 12 months from its date), copied onto each new campaign. The suspension job acts as the
-# inactive staff account named here (created on first use; nobody can sign in as it).
+# certification valid 12 months from its date), copied onto each new campaign.
 CERTIFICATION_MODE = os.environ.get("CERTIFICATION_MODE", "campaign")
-CERTIFICATION_SYSTEM_USERNAME = os.environ.get("CERTIFICATION_SYSTEM_USERNAME", "system")
+# Jobs (the suspension job) act as the inactive staff account named here (created on first use by
+# registry.services.system_staff; nobody can sign in as it).
+SYSTEM_STAFF_USERNAME = os.environ.get("SYSTEM_STAFF_USERNAME", "system")
 # Daily; the task does nothing before the year's suspension date and runs once per year after it.
 CELERY_BEAT_SCHEDULE["certification-suspension"] = {
     "task": "certification.tasks.run_suspension",
     "schedule": crontab(hour=3, minute=0),
 }
+# The bureau's address and phone, printed on the suspension notices (where to ask) and on the remote
+# residents' forms (where to return them). Empty: the paper leaves a line to fill in by hand.
+BUREAU_ADDRESS = os.environ.get("BUREAU_ADDRESS", "")
+BUREAU_PHONE = os.environ.get("BUREAU_PHONE", "")
+# The largest scan (committee or hospital certificate) the entry screen accepts: 10 MB.
+CERTIFICATION_DOCUMENT_MAX_BYTES = int(os.environ.get("CERTIFICATION_DOCUMENT_MAX_BYTES", "10485760"))
+# The printable missing list is laid out in the request: longer lists are printed per community or exported.
+CERTIFICATION_MISSING_PDF_MAX_ROWS = int(os.environ.get("CERTIFICATION_MISSING_PDF_MAX_ROWS", "1000"))
+# Forms laid out per second by WeasyPrint on the server (measured, bench/remote_forms.py): only the estimate
+# behind the remote batch's progress bar, since WeasyPrint reports nothing while it lays out a batch.
+CERTIFICATION_REMOTE_FORMS_PER_SECOND = float(os.environ.get("CERTIFICATION_REMOTE_FORMS_PER_SECOND", "20"))
 # The shipped bank-file profile (pensions/bankfiles) a bank is written with when it has no profile setting of
 # its own, by bank code (the demo county's banks; docs/bank-files.md). Other banks: generic_xlsx.
 BANK_FILE_DEFAULT_PROFILES = {"PSBC": "psbc", "CCB": "ccb", "RCB": "ebank"}

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils import timezone
 
 from certification.errors import CertificationError, RetireeNotVisibleError
-from certification.models import Campaign, Certification, SuspensionRun
+from certification.models import Campaign, Certification, CertificationImport, DeathMatch, SuspensionRun
 from certification.services import campaign_for_year, certify, suspension_run
 from certification.tasks import run_suspension
 from pensions.errors import PlanError
@@ -124,6 +125,33 @@ def test_a_deceased_retiree_is_refused(county, enrol):
     assert Certification.objects.count() == 0
 
 
+def test_a_retiree_whose_death_a_clerk_confirmed_is_refused(county):
+    deaths = CertificationImport.objects.create(
+        kind=CertificationImport.Kind.DEATHS,
+        year=2026,
+        file="certification/imports/deaths.csv",
+        original_name="deaths.csv",
+        uploaded_by=county.clerk,
+    )
+    DeathMatch.objects.create(
+        source_import=deaths,
+        retiree=county.retiree_a1,
+        reported_name=county.retiree_a1.name,
+        status=DeathMatch.Status.CONFIRMED,
+        decided_by=county.clerk,
+        decided_at=timezone.now(),
+    )
+    with pytest.raises(CertificationError) as refused:
+        certify(
+            retiree=county.retiree_a1,
+            channel=IN_PERSON,
+            certified_on=datetime.date(2026, 4, 15),
+            by=county.officer_a,
+        )
+    assert refused.value.message == "该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"
+    assert Certification.objects.count() == 0
+
+
 def test_the_job_suspends_exactly_the_uncertified_active_retirees_once(county, enrol):
     certify(
         retiree=county.retiree_a1,
@@ -167,6 +195,21 @@ def test_the_job_suspends_exactly_the_uncertified_active_retirees_once(county, e
     assert again.pk == run.pk
     assert StatusChange.objects.count() == 2
     assert SuspensionRun.objects.count() == 1
+
+
+def test_the_job_leaves_alone_those_who_retired_during_the_campaign_year(county, enrol):
+    # Checked at intake this year: not due until next year's campaign (certification.services.due_before).
+    new_this_year, retired_last_day_before = enrol(), enrol()
+    Retiree.objects.filter(pk=new_this_year.pk).update(retirement_date=datetime.date(2026, 1, 1))
+    Retiree.objects.filter(pk=retired_last_day_before.pk).update(retirement_date=datetime.date(2025, 12, 31))
+
+    run = suspension_run(year=2026, today=AUG_1)
+
+    new_this_year.refresh_from_db()
+    retired_last_day_before.refresh_from_db()
+    assert (new_this_year.status, retired_last_day_before.status) == ("active", "suspended")
+    # The three personas (retired in 2018, uncertified) and the one retired on December 31
+    assert run.suspended_count == 4
 
 
 def test_the_system_account_cannot_sign_in(county):

@@ -1,0 +1,213 @@
+"""The printed list of who is still missing (未认证人员名单) for a unit and year, taken on home visits: one A4
+landscape PDF for the whole unit, grouped by community with a header per community and a blank column for
+the visit's outcome and signature; and the same list as xlsx (docs/certification-progress.md).
+
+ID numbers are full only for roles with Action.VIEW_SENSITIVE (township staff get them masked: they have the
+person and the ID card in front of them); every export is logged to the "certification.exports" logger with
+the user, the unit, the year, the row count and whether numbers were full.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from registry import access
+from registry.access import Action
+from registry.exports import xlsx_table
+from registry.id_numbers import mask_resident_id
+from registry.models import OrgUnit, Retiree, Staff
+from registry.selectors import county_name
+
+from .errors import CertificationError
+from .selectors.progress import age_on, missing_retirees
+
+logger = logging.getLogger("certification.exports")
+
+# More than settings.CERTIFICATION_MISSING_PDF_MAX_ROWS people in one PDF is refused with a message to print
+# per community or export xlsx: the PDF is rendered in the request, and 1,003 people (68 pages) took 11 s on
+# the 2-core test machine; a county-wide list would take minutes and nobody carries it on a visit.
+
+
+class MissingListError(CertificationError):
+    """The printed list was refused (too many people for one PDF)."""
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    township: str
+    community: str
+    name: str
+    sex: str
+    age: int
+    id_number: str  # full or masked, by the role
+    address: str
+    phone: str
+    agent: str  # "name(relation) phone", or ""
+    last_certified_on: datetime.date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class CommunityGroup:
+    township: str
+    community: str
+    rows: list[MissingRow]
+
+
+def _address(retiree: Retiree) -> str:
+    if retiree.residence == Retiree.Residence.REMOTE:
+        return "".join([retiree.remote_province, retiree.remote_city, retiree.remote_address])
+    return retiree.address
+
+
+def _agent(retiree: Retiree) -> str:
+    name = getattr(retiree, "agent_name", None)
+    if not name:
+        return ""
+    text = f"{name}({retiree.agent_relation})"  # type: ignore[attr-defined]  # annotated
+    phone = getattr(retiree, "agent_phone", "")
+    return f"{text} {phone}" if phone else text
+
+
+def missing_rows(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> Iterator[MissingRow]:
+    full_numbers = access.can(user, Action.VIEW_SENSITIVE)
+    for retiree in missing_retirees(user=user, year=year, unit=unit, today=today).iterator(chunk_size=2000):
+        community = retiree.community
+        yield MissingRow(
+            township=community.parent.name if community.parent else "",
+            community=community.name,
+            name=retiree.name,
+            sex=retiree.get_sex_display(),
+            age=age_on(retiree.birth_date, today),
+            id_number=retiree.id_number if full_numbers else mask_resident_id(retiree.id_number),
+            address=_address(retiree),
+            phone=retiree.phone,
+            agent=_agent(retiree),
+            last_certified_on=retiree.last_certified_on,  # type: ignore[attr-defined]  # annotated
+            status=retiree.get_status_display(),
+        )
+
+
+def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int) -> None:
+    logger.info(
+        "missing list exported (%s): user=%s (id %s) unit=%s (id %s) year=%s rows=%d full_numbers=%s",
+        kind,
+        user.username,
+        user.pk,
+        unit.name,
+        unit.pk,
+        year,
+        rows,
+        access.can(user, Action.VIEW_SENSITIVE),
+    )
+
+
+def _css_string(text: str) -> str:
+    """A quoted CSS string for the page margins (as pensions.statements does): inside <style> entities are
+    not decoded, so quotes, backslashes, line breaks and angle brackets are escaped for CSS."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
+    return f'"{escaped}"'
+
+
+def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> bytes:
+    """The whole unit's list as one PDF (WeasyPrint embeds the font subset once per file)."""
+    limit = settings.CERTIFICATION_MISSING_PDF_MAX_ROWS
+    count = missing_retirees(user=user, year=year, unit=unit, today=today).count()
+    if count > limit:
+        raise MissingListError(
+            _("未认证人员 %(count)s 人,超过一次打印的上限 %(limit)s 人。请按乡镇或社区分别打印,或导出 Excel。")
+            % {"count": count, "limit": limit}
+        )
+    # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.
+    from weasyprint import HTML
+
+    groups: list[CommunityGroup] = []
+    for row in missing_rows(user=user, year=year, unit=unit, today=today):
+        if not groups or (groups[-1].township, groups[-1].community) != (row.township, row.community):
+            groups.append(CommunityGroup(township=row.township, community=row.community, rows=[]))
+        groups[-1].rows.append(row)
+    title = _("%(year)s年度领取养老金资格未认证人员名单") % {"year": year}
+    printed = _("打印日期:%(date)s") % {"date": timezone.localdate().strftime("%Y-%m-%d")}
+    running = {"title": f"{unit.name} · {title}", "printed": printed}
+    css = {key: mark_safe(_css_string(value)) for key, value in running.items()}  # noqa: S308  # escaped
+    html = render_to_string(
+        "certification/missing_pdf.html",
+        {
+            "title": title,
+            "issuer": county_name(),
+            "unit": unit,
+            "year": year,
+            "printed": printed,
+            "groups": groups,
+            "count": sum(len(group.rows) for group in groups),
+            "css": css,
+        },
+    )
+    pdf = HTML(string=html).write_pdf()
+    assert isinstance(pdf, bytes)  # noqa: S101  # write_pdf without a target returns the bytes
+    _log(kind="pdf", user=user, unit=unit, year=year, rows=count)
+    return pdf
+
+
+def _headers() -> list[str]:
+    return [
+        _("乡镇(街道)"),
+        _("社区(村居)"),
+        _("姓名"),
+        _("性别"),
+        _("年龄"),
+        _("身份证号码"),
+        _("住址"),
+        _("联系电话"),
+        _("代办人"),
+        _("上次认证日期"),
+        _("状态"),
+    ]
+
+
+_WIDTHS = (12, 14, 10, 6, 6, 22, 32, 16, 24, 14, 10)
+_TEXT_COLUMNS = frozenset({5, 7})  # ID and phone: digits that are not numbers
+
+
+def missing_xlsx(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date, target: IO[bytes]) -> int:
+    """Write the list as xlsx to `target`; returns the number of people written."""
+    rows = xlsx_table(
+        target=target,
+        title=_("未认证人员"),
+        headers=_headers(),
+        widths=_WIDTHS,
+        text_columns=_TEXT_COLUMNS,
+        rows=(
+            [
+                row.township,
+                row.community,
+                row.name,
+                row.sex,
+                row.age,
+                row.id_number,
+                row.address,
+                row.phone,
+                row.agent,
+                row.last_certified_on,
+                row.status,
+            ]
+            for row in missing_rows(user=user, year=year, unit=unit, today=today)
+        ),
+    )
+    _log(kind="xlsx", user=user, unit=unit, year=year, rows=rows)
+    return rows
+
+
+def missing_filename(*, unit: OrgUnit, year: int, extension: str) -> str:
+    values = {"unit": unit.name, "year": year, "ext": extension}
+    return _("%(unit)s-%(year)s年度未认证人员名单.%(ext)s") % values

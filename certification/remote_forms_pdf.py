@@ -1,0 +1,123 @@
+"""The combined PDF of a remote batch's forms 《异地居住人员领取社会保险待遇资格协助认证表》: one A4 page per
+member, all of them rendered by one WeasyPrint run into one file (NOTES.md: every PDF file embeds its own font
+subset, so one file per person is ten times slower and two hundred times larger).
+
+The top third of the page is the mailing part: the recipient block sits where the window of a DL window
+envelope (A4 folded in three) shows it, and a cut line below it lets the office post it otherwise. The
+lower two thirds are the form the retiree takes to the social insurance office where they live
+(docs/remote-residents.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from registry.selectors import county_name
+
+from .models import Campaign, RemoteBatch, RemoteBatchMember
+from .services.certify import campaign_for_year
+
+
+@dataclass(frozen=True)
+class ReturnAddress:
+    """Where the form goes back to: the county bureau, from settings (CERTIFICATION_RETURN_ADDRESS /
+    CERTIFICATION_RETURN_PHONE) or, until they are set, the county org unit's name and a blank to fill in."""
+
+    bureau: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Form:
+    number: str  # year-batch-sequence, printed on both parts so a returned lower part finds its person
+    name: str
+    sex: str
+    id_number: str  # in full: the assisting office checks it against the ID card
+    birth_date: datetime.date
+    retirement_date: datetime.date
+    employer: str
+    province: str
+    city: str
+    address: str
+    phone: str
+
+    @property
+    def mailing_address(self) -> str:
+        return "".join([self.province, self.city, self.address])
+
+
+def return_address() -> ReturnAddress:
+    bureau = county_name()
+    return ReturnAddress(
+        bureau=bureau,
+        address=settings.BUREAU_ADDRESS or bureau,
+        phone=settings.BUREAU_PHONE,
+    )
+
+
+def batch_forms(batch: RemoteBatch) -> Iterator[Form]:
+    """The batch's forms in member order, with the mailing address as it was when the batch was made."""
+    members = (
+        RemoteBatchMember.objects.filter(batch=batch)
+        .select_related("retiree", "retiree__employer")
+        .order_by("id")
+    )
+    for sequence, member in enumerate(members.iterator(chunk_size=2000), start=1):
+        retiree = member.retiree
+        yield Form(
+            number=f"{batch.year}-{batch.pk}-{sequence:04d}",
+            name=member.name,
+            sex=retiree.get_sex_display(),
+            id_number=retiree.id_number,
+            birth_date=retiree.birth_date,
+            retirement_date=retiree.retirement_date,
+            employer=retiree.employer.name if retiree.employer else "",
+            province=member.remote_province,
+            city=member.remote_city,
+            address=member.remote_address,
+            phone=member.phone,
+        )
+
+
+def forms_html(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> str:
+    return render_to_string(
+        "certification/remote/forms_pdf.html",
+        {"batch": batch, "campaign": campaign, "forms": forms, "sender": sender},
+    )
+
+
+def forms_pdf(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> bytes:
+    """The forms as one PDF: one WeasyPrint run, so the font subset is embedded once for the whole batch."""
+    # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.
+    from weasyprint import HTML
+
+    html = forms_html(batch=batch, campaign=campaign, forms=forms, sender=sender)
+    # The layout of a batch makes millions of objects that all live until the PDF is written; the cyclic
+    # collector would walk them over and over (bench/remote_forms.py: a quarter of the time at 300 pages).
+    # Reference counting still frees everything once the document is dropped.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        pdf = HTML(string=html).write_pdf()
+    finally:
+        if collecting:
+            gc.enable()
+    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
+    return pdf
+
+
+def remote_forms_pdf(*, batch: RemoteBatch) -> bytes:
+    """Every form of the batch as one PDF (WeasyPrint once per batch)."""
+    return forms_pdf(
+        batch=batch,
+        campaign=campaign_for_year(batch.year),
+        forms=list(batch_forms(batch)),
+        sender=return_address(),
+    )

@@ -1,0 +1,141 @@
+"""Certification progress (认证进度) pages: the table per township and community with the chart by day, the
+list of who is still missing, and that list printed (PDF) or exported (xlsx). Views parse the year and the
+unit, call certification.selectors.progress and render; a unit outside the user's scope is 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tempfile
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from registry import access
+from registry.access import Action
+from registry.exports import XLSX_CONTENT_TYPE
+from registry.models import OrgUnit
+from registry.views.common import StaffRequest, requires
+
+from ..errors import CertificationError
+from ..missing_pdf import missing_filename, missing_pdf, missing_xlsx
+from ..selectors import progress as selectors
+
+PAGE_SIZE = 50
+
+
+class ProgressQueryForm(forms.Form):
+    """?year=&unit=: a year out of range or unreadable falls back to the current one; a unit is checked
+    against the user's scope by the selector."""
+
+    year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    unit = forms.IntegerField(required=False, min_value=1)
+
+
+def _query(request: StaffRequest, today: datetime.date) -> tuple[int, OrgUnit]:
+    form = ProgressQueryForm(request.GET)
+    form.is_valid()  # the fields that are valid are in cleaned_data either way
+    if "unit" in form.errors:
+        raise Http404
+    cleaned: dict[str, Any] = form.cleaned_data
+    year = cleaned.get("year") or today.year
+    try:
+        unit = selectors.progress_unit(user=request.user, unit_id=cleaned.get("unit"))
+    except OrgUnit.DoesNotExist:
+        raise Http404 from None
+    return year, unit
+
+
+def _chart_data(progress: selectors.Progress) -> dict[str, list[Any]]:
+    return {
+        "days": [point.day.isoformat() for point in progress.by_day],
+        "certifications": [point.certifications for point in progress.by_day],
+        "cumulative": [point.cumulative for point in progress.by_day],
+    }
+
+
+@requires(Action.VIEW_REGISTRY)
+@require_GET
+def progress_page(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year, unit = _query(request, today)
+    progress = selectors.certification_progress(user=request.user, year=year, unit=unit, today=today)
+    context = {
+        "progress": progress,
+        "query": urlencode({"year": year, "unit": unit.pk}),
+        "may_certify": access.can(request.user, Action.CERTIFY),
+    }
+    # The table polls itself (htmx, every 30 s) and gets only the partial back.
+    if request.htmx:
+        return render(request, "certification/_progress_table.html", context)
+    context |= {
+        "years": selectors.progress_years(today=today),
+        "chart_data": _chart_data(progress),
+    }
+    return render(request, "certification/progress.html", context)
+
+
+@requires(Action.VIEW_REGISTRY)
+@require_GET
+def missing_list(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year, unit = _query(request, today)
+    retirees = selectors.missing_retirees(user=request.user, year=year, unit=unit, today=today)
+    page = Paginator(retirees, PAGE_SIZE).get_page(request.GET.get("page"))
+    campaign = selectors.campaign_or_default(year)
+    return render(
+        request,
+        "certification/progress_missing.html",
+        {
+            "year": year,
+            "unit": unit,
+            "campaign": campaign,
+            "as_of": selectors.as_of_date(year, today),
+            "page": page,
+            "query": urlencode({"year": year, "unit": unit.pk}),
+        },
+    )
+
+
+@requires(Action.VIEW_REGISTRY)
+@require_GET
+def missing_list_pdf(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year, unit = _query(request, today)
+    try:
+        pdf = missing_pdf(user=request.user, year=year, unit=unit, today=today)
+    except CertificationError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('certification-missing')}?{urlencode({'year': year, 'unit': unit.pk})}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = missing_filename(unit=unit, year=year, extension="pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
+    return response
+
+
+@requires(Action.VIEW_REGISTRY)
+@require_GET
+def missing_list_xlsx(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year, unit = _query(request, today)
+    # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
+    missing_xlsx(user=request.user, year=year, unit=unit, today=today, target=target)
+    target.seek(0)
+    response = FileResponse(
+        target,
+        as_attachment=True,
+        filename=missing_filename(unit=unit, year=year, extension="xlsx"),
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    # Streamed from the file; `requires` is typed for HttpResponse, which a streaming response is not.
+    return cast(HttpResponse, response)
