@@ -15,7 +15,8 @@ from django.core.files.base import File
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
-from PIL import Image, UnidentifiedImageError
+
+from registry.uploads import scan_kind
 
 from .models import Certification
 
@@ -40,19 +41,6 @@ def document_max_bytes() -> int:
     return settings.CERTIFICATION_DOCUMENT_MAX_BYTES
 
 
-def _image_format(upload: File[bytes]) -> str | None:
-    """The format Pillow finds in the file itself: a renamed file's extension proves nothing."""
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.verify()
-            return image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return None
-    finally:
-        upload.seek(0)
-
-
 def validate_certificate_scan(upload: File[bytes]) -> None:
     """A committee or hospital certificate scan: a PDF, JPG or PNG file (by its content), not too large."""
     limit = document_max_bytes()
@@ -61,10 +49,7 @@ def validate_certificate_scan(upload: File[bytes]) -> None:
             _("证明材料扫描件不能超过 %(mb)s MB。") % {"mb": round(limit / 1024 / 1024, 1)},
             code="too_large",
         )
-    upload.seek(0)
-    is_pdf = upload.read(5) == b"%PDF-"
-    upload.seek(0)
-    if not is_pdf and _image_format(upload) not in {"JPEG", "PNG"}:
+    if scan_kind(upload) is None:
         raise ValidationError(_("证明材料扫描件应为 PDF、JPG 或 PNG 文件。"), code="bad_type")
 
 

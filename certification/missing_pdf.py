@@ -125,7 +125,10 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
     count = missing_retirees(user=user, year=year, unit=unit, today=today).count()
     if count > limit:
         raise MissingListError(
-            _("未认证人员 %(count)s 人,超过一次打印的上限 %(limit)s 人。请按乡镇或社区分别打印,或导出 Excel。")
+            _(
+                "未认证人员 %(count)s 人,超过一次打印的上限 %(limit)s 人。"
+                "请按乡镇或社区分别打印,或导出 Excel。"
+            )
             % {"count": count, "limit": limit}
         )
     # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.

@@ -47,6 +47,7 @@ from ..models import (
 from ..months import PensionMonth
 from ..search import normalise_name
 from ..selectors.changes import AMOUNT_FIELDS, as_month, entitlement_months, rate_change_effect
+from ..uploads import KIND_OF_SUFFIX, scan_kind
 from .search_keys import retiree_search_keys_rebuild
 
 Field = ChangeRequest.Field
@@ -61,13 +62,6 @@ _DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "\u2027": "·", ".
 # A mobile number, or a landline with its area code and an optional extension.
 _PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 _ACCOUNT = re.compile(r"^\d{8,32}$")
-# What a scanned document may be, told by its first bytes as well as its name.
-_DOCUMENT_KINDS = {
-    ".pdf": (b"%PDF",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG",),
-}
 
 
 # The retiree's current value of each field, as stored in old_value ------------------------------------------
@@ -408,18 +402,15 @@ def _validate_document(document: UploadedFile[bytes] | None) -> None:
     if document is None or not document.name:
         raise ChangeRequestError(_("请上传证明材料扫描件(PDF、JPG 或 PNG)。"), field="document")
     suffix = "." + document.name.rsplit(".", 1)[-1].lower() if "." in document.name else ""
-    signatures = _DOCUMENT_KINDS.get(suffix)
-    if signatures is None:
+    expected = KIND_OF_SUFFIX.get(suffix)
+    if expected is None:
         raise ChangeRequestError(_("证明材料只能是 PDF、JPG 或 PNG 文件。"), field="document")
     limit = settings.CHANGE_REQUEST_DOCUMENT_MAX_BYTES
     if document.size is None or document.size > limit:
         raise ChangeRequestError(
             _("证明材料不能超过 %(mb)s MB。") % {"mb": f"{limit / 1024 / 1024:g}"}, field="document"
         )
-    document.seek(0)
-    head = document.read(8)
-    document.seek(0)
-    if not any(head.startswith(signature) for signature in signatures):
+    if scan_kind(document) != expected:
         raise ChangeRequestError(_("证明材料的内容与文件类型不符,请上传真实的扫描件。"), field="document")
 
 

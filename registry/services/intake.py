@@ -21,7 +21,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from .. import access
 from ..access import Action
@@ -42,6 +41,7 @@ from ..models import (
 )
 from ..months import PensionMonth, first_open_month
 from ..search import normalise_name
+from ..uploads import JPEG, PNG, scan_kind
 from .search_keys import retiree_search_keys_rebuild
 
 _CENT = Decimal("0.01")
@@ -208,21 +208,8 @@ def _check_image(photo: UploadedFile[bytes] | None) -> None:
             _("照片不能超过 %(mb)s MB。") % {"mb": round(settings.INTAKE_PHOTO_MAX_BYTES / 1024 / 1024, 1)},
             field="photo",
         )
-    if _image_format(photo) not in {"JPEG", "PNG"}:
+    if scan_kind(photo) not in (JPEG, PNG):
         raise IntakeError(_("照片应为 JPG 或 PNG 图片。"), field="photo")
-
-
-def _image_format(upload: UploadedFile[bytes]) -> str | None:
-    """The format Pillow finds in the file itself (a renamed file's extension proves nothing)."""
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.verify()
-            return image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return None
-    finally:
-        upload.seek(0)
 
 
 def _check_proof(proof: UploadedFile[bytes] | None, *, has_agent: bool) -> None:
@@ -238,10 +225,7 @@ def _check_proof(proof: UploadedFile[bytes] | None, *, has_agent: bool) -> None:
             % {"mb": round(settings.INTAKE_PROOF_MAX_BYTES / 1024 / 1024, 1)},
             field="agent_proof",
         )
-    proof.seek(0)
-    is_pdf = proof.read(5) == b"%PDF-"
-    proof.seek(0)
-    if not is_pdf and _image_format(proof) not in {"JPEG", "PNG"}:
+    if scan_kind(proof) is None:
         raise IntakeError(_("委托证明应为 PDF、JPG 或 PNG 文件。"), field="agent_proof")
 
 
