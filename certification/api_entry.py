@@ -23,7 +23,7 @@ from registry.access import Action
 from registry.models import Retiree, Staff
 
 from .errors import CertificationError, RetireeNotVisibleError
-from .forms_entry import ENTRY_CHANNEL_CHOICES, validate_certificate_scan
+from .forms_entry import ENTRY_CHANNEL_CHOICES, channel_details, validate_certificate_scan
 from .models import Certification
 from .selectors.entry import (
     EntryCard,
@@ -238,10 +238,8 @@ class CertifyApi(APIView):
                 channel=values["channel"],
                 certified_on=today,
                 by=user,
-                visitor_name=values.get("visitor_name", ""),
-                document=values.get("document"),
-                certifying_office=values.get("certifying_office", ""),
                 note=values.get("note", ""),
+                **channel_details(values),
             )
         except (RetireeNotFoundError, RetireeNotVisibleError) as error:
             return _not_found(error)

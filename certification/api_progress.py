@@ -23,6 +23,7 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 
+from .missing_pdf import address_of
 from .selectors import progress as selectors
 
 TAG = "certification"
@@ -130,9 +131,7 @@ class MissingRetireeSerializer(serializers.Serializer):
         return mask_resident_id(retiree.id_number)
 
     def get_address(self, retiree: Retiree) -> str:
-        if retiree.residence == Retiree.Residence.REMOTE:
-            return "".join([retiree.remote_province, retiree.remote_city, retiree.remote_address])
-        return retiree.address
+        return address_of(retiree)
 
 
 # Views ------------------------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import Staff
 
+from .forms_entry import validate_certificate_scan
 from .models import RemoteBatch, RemoteBatchMember
 from .selectors import remote as selectors
-from .services.certify import campaign_for_year
+from .selectors.progress import campaign_or_default
 from .services.remote import remote_batch_create, remote_form_return
 
 TAG = "certification"
@@ -177,7 +178,7 @@ class RemoteBatchListApi(APIView):
         today = timezone.localdate()
         year = params.validated_data.get("year") or today.year
         user = _staff(request)
-        campaign = campaign_for_year(year)
+        campaign = campaign_or_default(year)
         data = {
             "year": year,
             "remote_export_deadline": campaign.remote_export_deadline,
@@ -263,7 +264,9 @@ class RemoteReturnApi(APIView):
             max_length=100, help_text=gettext_lazy("协助认证的社保经办机构")
         )
         document = serializers.FileField(
-            required=False, help_text=gettext_lazy("认证表扫描件(可选,multipart)")
+            required=False,
+            validators=[validate_certificate_scan],
+            help_text=gettext_lazy("认证表扫描件(可选,multipart)"),
         )
         note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 

@@ -144,4 +144,11 @@ def _record_suspension_run(campaign: Campaign) -> None:
         actor=system_staff(),
         effective_date__year=campaign.year,
     ).count()
-    SuspensionRun.objects.create(year=campaign.year, started_at=at, finished_at=at, suspended_count=suspended)
+    run = SuspensionRun.objects.create(
+        year=campaign.year, started_at=at, finished_at=at, suspended_count=suspended
+    )
+    if suspended:
+        # As the job does: the suspension page then offers the townships' notices files.
+        from .tasks import render_suspension_notices  # noqa: PLC0415 - the tasks module imports the services
+
+        transaction.on_commit(lambda: render_suspension_notices.delay(run.pk))

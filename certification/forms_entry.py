@@ -6,6 +6,7 @@ first record kept, restoration) are certification.services.certify's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -35,6 +36,17 @@ ENTRY_CHANNEL_CHOICES: list[tuple[str, StrOrPromise]] = [
 ]
 # The session key that remembers the officer's last channel: a home-visit round certifies many in a row.
 SESSION_CHANNEL_KEY = "certification_entry_channel"
+
+
+def channel_details(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The extra field of the chosen channel only, for certify(): a visitor name typed before switching to
+    in person, say, is dropped rather than stored with a record it does not describe."""
+    channel = data["channel"]
+    return {
+        "visitor_name": data.get("visitor_name", "") if channel == Channel.HOME_VISIT else "",
+        "document": data.get("document") if channel == Channel.CERTIFICATE else None,
+        "certifying_office": data.get("certifying_office", "") if channel == Channel.REMOTE_ASSISTED else "",
+    }
 
 
 def document_max_bytes() -> int:

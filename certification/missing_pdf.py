@@ -17,7 +17,6 @@ from typing import IO
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -64,7 +63,8 @@ class CommunityGroup:
     rows: list[MissingRow]
 
 
-def _address(retiree: Retiree) -> str:
+def address_of(retiree: Retiree) -> str:
+    """Where to find the person: the remote address for remote residents, else the local one."""
     if retiree.residence == Retiree.Residence.REMOTE:
         return "".join([retiree.remote_province, retiree.remote_city, retiree.remote_address])
     return retiree.address
@@ -90,7 +90,7 @@ def missing_rows(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date)
             sex=retiree.get_sex_display(),
             age=age_on(retiree.birth_date, today),
             id_number=retiree.id_number if full_numbers else mask_resident_id(retiree.id_number),
-            address=_address(retiree),
+            address=address_of(retiree),
             phone=retiree.phone,
             agent=_agent(retiree),
             last_certified_on=retiree.last_certified_on,  # type: ignore[attr-defined]  # annotated
@@ -139,8 +139,10 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
         if not groups or (groups[-1].township, groups[-1].community) != (row.township, row.community):
             groups.append(CommunityGroup(township=row.township, community=row.community, rows=[]))
         groups[-1].rows.append(row)
+    # Counted again from the rows printed: someone may have certified since the limit was checked.
+    printed_rows = sum(len(group.rows) for group in groups)
     title = _("%(year)s年度领取养老金资格未认证人员名单") % {"year": year}
-    printed = _("打印日期:%(date)s") % {"date": timezone.localdate().strftime("%Y-%m-%d")}
+    printed = _("打印日期:%(date)s") % {"date": today.strftime("%Y-%m-%d")}
     running = {"title": f"{unit.name} · {title}", "printed": printed}
     css = {key: mark_safe(_css_string(value)) for key, value in running.items()}  # noqa: S308  # escaped
     html = render_to_string(
@@ -152,13 +154,13 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
             "year": year,
             "printed": printed,
             "groups": groups,
-            "count": sum(len(group.rows) for group in groups),
+            "count": printed_rows,
             "css": css,
         },
     )
     pdf = HTML(string=html).write_pdf()
     assert isinstance(pdf, bytes)  # noqa: S101  # write_pdf without a target returns the bytes
-    _log(kind="pdf", user=user, unit=unit, year=year, rows=count)
+    _log(kind="pdf", user=user, unit=unit, year=year, rows=printed_rows)
     return pdf
 
 

@@ -26,8 +26,8 @@ from .services.certify import campaign_for_year
 
 @dataclass(frozen=True)
 class ReturnAddress:
-    """Where the form goes back to: the county bureau, from settings (CERTIFICATION_RETURN_ADDRESS /
-    CERTIFICATION_RETURN_PHONE) or, until they are set, the county org unit's name and a blank to fill in."""
+    """Where the form goes back to: the county bureau, from settings (BUREAU_ADDRESS / BUREAU_PHONE) or, until
+    they are set, the county org unit's name and a blank to fill in."""
 
     bureau: str
     address: str

@@ -7,17 +7,18 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from registry import access
 from registry.id_numbers import mask_resident_id, parse_resident_id
-from registry.models import OrgUnit, Retiree, Staff, StatusChange
+from registry.models import OrgUnit, Retiree, Staff
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..models import Campaign, Certification, Mode
+from ..models import Campaign, Certification, DeathMatch, Mode
+from ..services.certify import suspended_by_job
+from .progress import age_on, campaign_or_default
 
 if TYPE_CHECKING:
     from ..services import CertifyResult
@@ -43,7 +44,7 @@ class EntryCard:
     year: int
     # Suspended by the August job: certifying restores and releases the withheld months (恢复并补发).
     suspended_for_certification: bool
-    # Why no certification can be recorded (deceased, terminated); empty when it can.
+    # Why no certification can be recorded (deceased, terminated, death confirmed); empty when it can.
     refusal: str
     valid_until: datetime.date | None  # rolling 12-month mode: the last day the latest certification counts
 
@@ -91,26 +92,17 @@ def visible_retiree_for_entry(*, user: Staff, pk: int) -> Retiree:
     return retiree
 
 
-def _age(birth_date: datetime.date, today: datetime.date) -> int:
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+def _refusal(retiree: Retiree) -> str:
+    """Why certify() would refuse this retiree, so the card offers no button it would refuse."""
+    if retiree.status in (Retiree.Status.DECEASED, Retiree.Status.TERMINATED):
+        return _("该退休人员状态为“%(status)s”,不能认证。") % {"status": Retiree.Status(retiree.status).label}
+    if DeathMatch.objects.filter(retiree=retiree, status=DeathMatch.Status.CONFIRMED).exists():
+        return _("该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。")
+    return ""
 
 
-def suspended_by_the_job(retiree: Retiree) -> bool:
-    """Whether the current suspension is the August job's (made by the system account): only that one a
-    certification lifts (certification.services.certify); a clerk's suspension for another reason stays."""
-    if retiree.status != Retiree.Status.SUSPENDED:
-        return False
-    last = (
-        StatusChange.objects.filter(retiree=retiree, to_status=Retiree.Status.SUSPENDED)
-        .order_by("-created_at", "-id")
-        .values_list("actor__username", flat=True)
-        .first()
-    )
-    return last == settings.SYSTEM_STAFF_USERNAME
-
-
-def _valid_until(campaign: Campaign | None, last: Certification | None) -> datetime.date | None:
-    if campaign is None or campaign.mode != Mode.ROLLING_12_MONTHS or last is None:
+def _valid_until(campaign: Campaign, last: Certification | None) -> datetime.date | None:
+    if campaign.mode != Mode.ROLLING_12_MONTHS or last is None:
         return None
     try:
         year_on = last.certified_on.replace(year=last.certified_on.year + 1)
@@ -120,8 +112,7 @@ def _valid_until(campaign: Campaign | None, last: Certification | None) -> datet
 
 
 def entry_card(*, retiree: Retiree, today: datetime.date) -> EntryCard:
-    """The card for a retiree the officer may see (retiree_for_entry). Reads only: the year's campaign is
-    looked up, not made (certify() makes it)."""
+    """The card for a retiree the officer may see (retiree_for_entry). Reads only."""
     latest = list(
         Certification.objects.filter(retiree=retiree)
         .select_related("recorded_by")
@@ -132,24 +123,21 @@ def entry_card(*, retiree: Retiree, today: datetime.date) -> EntryCard:
     if last is not None and this_year is None and last.year > today.year:
         # Only a record dated in a later year (never made by the screen) would come first; look it up.
         this_year = Certification.objects.filter(retiree=retiree, year=today.year).first()
-    refusal = ""
-    if retiree.status in (Retiree.Status.DECEASED, Retiree.Status.TERMINATED):
-        refusal = _("该退休人员状态为“%(status)s”,不能认证。") % {
-            "status": Retiree.Status(retiree.status).label
-        }
-    campaign = Campaign.objects.filter(year=today.year).first()
     community = retiree.community
     return EntryCard(
         retiree=retiree,
         id_number_masked=mask_resident_id(retiree.id_number),
-        age=_age(retiree.birth_date, today),
+        age=age_on(retiree.birth_date, today),
         township=community.parent if community.kind == OrgUnit.Kind.COMMUNITY else None,
         last=last,
         this_year=this_year,
         year=today.year,
-        suspended_for_certification=suspended_by_the_job(retiree),
-        refusal=refusal,
-        valid_until=_valid_until(campaign, last),
+        suspended_for_certification=(
+            retiree.status == Retiree.Status.SUSPENDED and bool(suspended_by_job([retiree.pk]))
+        ),
+        refusal=_refusal(retiree),
+        # A year without a campaign row yet is read with the county's mode (and not made: certify() makes it).
+        valid_until=_valid_until(campaign_or_default(today.year), last),
     )
 
 

@@ -356,7 +356,7 @@ def missing_retirees(*, user: Staff, year: int, unit: OrgUnit, today: datetime.d
     # OFFSET 0 keeps PostgreSQL from flattening the subquery, so the anti-join runs first (one hash join) and
     # only the missing people are sorted by name. Flattened, the planner sorted every retiree of the unit by
     # the ICU collation before looking for certifications: 1.8 s → 1.0 s for the first page of a township of
-    # 185,000 retirees (1M bench, docs/certification-progress.md).
+    # 185,000 retirees (the 1,000,000-retiree bench database).
     fenced = RawSQL(f"{sql} OFFSET 0", params)  # noqa: S611  # the ORM's own SQL and parameters
     return (
         Retiree.objects.filter(pk__in=fenced)

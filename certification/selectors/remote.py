@@ -13,9 +13,7 @@ from registry import access
 from registry.models import Retiree, Staff
 
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
-
-# Certification is due from these (the progress page's "应认证"): deceased or terminated people are not.
-DUE_STATUSES = (Retiree.Status.ACTIVE, Retiree.Status.SUSPENDED)
+from .progress import DUE_STATUSES, campaign_or_default
 
 
 def certified_for(*, campaign: Campaign, today: datetime.date, retiree_ref: str = "pk") -> Exists:
@@ -35,9 +33,9 @@ def remote_batch_candidates(*, user: Staff, year: int, today: datetime.date) -> 
     certification is due (active or suspended, retired before the year: due_before), not yet certified for
     the year and not already in a batch of the year (a second batch catches people who moved away later
     without mailing anyone twice)."""
-    from ..services.certify import campaign_for_year, due_before  # noqa: PLC0415 - the services import these
+    from ..services.certify import due_before  # noqa: PLC0415 - the services import these selectors
 
-    campaign = campaign_for_year(year)
+    campaign = campaign_or_default(year)
     already_in_batch = RemoteBatchMember.objects.filter(retiree_id=OuterRef("pk"), batch__year=year)
     return (
         access.retirees_visible_to(user)

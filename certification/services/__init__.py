@@ -8,7 +8,6 @@ from .certify import (
     certified_since,
     certify,
     due_before,
-    is_certified,
     suspension_run,
     system_staff,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "certified_since",
     "certify",
     "due_before",
-    "is_certified",
     "suspension_run",
     "system_staff",
 ]

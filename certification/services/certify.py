@@ -65,15 +65,6 @@ def certified_since(campaign: Campaign, today: datetime.date) -> datetime.date |
     return year_ago + datetime.timedelta(days=1)
 
 
-def is_certified(*, retiree: Retiree, year: int, today: datetime.date) -> bool:
-    campaign = campaign_for_year(year)
-    since = certified_since(campaign, today)
-    certifications = Certification.objects.filter(retiree=retiree)
-    if since is None:
-        return certifications.filter(year=year).exists()
-    return certifications.filter(certified_on__gte=since, certified_on__lte=today).exists()
-
-
 def suspended_by_job(retiree_ids: Iterable[int]) -> set[int]:
     """Of these retirees, those whose latest suspension is the suspension job's (made by the system account),
     not one a clerk made for another reason: only that one a certification lifts. Callers pass suspended
@@ -88,6 +79,20 @@ def suspended_by_job(retiree_ids: Iterable[int]) -> set[int]:
         .values_list("retiree_id", "actor__username")
     )
     return {retiree_id for retiree_id, username in latest if username == settings.SYSTEM_STAFF_USERNAME}
+
+
+def _job_suspension_year(retiree: Retiree) -> int | None:
+    """The year of `retiree`'s latest suspension if the suspension job made it (its effective date is the
+    run's day), else None: a clerk's suspension for another reason is not lifted by certifying."""
+    latest = (
+        StatusChange.objects.filter(retiree=retiree, to_status=Retiree.Status.SUSPENDED)
+        .order_by("-created_at", "-id")
+        .values_list("effective_date", "actor__username")
+        .first()
+    )
+    if latest is None or latest[1] != settings.SYSTEM_STAFF_USERNAME:
+        return None
+    return latest[0].year
 
 
 @transaction.atomic
@@ -150,7 +155,10 @@ def certify(
         if document is not None:
             certification.document = document
         certification.save()
-    restored = locked.status == Retiree.Status.SUSPENDED and bool(suspended_by_job([locked.pk]))
+    # Only a certification for the suspension's year or later lifts it: the retiree's record of an earlier
+    # year (a late-returned form of last year's remote batch) says nothing about them since.
+    suspended_in = _job_suspension_year(locked) if locked.status == Retiree.Status.SUSPENDED else None
+    restored = suspended_in is not None and certification.year >= suspended_in
     if restored:
         with override(settings.LANGUAGE_CODE):
             reason = _(RESTORATION_REASON)

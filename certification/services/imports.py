@@ -32,7 +32,7 @@ from django.utils.translation import gettext_noop, override
 
 from registry import access
 from registry.access import Action
-from registry.models import OrgUnit, Retiree, Staff
+from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
 from ..errors import CertificationError, RetireeNotVisibleError
@@ -202,6 +202,18 @@ def _ids_with(queryset: Any, retiree_ids: list[int]) -> set[int]:
     return result
 
 
+def _suspended_by_job_after(year: int, by_job: set[int]) -> set[int]:
+    """Of the retirees the suspension job suspended, those it suspended for a year after `year`: certify()
+    lifts the job's suspension only with a certification of the suspension's year or later, so a late file of
+    an earlier year records the certification and restores nobody."""
+    later = StatusChange.objects.filter(
+        to_status=Retiree.Status.SUSPENDED,
+        actor__username=settings.SYSTEM_STAFF_USERNAME,
+        effective_date__year__gt=year,
+    )
+    return _ids_with(later, sorted(by_job))
+
+
 def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: datetime.date) -> _Classified:
     """One outcome per row, in this order: the ID, a repeat in the file, the date, the required cells, the
     registry (found, name, status), and what is already recorded."""
@@ -277,6 +289,7 @@ def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: 
         by_job = suspended_by_job(
             [record.retiree_id for record in known.values() if record.status == Retiree.Status.SUSPENDED]
         )
+        suspended_later = _suspended_by_job_after(year, by_job)
 
     for row, date in candidates:
         record = known.get(row.id_number)
@@ -315,7 +328,7 @@ def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: 
                 }
             )
             continue
-        if record.retiree_id in by_job:
+        if record.retiree_id in by_job and record.retiree_id not in suspended_later:
             counts[Outcome.RESTORE] += 1
             result.to_restore.append((record.retiree_id, date, row.office))
             result.restorations.append(
@@ -330,6 +343,9 @@ def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: 
             )
         elif record.retiree_id in certified:
             problem(row, Outcome.ALREADY)
+        elif record.retiree_id in suspended_later:
+            problem(row, Outcome.SUSPENDED_OTHER, _("已因之后年度未认证暂停发放:只记录本年度认证,不恢复发放"))
+            result.to_certify.append((record.retiree_id, date, row.office))
         elif record.status == Retiree.Status.SUSPENDED:
             problem(row, Outcome.SUSPENDED_OTHER)
             result.to_certify.append((record.retiree_id, date, row.office))

@@ -5,11 +5,13 @@ township with one page per person the run suspended, made by a Celery task queue
 
 from __future__ import annotations
 
+import datetime
 from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from pensions.models import PayoutPlan
 from registry.id_numbers import mask_resident_id
@@ -23,13 +25,17 @@ from ..selectors.campaigns import run_changes
 from .certify import campaign_for_year
 
 
+def _run_day(run: SuspensionRun) -> datetime.date:
+    """The effective date the run wrote on its status changes (the day it ran, local time)."""
+    first_change = run_changes(run=run).order_by("id").first()
+    return first_change.effective_date if first_change is not None else timezone.localdate(run.started_at)
+
+
 def suspended_from_month(*, run: SuspensionRun) -> PensionMonth:
     """The first month the suspension withholds: the month of the run's effective date, or, when a plan for
     that month or later is already past its draft (submitted, approved, paid), the month after the last such
     plan. A draft is made again from the registry, where the person is now suspended."""
-    first_change = run_changes(run=run).order_by("id").first()
-    effective = first_change.effective_date if first_change is not None else run.started_at.date()
-    month = PensionMonth.of(effective)
+    month = PensionMonth.of(_run_day(run))
     planned = (
         PayoutPlan.objects.exclude(status=PayoutPlan.Status.DRAFT)
         .filter(month__gte=month)
@@ -71,8 +77,7 @@ def suspension_notices_make(*, run: SuspensionRun) -> list[SuspensionNotice]:
         return []
     campaign = campaign_for_year(run.year)
     suspended_from = suspended_from_month(run=run)
-    first_change = changes.order_by("id").first()
-    dated = first_change.effective_date if first_change is not None else run.started_at.date()
+    dated = _run_day(run)
     bureau = county_name()
     phone = settings.BUREAU_PHONE
     made: list[SuspensionNotice] = []

@@ -144,7 +144,6 @@ def remote_batch_retry(*, batch: RemoteBatch, by: Staff) -> RemoteBatch:
     locked.status, locked.error = Status.RENDERING, ""
     locked.save(update_fields=["status", "error"])
     _queue_render(locked.pk)
-    batch.status, batch.error = locked.status, locked.error
     return locked
 
 

@@ -24,7 +24,7 @@ from registry.models import Staff
 from registry.views.common import StaffRequest, requires
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..forms_entry import ENTRY_CHANNELS, SESSION_CHANNEL_KEY, CertifyForm, ScanForm
+from ..forms_entry import ENTRY_CHANNELS, SESSION_CHANNEL_KEY, CertifyForm, ScanForm, channel_details
 from ..models import Certification
 from ..selectors.entry import (
     TODAY_LIST_SIZE,
@@ -65,7 +65,19 @@ def _status_of(error: DomainError) -> int:
     return 404 if isinstance(error, RetireeNotFoundError | RetireeNotVisibleError) else 400
 
 
+def _screen(request: StaffRequest, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """The whole screen: for a browser without htmx, which posts and looks up with full pages."""
+    return render(
+        request,
+        "certification/entry.html",
+        {"scan_form": ScanForm(), **_today(request.user), **context},
+        status=status,
+    )
+
+
 def _refusal(request: StaffRequest, message: str, *, status: int) -> HttpResponse:
+    if not request.htmx:
+        return _screen(request, {"refusal": message}, status=status)
     return render(request, "certification/_entry_refusal.html", {"message": message}, status=status)
 
 
@@ -73,19 +85,17 @@ def _refusal(request: StaffRequest, message: str, *, status: int) -> HttpRespons
 @require_GET
 def entry(request: StaffRequest) -> HttpResponse:
     """The screen. With ?id_number= (a browser without htmx) it shows that person's card as well."""
-    context: dict[str, Any] = {"scan_form": ScanForm(), **_today(request.user)}
     raw = request.GET.get("id_number", "").strip()
-    status = 200
-    if raw:
-        context["scan_form"] = ScanForm(initial={"id_number": raw})
-        try:
-            retiree = retiree_for_entry(user=request.user, raw_id_number=raw, today=context["today"])
-        except CertificationError as error:
-            context["refusal"], status = error.message, _status_of(error)
-        else:
-            card = entry_card(retiree=retiree, today=context["today"])
-            context.update(card=card, form=_certify_form(request, card))
-    return render(request, "certification/entry.html", context, status=status)
+    if not raw:
+        return _screen(request, {})
+    context: dict[str, Any] = {"scan_form": ScanForm(initial={"id_number": raw})}
+    today = timezone.localdate()
+    try:
+        retiree = retiree_for_entry(user=request.user, raw_id_number=raw, today=today)
+    except CertificationError as error:
+        return _screen(request, {**context, "refusal": error.message}, status=_status_of(error))
+    card = entry_card(retiree=retiree, today=today)
+    return _screen(request, {**context, "card": card, "form": _certify_form(request, card)})
 
 
 @requires(Action.CERTIFY)
@@ -117,13 +127,10 @@ def _card_again(request: StaffRequest, form: CertifyForm, message: str) -> HttpR
         retiree = visible_retiree_for_entry(user=request.user, pk=form.cleaned_data.get("retiree") or 0)
     except RetireeNotVisibleError as error:
         return _refusal(request, error.message, status=404)
-    card = entry_card(retiree=retiree, today=today)
-    return render(
-        request,
-        "certification/_entry_card.html",
-        {"card": card, "form": form, "error": message},
-        status=400,
-    )
+    context = {"card": entry_card(retiree=retiree, today=today), "form": form, "error": message}
+    if not request.htmx:
+        return _screen(request, context, status=400)
+    return render(request, "certification/_entry_card.html", context, status=400)
 
 
 def _form_message(form: CertifyForm) -> str:
@@ -151,12 +158,8 @@ def entry_certify(request: StaffRequest) -> HttpResponse:
             channel=data["channel"],
             certified_on=timezone.localdate(),
             by=request.user,
-            visitor_name=data["visitor_name"] if data["channel"] == Certification.Channel.HOME_VISIT else "",
-            document=data["document"] if data["channel"] == Certification.Channel.CERTIFICATE else None,
-            certifying_office=(
-                data["certifying_office"] if data["channel"] == Certification.Channel.REMOTE_ASSISTED else ""
-            ),
             note=data["note"],
+            **channel_details(data),
         )
     except RetireeNotVisibleError as error:
         return _refusal(request, error.message, status=404)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
+from registry.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
 from ..importfiles import COLUMNS, TEMPLATE_NAMES, template_workbook
@@ -42,7 +43,6 @@ from ..services.imports import (
     outcomes_for,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_SIZE = 50
 PAGE_SIZE = 50
 Kind = CertificationImport.Kind
@@ -193,7 +193,7 @@ def import_cancel(request: StaffRequest, pk: int) -> HttpResponse:
 def import_template(request: StaffRequest, kind: str) -> HttpResponse:
     if kind not in Kind.values:
         raise Http404
-    response = HttpResponse(template_workbook(kind), content_type=XLSX)
+    response = HttpResponse(template_workbook(kind), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, TEMPLATE_NAMES[kind]) or ""
     return response
 

@@ -69,15 +69,12 @@ def progress_page(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     year, unit = _query(request, today)
     progress = selectors.certification_progress(user=request.user, year=year, unit=unit, today=today)
-    context = {
-        "progress": progress,
-        "query": urlencode({"year": year, "unit": unit.pk}),
-        "may_certify": access.can(request.user, Action.CERTIFY),
-    }
+    context = {"progress": progress, "query": urlencode({"year": year, "unit": unit.pk})}
     # The table polls itself (htmx, every 30 s) and gets only the partial back.
     if request.htmx:
         return render(request, "certification/_progress_table.html", context)
     context |= {
+        "may_certify": access.can(request.user, Action.CERTIFY),
         "years": selectors.progress_years(today=today),
         "chart_data": _chart_data(progress),
     }

@@ -35,10 +35,11 @@ from registry.exports import XLSX_CONTENT_TYPE
 from registry.id_numbers import mask_resident_id
 from registry.views.common import StaffRequest
 
+from ..forms_entry import validate_certificate_scan
 from ..models import Certification, RemoteBatch, RemoteBatchMember
 from ..remote_export import upload_csv, upload_xlsx
 from ..selectors import remote as selectors
-from ..services.certify import campaign_for_year
+from ..selectors.progress import campaign_or_default
 from ..services.remote import (
     remote_batch_create,
     remote_batch_retry,
@@ -95,6 +96,7 @@ class ReturnForm(forms.Form):
     document = forms.FileField(
         label=gettext_lazy("认证表扫描件(可选)"),
         required=False,
+        validators=[validate_certificate_scan],
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".pdf,.jpg,.jpeg,.png"}),
     )
     note = forms.CharField(
@@ -151,7 +153,7 @@ def remote_list(request: StaffRequest) -> HttpResponse:
         response = render(request, "certification/remote/_batches.html", context)
         patch_vary_headers(response, ["HX-Request"])
         return response
-    campaign = campaign_for_year(year)
+    campaign = campaign_or_default(year)
     context |= {
         "years": sorted({today.year, today.year + 1, year}, reverse=True),
         "campaign": campaign,
@@ -209,7 +211,7 @@ def remote_detail(request: StaffRequest, pk: int) -> HttpResponse:
     returned = {"yes": True, "no": False}.get(returned_filter or "")
     members = selectors.remote_batch_members(user=request.user, batch=batch, returned=returned)
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
-    campaign = campaign_for_year(batch.year)
+    campaign = campaign_or_default(batch.year)
     context = {
         **_status_context(batch),
         "counts": selectors.remote_batch_counts(batch=batch),

@@ -15,7 +15,11 @@ from django.db import connection, connections, transaction
 
 from certification.models import Certification, SuspensionRun
 from certification.services import SUSPENSION_LOCK, campaign_for_year, certify, suspension_run
-from registry.models import Retiree, StatusChange
+from pensions.models import WithheldRelease
+from pensions.services import plan_draft
+from pensions.services.transitions import plan_approve, plan_submit
+from registry.models import ArrearsItem, Retiree, StatusChange
+from registry.months import PensionMonth
 
 AUG_1 = datetime.date(2026, 8, 1)
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +42,26 @@ def wait_for_waiters(count: int, timeout: float = 20) -> None:
                     return
             if time.monotonic() > deadline:
                 raise AssertionError(f"fewer than {count} sessions waited for the suspension lock")
+            time.sleep(0.02)
+    finally:
+        watcher.close()
+
+
+def wait_for_row_waiter(timeout: float = 20) -> None:
+    """Until another session waits for a row lock (a transaction's, as select_for_update on a locked row)."""
+    watcher = connections.create_connection("default")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with watcher.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"
+                )
+                if cursor.fetchone()[0] >= 1:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError("nobody waited for the retiree's row")
             time.sleep(0.02)
     finally:
         watcher.close()
@@ -172,3 +196,52 @@ def test_two_jobs_at_once_make_one_run_and_one_change_per_person(county, enrol):
     assert Retiree.objects.filter(status="suspended").count() == 23
     per_person = StatusChange.objects.values("retiree").distinct().count()
     assert (StatusChange.objects.count(), per_person) == (23, 23)
+
+
+def test_two_officers_certifying_a_suspended_person_at_once_restore_and_pay_back_once(county, enrol):
+    retiree = enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    suspension_run(year=2026, today=AUG_1)
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)
+    plan_submit(plan=august, by=county.clerk)
+    plan_approve(plan=august, by=county.reviewer)
+    results: dict[str, Any] = {}
+    first_in = threading.Event()
+
+    def first() -> tuple[bool, bool]:
+        # Restored, still uncommitted, until the second officer is seen waiting for the retiree's row.
+        with transaction.atomic():
+            result = certify(
+                retiree=retiree,
+                channel=Certification.Channel.IN_PERSON,
+                certified_on=datetime.date(2026, 8, 20),
+                by=county.officer_a,
+            )
+            first_in.set()
+            wait_for_row_waiter()
+        return result.created, result.restored
+
+    def second() -> tuple[bool, bool]:
+        assert first_in.wait(timeout=20)
+        result = certify(
+            retiree=Retiree.objects.get(pk=retiree.pk),
+            channel=Certification.Channel.IN_PERSON,
+            certified_on=datetime.date(2026, 8, 20),
+            by=county.clerk,
+        )
+        return result.created, result.restored
+
+    threads = [in_thread(first, results, "first"), in_thread(second, results, "second")]
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert (results["first"], results["second"]) == ((True, True), (False, False))
+    assert list(ArrearsItem.objects.filter(retiree=retiree).values_list("month", "reason")) == [
+        (PensionMonth(2026, 8), "restoration")
+    ]
+    assert WithheldRelease.objects.count() == 1
+    assert list(
+        StatusChange.objects.filter(retiree=retiree)
+        .order_by("id")
+        .values_list("to_status", "actor__username")
+    ) == [("suspended", "system"), ("active", "officer_a")]
+    assert Certification.objects.filter(retiree=retiree).count() == 1

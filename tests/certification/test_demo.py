@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from certification.models import Certification, SuspensionRun
+from certification.selectors.campaigns import run_changes
 from certification.services import due_before, suspension_run
 from registry.models import Retiree
 
@@ -48,6 +49,10 @@ def test_after_the_suspension_date_every_active_due_retiree_is_certified_and_the
     run = SuspensionRun.objects.get()
     assert (run.year, run.suspended_count) == (2026, suspended)
     assert suspended > 0
+    # The suspension page finds the run's people (their status changes)
+    assert set(run_changes(run=run).values_list("retiree_id", flat=True)) == set(
+        Retiree.objects.filter(status="suspended").values_list("pk", flat=True)
+    )
     # Inside the window, remote residents by the assisting office, home visits by a named visitor
     rows = Certification.objects.filter(year=2026)
     assert not rows.exclude(certified_on__range=(datetime.date(2026, 4, 1), datetime.date(2026, 5, 31)))

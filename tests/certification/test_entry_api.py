@@ -233,6 +233,30 @@ def test_certify_refusals_per_field_write_nothing(county, data, field, message):
     assert written() == (0, 0, 0, 0)
 
 
+def test_fields_of_another_channel_are_not_recorded(county):
+    response = api(county.officer_a).post(
+        CERTIFY,
+        {
+            "retiree_id": county.retiree_a1.pk,
+            "channel": "in_person",
+            "visitor_name": "刘芳",
+            "certifying_office": "海口市社保局",
+            "note": "本人持证办理",
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    body = response.json()["certification"]
+    assert (body["visitor_name"], body["certifying_office"], body["note"]) == ("", "", "本人持证办理")
+    row = Certification.objects.get()
+    assert (row.channel, row.visitor_name, row.certifying_office, row.note) == (
+        "in_person",
+        "",
+        "",
+        "本人持证办理",
+    )
+
+
 def test_a_scan_that_is_not_an_image_or_pdf_is_refused(county):
     fake = SimpleUploadedFile("letter.png", b"plain text", content_type="image/png")
     response = api(county.officer_a).post(

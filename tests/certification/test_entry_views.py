@@ -14,9 +14,10 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
-from certification.models import Campaign, Certification
+from certification.models import Campaign, Certification, CertificationImport, DeathMatch
 from certification.services import certify, suspension_run
 from pensions.models import PayoutLine
 from pensions.services import plan_draft
@@ -191,6 +192,20 @@ def test_the_12_month_mode_shows_until_when_the_last_certification_counts(county
     assert "有效至 2026-09-09" in html
 
 
+def test_before_the_year_s_campaign_exists_the_card_follows_the_county_s_mode(county, settings):
+    settings.CERTIFICATION_MODE = "rolling_12_months"
+    Certification.objects.create(
+        retiree=county.retiree_a1,
+        year=2025,
+        certified_on=datetime.date(2025, 9, 10),
+        channel="in_person",
+        recorded_by=county.officer_a,
+    )
+    html = lookup(signed_in(county.officer_a), county.retiree_a1.id_number).content.decode()
+    assert "有效至 2026-09-09" in html
+    assert not Campaign.objects.exists()  # read with the county's mode, not made
+
+
 # Refusals: a clear message, nothing written -----------------------------------------------------------------
 
 
@@ -259,6 +274,35 @@ def test_a_deceased_or_terminated_retiree_cannot_be_certified(county, status):
     response = post(client, retiree)
     assert response.status_code == 400
     assert f"该退休人员状态为“{label}”,不能认证。" in response.content.decode()
+    assert written() == (0, 0, 0, 0)
+
+
+def test_a_retiree_whose_death_a_clerk_confirmed_gets_no_certify_button(county):
+    deaths = CertificationImport.objects.create(
+        kind=CertificationImport.Kind.DEATHS,
+        year=2026,
+        file="certification/imports/deaths.csv",
+        original_name="deaths.csv",
+        uploaded_by=county.clerk,
+    )
+    DeathMatch.objects.create(
+        source_import=deaths,
+        retiree=county.retiree_a1,
+        reported_name=county.retiree_a1.name,
+        status=DeathMatch.Status.CONFIRMED,
+        decided_by=county.clerk,
+        decided_at=timezone.now(),
+    )
+    message = "该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"
+    client = signed_in(county.officer_a)
+    html = lookup(client, county.retiree_a1.id_number).content.decode()
+    assert f'id="entry-cannot">{message}<' in html
+    assert 'id="entry-certify-button"' not in html
+    assert 'data-can-certify="false"' in html
+
+    response = post(client, county.retiree_a1)
+    assert response.status_code == 400
+    assert message in response.content.decode()
     assert written() == (0, 0, 0, 0)
 
 
@@ -455,6 +499,24 @@ def test_without_htmx_the_screen_still_works_with_full_pages(county):
     response = client.post(CERTIFY, {"retiree": county.retiree_a1.pk, "channel": "in_person"}, follow=True)
     assert response.redirect_chain == [("/certification/entry/", 302)]
     assert "张建国 已认证:乡镇经办窗口认证,2026-04-15,经办人 o。" in response.content.decode()
+
+
+def test_without_htmx_a_refused_certify_comes_back_as_the_whole_screen(county):
+    client = signed_in(county.officer_a)
+
+    to_correct = client.post(CERTIFY, {"retiree": county.retiree_a2.pk, "channel": "home_visit"})
+    assert to_correct.status_code == 400
+    html = to_correct.content.decode()
+    assert "<html" in html and 'name="id_number"' in html  # the page with its scan box, not a fragment
+    assert 'id="entry-error"' in html and "上门认证请填写上门人员姓名。" in html
+    assert 'id="entry-certify-button"' in html  # the card stays, to be corrected
+
+    other = client.post(CERTIFY, {"retiree": county.retiree_b1.pk, "channel": "in_person"})
+    assert other.status_code == 404
+    html = other.content.decode()
+    assert "<html" in html and 'id="entry-refusal"' in html and "不是本乡镇的退休人员,不能认证。" in html
+    assert "王德胜" not in html
+    assert written() == (0, 0, 0, 0)
 
 
 # Suspension and restoration ---------------------------------------------------------------------------------

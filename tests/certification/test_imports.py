@@ -388,6 +388,31 @@ def test_restoration_through_an_import_releases_the_withheld_months_once(county,
     )
 
 
+def test_a_file_of_an_earlier_year_does_not_lift_a_later_suspension(county, enrol):
+    """certify() lifts the job's suspension only with a certification of its year or later: last year's late
+    results are recorded, and the preview does not promise a restoration that confirming would not make."""
+    retiree = enrol()
+    suspension_run(year=2026, today=datetime.date(2026, 8, 1))
+    rows = [
+        ["身份证号码", "认证日期", "协助认证机构"],
+        [retiree.id_number, "2025-05-06", "海口市社会保险事业局"],
+    ]
+
+    with time_machine.travel(datetime.datetime(2026, 9, 10, 9, 0, tzinfo=SH), tick=False):
+        checked = check(county.clerk, rows, kind=Kind.REMOTE_RESULTS, year=2025)
+        assert {key: n for key, n in checked.summary["counts"].items() if n} == {"suspended_other": 1}
+        assert checked.summary["restorations"] == []
+        done = certification_import_apply(certification_import=checked, by=county.clerk)
+
+    assert done.summary["applied"] == {"certified": 1, "restored": 0}
+    assert list(Certification.objects.filter(retiree=retiree).values_list("year", "channel")) == [
+        (2025, "remote_assisted")
+    ]
+    retiree.refresh_from_db()
+    assert retiree.status == "suspended"
+    assert not ArrearsItem.objects.filter(retiree=retiree).exists()
+
+
 # Deaths -----------------------------------------------------------------------------------------------------
 
 
@@ -542,6 +567,33 @@ def test_a_township_officer_cannot_import_or_review(county, client, may_10):
     )
     assert api.get(reverse("api-certification-death-matches")).status_code == 403
     assert CertificationImport.objects.count() == 0
+
+    # Nor confirm or cancel a clerk's import, or decide a death match: 403 and nothing written.
+    checked = check(county.clerk, rows)
+    deaths = check(
+        county.clerk,
+        [["身份证号码", "姓名", "死亡日期"], [county.retiree_a1.id_number, "张建国", "2026-04-03"]],
+        kind=Kind.DEATHS,
+    )
+    certification_import_apply(certification_import=deaths, by=county.clerk)
+    match = DeathMatch.objects.get()
+    before = snapshot()
+    for url in (
+        reverse("certification-import-confirm", args=[checked.pk]),
+        reverse("certification-import-cancel", args=[checked.pk]),
+        reverse("certification-death-match-decide", args=[match.pk]),
+    ):
+        assert client.post(url, {"decision": "confirm"}).status_code == 403, url
+    for url, data in (
+        (reverse("api-certification-import-confirm", args=[checked.pk]), {}),
+        (reverse("api-certification-import-cancel", args=[checked.pk]), {}),
+        (reverse("api-certification-death-match-decide", args=[match.pk]), {"confirm": True}),
+    ):
+        assert api.post(url, data, format="json").status_code == 403, url
+    assert snapshot() == before
+    checked.refresh_from_db()
+    match.refresh_from_db()
+    assert (checked.status, checked.summary.get("job"), match.status) == ("checked", None, "pending")
 
 
 def test_a_link_chooses_the_kind_and_year_of_the_upload_form(county, client):

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from certification.errors import CertificationError
-from certification.models import Certification, RemoteBatch, RemoteBatchMember
+from certification.models import Campaign, Certification, RemoteBatch, RemoteBatchMember
 from certification.selectors.remote import remote_batch_candidates, remote_batch_list
 from certification.services import certify, suspension_run
 from certification.services.remote import (
@@ -424,11 +425,16 @@ def test_other_roles_get_403_and_nothing_is_recorded(county, people, batch, pers
         assert client.get(url).status_code == 403, url
     member = batch.members.first()
     before = Certification.objects.count()
-    response = client.post(
-        f"/certification/remote/{batch.pk}/members/{member.pk}/return/",
-        {"certified_on": "2026-03-09", "certifying_office": "海口市社保局"},
-    )
-    assert response.status_code == 403
+    returned = {"certified_on": "2026-03-09", "certifying_office": "海口市社保局"}
+    for url, data in [
+        (f"/certification/remote/{batch.pk}/members/{member.pk}/return/", returned),
+        (f"/api/certification/remote/batches/{batch.pk}/members/{member.pk}/return/", returned),
+        ("/certification/remote/create/", {"year": "2026"}),
+        ("/api/certification/remote/batches/", {"year": "2026"}),
+        (f"/certification/remote/{batch.pk}/retry/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url
+    assert list(RemoteBatch.objects.values_list("pk", "status")) == [(batch.pk, "rendering")]
     assert not SensitiveView.objects.exists()
     # Which member comes first depends on the batch's insert order; some were certified last year
     assert Certification.objects.count() == before
@@ -567,6 +573,11 @@ def test_the_list_shows_the_deadline_and_confirms_with_the_count(county, people)
         assert "还剩 21 天" in html
         assert 'id="candidate-count">4<' in html
         assert "将为 4 名异地居住人员生成批次" in html
+        # Looking at next year's page (or the API) makes no campaign: only the admin or a batch does
+        assert "2027年3月31日" in client.get("/certification/remote/?year=2027").content.decode()
+        # 2027 also holds 陈小红 (retired in 2026) and 吴国平 (certified for 2026 only)
+        assert client.get("/api/certification/remote/batches/?year=2027").json()["candidates"] == 6
+        assert not Campaign.objects.filter(year=2027).exists()
 
         response = client.post("/certification/remote/create/", {"year": "2026"})
 
@@ -644,6 +655,27 @@ def test_recording_a_return_through_the_dialog(county, people, batch):
         "三亚市社保局",
         datetime.date(2026, 4, 8),
     )
+
+
+def test_a_returned_form_scan_must_be_a_pdf_or_an_image(county, people, batch):
+    member = batch.members.get(retiree=people["due"]["active_a"])
+    client = signed_in(county.clerk)
+    data = {"certified_on": "2026-04-08", "certifying_office": "海口市社保局"}
+
+    with time_machine.travel(datetime.datetime(2026, 4, 20, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        page = client.post(
+            f"/certification/remote/{batch.pk}/members/{member.pk}/return/",
+            {**data, "document": SimpleUploadedFile("认证表.pdf", b"<html>not a scan</html>")},
+        )
+        api = client.post(
+            f"/api/certification/remote/batches/{batch.pk}/members/{member.pk}/return/",
+            {**data, "document": SimpleUploadedFile("认证表.jpg", b"MZ\x90\x00")},
+        )
+
+    assert page.status_code == 400
+    assert "证明材料扫描件应为 PDF、JPG 或 PNG 文件。" in page.content.decode()
+    assert (api.status_code, api.json()) == (400, {"document": ["证明材料扫描件应为 PDF、JPG 或 PNG 文件。"]})
+    assert not Certification.objects.filter(retiree=member.retiree).exists()
 
 
 def test_a_member_of_another_batch_is_not_found(county, people, batch):

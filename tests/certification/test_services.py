@@ -267,6 +267,32 @@ def test_a_certification_after_the_job_restores_the_retiree(county):
     ) == [("suspended", AUG_1, "system"), ("active", datetime.date(2026, 8, 5), "officer_b")]
 
 
+def test_a_record_of_an_earlier_year_does_not_lift_the_suspension(county):
+    # A late-returned form of last year's remote batch: last year's record is kept, the suspension stays.
+    certify(
+        retiree=county.retiree_b1, channel=IN_PERSON, certified_on=datetime.date(2025, 4, 15), by=county.clerk
+    )
+    suspension_run(year=2026, today=AUG_1)
+
+    result = certify(
+        retiree=county.retiree_b1,
+        channel=Certification.Channel.REMOTE_ASSISTED,
+        certifying_office="深圳市社会保险基金管理局",
+        certified_on=datetime.date(2025, 5, 20),
+        by=county.clerk,
+    )
+
+    assert (result.created, result.restored) == (False, False)
+    county.retiree_b1.refresh_from_db()
+    assert county.retiree_b1.status == "suspended"
+    assert list(
+        StatusChange.objects.filter(retiree=county.retiree_b1).values_list("to_status", flat=True)
+    ) == ["suspended"]
+    assert list(Certification.objects.filter(retiree=county.retiree_b1).values_list("year", flat=True)) == [
+        2025
+    ]
+
+
 def test_a_suspension_by_a_clerk_is_not_lifted_by_certifying(county, enrol):
     suspended = enrol(status=Retiree.Status.SUSPENDED)
     result = certify(
