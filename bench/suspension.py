@@ -11,8 +11,9 @@ certifications for the bench year of about 90 % of the active retirees by one se
 Each round, each side in a transaction rolled back so every round starts from the same data, alternating
 which goes first:
 - bare: `SET LOCAL work_mem = '64MB'` (as the job sets), then `UPDATE registry_retiree SET status =
-  'suspended' WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM certification_certification c WHERE
-  c.retiree_id = registry_retiree.id AND c.year = …)` (the table's audit triggers fire as for the job);
+  'suspended' WHERE status = 'active' AND retirement_date < '<year>-01-01' AND NOT EXISTS (SELECT 1 FROM
+  certification_certification c WHERE c.retiree_id = registry_retiree.id AND c.year = …)` (the same people as
+  the job: those retired during the year are not due; the table's audit triggers fire as for the job);
 - suspension_run: the service as the beat job runs it (advisory lock, the UPDATE joined to the INSERT of one
   status change per person, the audit triggers with the job's pghistory context, the SuspensionRun record).
 Prints each round, the median time of each, rows/s (rows suspended) and the ratio (aim ≤ 2).
@@ -34,8 +35,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from certification.models import Certification, SuspensionRun  # noqa: E402
-from certification.services import campaign_for_year, suspension_run, system_staff  # noqa: E402
+from certification.services import campaign_for_year, due_before, suspension_run  # noqa: E402
 from registry.models import Retiree, Staff  # noqa: E402
+from registry.services import system_staff  # noqa: E402
 
 YEAR = 2026
 TODAY = datetime.date(YEAR, 8, 1)
@@ -58,7 +60,7 @@ SELECT r.id, %(year)s, date %(window_start)s + (r.id %% 61)::int,
 
 BARE = """
 UPDATE registry_retiree SET status = %(suspended)s
- WHERE status = %(active)s
+ WHERE status = %(active)s AND retirement_date < %(due_before)s
    AND NOT EXISTS (SELECT 1 FROM certification_certification c
                     WHERE c.retiree_id = registry_retiree.id AND c.year = %(year)s)
 """
@@ -101,7 +103,13 @@ def bare() -> tuple[float, int]:
             cursor.execute("SET LOCAL work_mem = '64MB'")
             started = time.perf_counter()
             cursor.execute(
-                BARE, {"suspended": Retiree.Status.SUSPENDED, "active": Retiree.Status.ACTIVE, "year": YEAR}
+                BARE,
+                {
+                    "suspended": Retiree.Status.SUSPENDED,
+                    "active": Retiree.Status.ACTIVE,
+                    "due_before": due_before(YEAR),
+                    "year": YEAR,
+                },
             )
             elapsed, rows = time.perf_counter() - started, cursor.rowcount
         transaction.set_rollback(True)

@@ -17,7 +17,7 @@ from registry.models import OrgUnit, Retiree, Staff
 
 from ..errors import CertificationError, RetireeNotVisibleError
 from ..models import Campaign, Certification, DeathMatch, Mode
-from ..services.certify import suspended_by_job
+from ..services.certify import counting_year, suspended_by_job
 from .progress import age_on, campaign_or_default
 
 if TYPE_CHECKING:
@@ -119,10 +119,13 @@ def entry_card(*, retiree: Retiree, today: datetime.date) -> EntryCard:
         .order_by("-certified_on", "-id")[:1]
     )
     last = latest[0] if latest else None
-    this_year = last if last is not None and last.year == today.year else None
-    if last is not None and this_year is None and last.year > today.year:
+    # The year a certification made today would be recorded for (in the 12-month mode, after the suspension
+    # date, next year's): if it has a record, a second one would be kept out.
+    year = counting_year(today)
+    this_year = last if last is not None and last.year == year else None
+    if last is not None and this_year is None and last.year > year:
         # Only a record dated in a later year (never made by the screen) would come first; look it up.
-        this_year = Certification.objects.filter(retiree=retiree, year=today.year).first()
+        this_year = Certification.objects.filter(retiree=retiree, year=year).first()
     community = retiree.community
     return EntryCard(
         retiree=retiree,
@@ -131,7 +134,7 @@ def entry_card(*, retiree: Retiree, today: datetime.date) -> EntryCard:
         township=community.parent if community.kind == OrgUnit.Kind.COMMUNITY else None,
         last=last,
         this_year=this_year,
-        year=today.year,
+        year=year,
         suspended_for_certification=(
             retiree.status == Retiree.Status.SUSPENDED and bool(suspended_by_job([retiree.pk]))
         ),

@@ -7,9 +7,9 @@ from .certify import (
     campaign_for_year,
     certified_since,
     certify,
+    counting_year,
     due_before,
     suspension_run,
-    system_staff,
 )
 from .imports import (
     certification_import_apply,
@@ -45,7 +45,7 @@ __all__ = [
     "campaign_for_year",
     "certified_since",
     "certify",
+    "counting_year",
     "due_before",
     "suspension_run",
-    "system_staff",
 ]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pghistory
@@ -22,7 +22,15 @@ from registry.models import Retiree, Staff, StatusChange
 from registry.services import retiree_change_status, system_staff
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..models import Campaign, Certification, CertificationImport, DeathMatch, Mode, SuspensionRun
+from ..models import (
+    Campaign,
+    Certification,
+    CertificationImport,
+    DeathMatch,
+    Mode,
+    SuspensionRun,
+    default_mode,
+)
 
 # pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
 # certification holds it shared, so a certification and the job never interleave (see suspension_run).
@@ -51,6 +59,39 @@ def campaign_for_year(year: int) -> Campaign:
     """The year's campaign, made with the default dates and the county's mode the first time it is asked."""
     campaign, _created = Campaign.objects.get_or_create(year=year, defaults=Campaign.default_dates(year))
     return campaign
+
+
+def counting_year(certified_on: datetime.date) -> int:
+    """The campaign year a certification dated `certified_on` is recorded for (Certification.year, one per
+    person and year, the first kept).
+
+    Campaign mode: its calendar year. Rolling 12-month mode: the year of the first suspension date on or after
+    it, i.e. the one run whose 12 months look back over it. So a person certified in January and again in
+    December keeps both records (December counts for next August's run), and a second record is only ever
+    kept out when it counts for the same run as the first. Reads only: a year without a campaign row is read
+    with the default dates and the county's mode."""
+    return counting_years()(certified_on)
+
+
+def counting_years() -> Callable[[datetime.date], int]:
+    """counting_year for many dates (an import's rows), reading each calendar year's campaign once."""
+    rules: dict[int, tuple[str, datetime.date]] = {}
+
+    def year_of(certified_on: datetime.date) -> int:
+        calendar_year = certified_on.year
+        if calendar_year not in rules:
+            campaign = Campaign.objects.filter(year=calendar_year).first()
+            rules[calendar_year] = (
+                (campaign.mode, campaign.suspension_date)
+                if campaign
+                else (default_mode(), Campaign.default_dates(calendar_year)["suspension_date"])
+            )
+        mode, suspension_date = rules[calendar_year]
+        if mode == Mode.ROLLING_12_MONTHS and certified_on > suspension_date:
+            return calendar_year + 1
+        return calendar_year
+
+    return year_of
 
 
 def certified_since(campaign: Campaign, today: datetime.date) -> datetime.date | None:
@@ -108,10 +149,11 @@ def certify(
     note: str = "",
     source_import: CertificationImport | None = None,
 ) -> CertifyResult:
-    """Record that `retiree` is alive and entitled on `certified_on`, for that date's year (a certification
-    after the window still counts). Certifying twice in a year keeps the first record (created False).
-    A retiree suspended by the job for missing certification is made active again and every withheld month
-    is released as arrears, exactly once."""
+    """Record that `retiree` is alive and entitled on `certified_on`, for the year that date counts for
+    (counting_year: its calendar year in the campaign mode; a certification after the window still counts).
+    Certifying twice in a year keeps the first record (created False). A retiree suspended by the job for
+    missing certification is made active again and every withheld month is released as arrears, exactly
+    once."""
     access.require(by, Action.CERTIFY)
     if not access.retirees_visible_to(by).filter(pk=retiree.pk).exists():
         raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"))
@@ -136,7 +178,7 @@ def certify(
     if DeathMatch.objects.filter(retiree=locked, status=DeathMatch.Status.CONFIRMED).exists():
         # A clerk confirmed the death from a deaths list: a certification would contradict it.
         raise CertificationError(_("该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"))
-    year = certified_on.year
+    year = counting_year(certified_on)
     campaign_for_year(year)
     certification = Certification.objects.filter(retiree=locked, year=year).first()
     created = certification is None

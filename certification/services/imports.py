@@ -38,7 +38,14 @@ from registry.services import retiree_change_status
 from ..errors import CertificationError, RetireeNotVisibleError
 from ..importfiles import EXTENSIONS, FileRow, read_rows
 from ..models import Certification, CertificationImport, DeathMatch
-from .certify import SUSPENSION_LOCK, campaign_for_year, certify, suspended_by_job
+from .certify import (
+    SUSPENSION_LOCK,
+    campaign_for_year,
+    certify,
+    counting_year,
+    counting_years,
+    suspended_by_job,
+)
 
 Kind = CertificationImport.Kind
 ImportStatus = CertificationImport.Status
@@ -218,6 +225,8 @@ def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: 
     """One outcome per row, in this order: the ID, a repeat in the file, the date, the required cells, the
     registry (found, name, status), and what is already recorded."""
     deaths = kind == Kind.DEATHS
+    # The year each date is recorded for (certify() does the same): its calendar year in the campaign mode.
+    year_of = counting_years()
     counts = dict.fromkeys(outcomes_for(kind), 0)
     result = _Classified(counts=counts)
     first_row: dict[str, int] = {}
@@ -260,7 +269,7 @@ def _classify(rows: list[FileRow], *, kind: str, year: int, user: Staff, today: 
         if date > today:
             problem(row, Outcome.BAD_DATE, _("日期 %(date)s 晚于今天") % {"date": date.isoformat()})
             continue
-        if not deaths and date.year != year:
+        if not deaths and year_of(date) != year:
             problem(
                 row,
                 Outcome.OUT_OF_YEAR,
@@ -375,10 +384,10 @@ def certification_import_check(
     if kind not in Kind.values:
         raise CertificationError(_("请选择导入类型。"), field="kind")
     today = _today()
-    if not 2000 <= year <= today.year:
-        raise CertificationError(
-            _("认证年度应在 2000 至 %(year)s 之间。") % {"year": today.year}, field="year"
-        )
+    # In the 12-month mode a date after this year's suspension date counts for next year.
+    latest = counting_year(today)
+    if not 2000 <= year <= latest:
+        raise CertificationError(_("认证年度应在 2000 至 %(year)s 之间。") % {"year": latest}, field="year")
     source = source.strip()
     if len(source) > 100:
         raise CertificationError(_("数据来源不能超过100个字。"), field="source")

@@ -20,7 +20,7 @@ from registry.models import SensitiveView, Staff
 from ..errors import CertificationError
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
 from ..selectors.remote import remote_batch_candidates
-from .certify import CertifyResult, campaign_for_year, certify
+from .certify import CertifyResult, campaign_for_year, certify, counting_year
 
 logger = logging.getLogger("certification.remote")
 
@@ -195,8 +195,9 @@ def remote_form_return(
 ) -> CertifyResult:
     """A returned form (协助认证表): the social insurance office where the member lives certified them on
     `certified_on`. Recorded through certify() as a remote-assisted certification for the batch's year (which
-    restores a suspended member and releases their withheld months). The date must lie in the batch's year
-    and not after today: certify() files a certification under its date's year."""
+    restores a suspended member and releases their withheld months). The date must count for the batch's year
+    (counting_year: its calendar year in the campaign mode) and not be after today: certify() files the
+    certification under that year."""
     _require_remote_work(by)
     today = today or timezone.localdate()
     year = member.batch.year
@@ -204,9 +205,9 @@ def remote_form_return(
         raise CertificationError(_("请填写协助认证的社保经办机构。"), field="certifying_office")
     if certified_on > today:
         raise CertificationError(_("认证日期不能晚于今天。"), field="certified_on")
-    if certified_on.year != year:
+    if counting_year(certified_on) != year:
         raise CertificationError(
-            _("认证日期须在%(year)s年内:这张认证表属于%(year)s年度。") % {"year": year},
+            _("认证日期须计入%(year)s年度:这张认证表属于%(year)s年度。") % {"year": year},
             field="certified_on",
         )
     return certify(

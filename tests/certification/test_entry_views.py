@@ -206,6 +206,24 @@ def test_before_the_year_s_campaign_exists_the_card_follows_the_county_s_mode(co
     assert not Campaign.objects.exists()  # read with the county's mode, not made
 
 
+def test_in_the_12_month_mode_a_january_record_does_not_stop_a_december_certification(county, settings):
+    settings.CERTIFICATION_MODE = "rolling_12_months"
+    certify(
+        retiree=county.retiree_a1,
+        channel="in_person",
+        certified_on=datetime.date(2026, 1, 15),
+        by=county.officer_a,
+    )
+    with time_machine.travel(datetime.datetime(2026, 12, 5, 10, 0, tzinfo=SH), tick=False):
+        # After August 1 a certification counts for the 2027 run, which nothing covers yet
+        card = lookup(signed_in(county.officer_a), county.retiree_a1.id_number).content.decode()
+        assert 'data-can-certify="true"' in card and 'id="entry-already"' not in card
+    with time_machine.travel(datetime.datetime(2026, 6, 5, 10, 0, tzinfo=SH), tick=False):
+        # Before it, the January record covers this year's run
+        card = lookup(signed_in(county.officer_a), county.retiree_a1.id_number).content.decode()
+        assert 'data-can-certify="false"' in card and 'id="entry-already"' in card
+
+
 # Refusals: a clear message, nothing written -----------------------------------------------------------------
 
 

@@ -28,7 +28,6 @@ from certification.services import (
     certification_import_check,
     death_match_decide,
     suspension_run,
-    system_staff,
 )
 from certification.tasks import apply_certification_import
 from pensions.models import PayoutLine, WithheldRelease
@@ -37,6 +36,7 @@ from pensions.services.transitions import plan_approve, plan_submit
 from registry.id_numbers import check_character
 from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
+from registry.services import system_staff
 from tests.factories import RetireeFactory, make_id_number
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -299,6 +299,20 @@ def test_online_results_and_remote_results(county, may_10):
         county.admin,
     )
     assert not Certification.objects.filter(retiree=b1).exists()
+
+
+def test_in_the_12_month_mode_a_date_after_the_suspension_date_counts_for_next_year(county, settings):
+    settings.CERTIFICATION_MODE = "rolling_12_months"
+    a1, a2 = county.retiree_a1, county.retiree_a2
+    with time_machine.travel(datetime.datetime(2026, 12, 10, 10, 0, tzinfo=SH), tick=False):
+        rows = [["身份证号码", "比对日期"], [a1.id_number, "2026-12-01"], [a2.id_number, "2026-06-01"]]
+        item = check(county.clerk, rows, year=2027)
+        # June 2026 counts for the August 2026 run, not for 2027's
+        assert {key: n for key, n in item.summary["counts"].items() if n} == {"certify": 1, "out_of_year": 1}
+        certification_import_apply(certification_import=item, by=county.clerk)
+    assert list(Certification.objects.values_list("retiree_id", "year", "certified_on")) == [
+        (a1.pk, 2027, datetime.date(2026, 12, 1))
+    ]
 
 
 def test_a_gbk_csv_from_excel_is_read(county, enrol, may_10):

@@ -517,7 +517,7 @@ def test_a_returned_form_restores_a_member_the_job_suspended(county, people, bat
             datetime.date(2025, 12, 30),
             "海口市社保局",
             "certified_on",
-            "认证日期须在2026年内:这张认证表属于2026年度。",
+            "认证日期须计入2026年度:这张认证表属于2026年度。",
         ),
         (datetime.date(2026, 4, 8), "  ", "certifying_office", "请填写协助认证的社保经办机构。"),
     ],

@@ -247,6 +247,50 @@ def test_the_12_month_mode_counts_certifications_of_the_last_12_months(county, s
     assert statuses == {"张建国": "active", "李秀兰": "suspended", "王德胜": "suspended"}
 
 
+def test_in_the_12_month_mode_a_december_certification_counts_for_next_year(county, settings):
+    settings.CERTIFICATION_MODE = "rolling_12_months"
+    retiree = county.retiree_a1
+    january = certify(
+        retiree=retiree, channel=IN_PERSON, certified_on=datetime.date(2026, 1, 15), by=county.officer_a
+    )
+    # Seen alive in December (e.g. by data comparison): recorded too, for the run of August 2027
+    december = certify(
+        retiree=retiree,
+        channel=Certification.Channel.HOME_VISIT,
+        visitor_name="李建军",
+        certified_on=datetime.date(2026, 12, 5),
+        by=county.officer_a,
+    )
+    # A third one before August 2027 counts for the same run: the December record is kept
+    march = certify(
+        retiree=retiree, channel=IN_PERSON, certified_on=datetime.date(2027, 3, 1), by=county.officer_a
+    )
+
+    assert (january.created, january.certification.year) == (True, 2026)
+    assert (december.created, december.certification.year) == (True, 2027)
+    assert (march.created, march.certification.pk) == (False, december.certification.pk)
+    # The August 2027 run looks back to 2026-08-02: the December record keeps them paid
+    suspension_run(year=2027, today=datetime.date(2027, 8, 1))
+    retiree.refresh_from_db()
+    assert retiree.status == "active"
+
+
+def test_in_the_campaign_mode_a_december_certification_is_kept_out_of_the_same_year(county):
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 1, 15),
+        by=county.officer_a,
+    )
+    second = certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 12, 5),
+        by=county.officer_a,
+    )
+    assert (second.created, second.certification.certified_on) == (False, datetime.date(2026, 1, 15))
+
+
 def test_a_certification_after_the_job_restores_the_retiree(county):
     suspension_run(year=2026, today=AUG_1)
 
