@@ -47,12 +47,13 @@ RETIREES = 1_000_000
 # payout plan build also uses to choose statuses), dated over the window, channels in a plausible mix.
 CERTIFY = """
 INSERT INTO certification_certification (retiree_id, year, certified_on, channel, visitor_name, document,
-                                         note, recorded_by_id, recorded_at)
+                                         certifying_office, note, recorded_by_id, recorded_at)
 SELECT r.id, %(year)s, date %(window_start)s + (r.id %% 61)::int,
        CASE WHEN r.id %% 20 < 9 THEN 'in_person' WHEN r.id %% 20 < 14 THEN 'online'
             WHEN r.id %% 20 < 17 THEN 'data_comparison' WHEN r.id %% 20 < 18 THEN 'remote_assisted'
             WHEN r.id %% 20 < 19 THEN 'certificate' ELSE 'home_visit' END,
-       CASE WHEN r.id %% 20 = 19 THEN '基准上门' ELSE '' END, '', '', %(clerk)s, now()
+       CASE WHEN r.id %% 20 = 19 THEN '基准上门' ELSE '' END, '',
+       CASE WHEN r.id %% 20 = 17 THEN '基准异地社保局' ELSE '' END, '', %(clerk)s, now()
   FROM registry_retiree r
  WHERE r.status = %(active)s
    AND abs(hashtext(r.id::text)) %% 1000 < %(permille)s
