@@ -112,7 +112,9 @@ class CardOutputSerializer(serializers.Serializer):
         allow_null=True, help_text=gettext_lazy("12个月滚动认证方式下,最近一次认证的有效截止日期")
     )
     can_certify = serializers.BooleanField(help_text=gettext_lazy("是否可以认证(本年度未认证且状态允许)"))
-    refusal = serializers.CharField(help_text=gettext_lazy("不能认证的原因(已死亡、终止),可以认证时为空"))
+    refusal = serializers.CharField(
+        help_text=gettext_lazy("不能认证的原因(已死亡、终止或经死亡比对确认),可以认证时为空")
+    )
 
     def get_photo_url(self, card: EntryCard) -> str | None:
         return reverse("retiree-photo", args=[card.retiree.pk]) if card.retiree.photo else None

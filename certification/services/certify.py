@@ -157,6 +157,8 @@ def certify(
     access.require(by, Action.CERTIFY)
     if not access.retirees_visible_to(by).filter(pk=retiree.pk).exists():
         raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"))
+    if certified_on > timezone.localdate():
+        raise CertificationError(_("认证日期不能晚于今天。"), field="certified_on")
     if channel not in Certification.Channel.values:
         raise CertificationError(_("请选择认证方式。"), field="channel")
     if channel == Certification.Channel.HOME_VISIT and not visitor_name.strip():

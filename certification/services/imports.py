@@ -431,6 +431,9 @@ SELECT t.retiree_id, %(year)s, t.certified_on, %(channel)s, '', '', t.office, %(
        AS t(retiree_id, certified_on, office)
   JOIN registry_retiree r ON r.id = t.retiree_id
  WHERE r.status IN (%(active)s, %(suspended)s)
+   -- A death a clerk confirmed after the check: certify() refuses it too.
+   AND NOT EXISTS (SELECT 1 FROM certification_deathmatch d
+                    WHERE d.retiree_id = t.retiree_id AND d.status = %(confirmed)s)
 ON CONFLICT (retiree_id, year) DO NOTHING
 """
 
@@ -469,6 +472,7 @@ def _insert_certifications(
                 "offices": [office for _retiree_id, _date, office in rows],
                 "active": Retiree.Status.ACTIVE,
                 "suspended": Retiree.Status.SUSPENDED,
+                "confirmed": DeathMatch.Status.CONFIRMED,
             },
         )
         return int(cursor.rowcount)

@@ -257,12 +257,13 @@ def test_the_edit_page_shows_the_refusal_and_saves_nothing(campaign_2026, county
 def ran(campaign_2026, county):
     """Township A: 张建国 and 李秀兰 suspended; township B: 王德胜 suspended; 张建国 restored on August 5."""
     run = suspension_run(year=2026, today=AUG_1)
-    certify(
-        retiree=county.retiree_a1,
-        channel=Certification.Channel.IN_PERSON,
-        certified_on=D(2026, 8, 5),
-        by=county.officer_a,
-    )
+    with time_machine.travel(datetime.datetime(2026, 8, 5, 10, 0, tzinfo=SHANGHAI), tick=False):
+        certify(
+            retiree=county.retiree_a1,
+            channel=Certification.Channel.IN_PERSON,
+            certified_on=D(2026, 8, 5),
+            by=county.officer_a,
+        )
     return run
 
 

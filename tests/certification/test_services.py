@@ -115,6 +115,14 @@ def test_a_retiree_of_another_township_is_refused_and_nothing_is_written(county)
     assert Campaign.objects.count() == 0
 
 
+def test_a_date_after_today_is_refused(county):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(CertificationError) as refused:
+        certify(retiree=county.retiree_a1, channel=IN_PERSON, certified_on=tomorrow, by=county.officer_a)
+    assert (refused.value.message, refused.value.field) == ("认证日期不能晚于今天。", "certified_on")
+    assert Certification.objects.count() == 0
+
+
 def test_a_deceased_retiree_is_refused(county, enrol):
     deceased = enrol(status=Retiree.Status.DECEASED)
     with pytest.raises(CertificationError) as refused:
@@ -247,6 +255,7 @@ def test_the_12_month_mode_counts_certifications_of_the_last_12_months(county, s
     assert statuses == {"张建国": "active", "李秀兰": "suspended", "王德胜": "suspended"}
 
 
+@time_machine.travel(datetime.datetime(2027, 8, 1, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 def test_in_the_12_month_mode_a_december_certification_counts_for_next_year(county, settings):
     settings.CERTIFICATION_MODE = "rolling_12_months"
     retiree = county.retiree_a1
@@ -275,6 +284,7 @@ def test_in_the_12_month_mode_a_december_certification_counts_for_next_year(coun
     assert retiree.status == "active"
 
 
+@time_machine.travel(datetime.datetime(2026, 12, 31, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 def test_in_the_campaign_mode_a_december_certification_is_kept_out_of_the_same_year(county):
     certify(
         retiree=county.retiree_a1,
