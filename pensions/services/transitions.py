@@ -66,6 +66,32 @@ def _transition(
     return plan
 
 
+def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
+    """A plan is a picture of the registry when it was made. Two changes since then make it wrong, so it must
+    be made again before it moves on (a submitted one is sent back first):
+    - a retiree restored by a certification keeps a withheld line that restoration did not release (it
+      releases approved plans only): approved, that month would be neither paid nor owed;
+    - a retiree suspended since (the August job) keeps a paid line: approved, the month would be paid to
+      someone whose payments are suspended."""
+    lines = PayoutLine.objects.filter(plan=locked)
+    restored = lines.filter(is_withheld=True, retiree__status=Retiree.Status.ACTIVE)
+    if names := list(restored.values_list("name", flat=True)[:5]):
+        message = (
+            _("编制计划后,%(names)s 等人已恢复发放:请退回并重新生成计划。")
+            if submitted
+            else _("编制计划后,%(names)s 等人已恢复发放:请重新生成计划后再提交。")
+        )
+        raise PlanError(message % {"names": "、".join(names)})
+    suspended = lines.filter(is_withheld=False, retiree__status=Retiree.Status.SUSPENDED)
+    if names := list(suspended.values_list("name", flat=True)[:5]):
+        message = (
+            _("编制计划后,%(names)s 等人已暂停发放:请退回并重新生成计划。")
+            if submitted
+            else _("编制计划后,%(names)s 等人已暂停发放:请重新生成计划后再提交。")
+        )
+        raise PlanError(message % {"names": "、".join(names)})
+
+
 def plan_submit(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
     """A clerk hands the draft over for approval."""
 
@@ -80,6 +106,7 @@ def plan_submit(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
                 % {"count": unpaid.count(), "names": "、".join(names)}
             )
         plan_totals_check(plan=locked)
+        _refuse_if_statuses_changed(locked, submitted=False)
         locked.submitted_by, locked.submitted_at = by, timezone.now()
         locked.rejection_reason = ""
         return ["submitted_by", "submitted_at", "rejection_reason"]
@@ -97,15 +124,7 @@ def plan_approve(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能审批自己提交的发放计划。"))
         plan_totals_check(plan=locked)
-        # A retiree restored since the plan was made would keep a withheld line here that restoration did not
-        # release (it releases approved plans only): the plan must be made again, where they are paid.
-        restored = PayoutLine.objects.filter(
-            plan=locked, is_withheld=True, retiree__status=Retiree.Status.ACTIVE
-        ).values_list("name", flat=True)
-        if names := list(restored[:5]):
-            raise PlanError(
-                _("编制计划后,%(names)s 等人已恢复发放:请退回并重新生成计划。") % {"names": "、".join(names)}
-            )
+        _refuse_if_statuses_changed(locked, submitted=True)
         locked.approved_by, locked.approved_at = by, timezone.now()
         locked.lines_hash = plan_lines_digest(plan=locked)
         return ["approved_by", "approved_at", "lines_hash"]

@@ -446,3 +446,42 @@ def test_a_plan_submitted_before_a_restoration_must_be_made_again(county, enrol)
         plan_approve(plan=august, by=county.reviewer)
     august.refresh_from_db()
     assert august.status == "submitted"
+
+
+def test_a_plan_made_before_the_suspension_job_must_be_made_again(county, enrol):
+    retiree = enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 5, 6),
+        by=county.officer_a,
+    )
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)  # drafted in July: everyone paid
+    suspension_run(year=2026, today=AUG_1)
+
+    # Submitted as it is, August would pay people whose payments are now suspended
+    with pytest.raises(PlanError) as refused:
+        plan_submit(plan=august, by=county.clerk)
+    assert "已暂停发放:请重新生成计划后再提交。" in refused.value.message
+    assert retiree.name in refused.value.message
+    august.refresh_from_db()
+    assert august.status == "draft"
+
+    # Made again, their lines are withheld and the plan goes on
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)
+    line = PayoutLine.objects.get(plan=august, retiree=retiree)
+    assert (line.is_withheld, line.net, line.withheld) == (True, Decimal("0.00"), Decimal("2650.00"))
+    plan_submit(plan=august, by=county.clerk)
+    assert plan_approve(plan=august, by=county.reviewer).status == "approved"
+
+
+def test_a_plan_submitted_before_the_suspension_job_cannot_be_approved(county, enrol):
+    enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)
+    plan_submit(plan=august, by=county.clerk)
+    suspension_run(year=2026, today=AUG_1)
+
+    with pytest.raises(PlanError, match="已暂停发放:请退回并重新生成计划。"):
+        plan_approve(plan=august, by=county.reviewer)
+    august.refresh_from_db()
+    assert august.status == "submitted"
