@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -27,3 +29,17 @@ def draft_payout_plan(month: int | None = None) -> int:
     if existing is not None:
         return existing
     return plan_draft(month=target, by=None).pk
+
+
+@shared_task
+def redraft_payout_plans() -> list[int]:
+    """Make every draft plan again from the registry as it is now, as the system (queued after a change to
+    many retirees at once, such as the August suspension job, so a draft made before it does not pay the
+    people it suspended). Submitted and later plans are left alone: they are refused at approval instead.
+    Safe to run twice. Returns the months (yyyymm) made again."""
+    drafts = PayoutPlan.objects.filter(status=PayoutPlan.Status.DRAFT).order_by("month")
+    # The stubs see the IntegerField under PensionMonthField; the value is a PensionMonth.
+    months = [cast(PensionMonth, plan.month) for plan in drafts]
+    for month in months:
+        plan_draft(month=month, by=None)
+    return [month.number for month in months]

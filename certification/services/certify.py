@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 from pensions.services import withheld_release
+from pensions.tasks import redraft_payout_plans
 from registry import access
 from registry.access import Action
 from registry.models import Retiree, Staff, StatusChange
@@ -282,6 +283,8 @@ def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
             from ..tasks import render_suspension_notices  # noqa: PLC0415 - the tasks module imports the services
 
             run_id = run.pk
-            # The notices are made from the committed run; a rolled-back run queues nothing.
+            # The notices are made from the committed run; a rolled-back run queues nothing. A draft plan made
+            # before the run (the beat drafts August in July) is made again, so it withholds their months.
             transaction.on_commit(lambda: render_suspension_notices.delay(run_id))
+            transaction.on_commit(redraft_payout_plans.delay)
         return run

@@ -4,6 +4,7 @@ certification")."""
 from __future__ import annotations
 
 import datetime
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from certification.models import Campaign, Certification, CertificationImport, D
 from certification.services import campaign_for_year, certify, suspension_run
 from certification.tasks import run_suspension
 from pensions.errors import PlanError
-from pensions.models import PayoutLine, WithheldRelease
+from pensions.models import PayoutLine, PayoutPlan, WithheldRelease
 from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.models import ArrearsItem, Retiree, StatusChange
@@ -485,3 +486,31 @@ def test_a_plan_submitted_before_the_suspension_job_cannot_be_approved(county, e
         plan_approve(plan=august, by=county.reviewer)
     august.refresh_from_db()
     assert august.status == "submitted"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_after_the_job_commits_the_worker_makes_the_draft_plans_again(county, enrol, worker):
+    retiree = enrol(rates=((PensionMonth(2018, 4), "2650.00"),))
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 5, 6),
+        by=county.officer_a,
+    )
+    august = plan_draft(month=PensionMonth(2026, 8), by=county.clerk)  # drafted in July by the beat
+    assert PayoutLine.objects.get(plan=august, retiree=retiree).is_withheld is False
+
+    suspension_run(year=2026, today=AUG_1)
+
+    def withheld() -> bool:
+        return PayoutLine.objects.filter(plan__month=august.month, retiree=retiree, is_withheld=True).exists()
+
+    deadline = time.monotonic() + 60
+    while not withheld() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    line = PayoutLine.objects.get(plan__month=august.month, retiree=retiree)
+    assert (line.is_withheld, line.net, line.withheld) == (True, Decimal("0.00"), Decimal("2650.00"))
+    august = PayoutPlan.objects.get(month=august.month)
+    assert august.status == "draft"
+    plan_submit(plan=august, by=county.clerk)  # nothing left to refuse
