@@ -168,6 +168,9 @@ class RemoteBatch(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     made_by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
     made_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # When the PDF was (last) queued: the progress estimate counts from it, and a render that has taken far
+    # longer than expected (a worker that died) may be started again.
+    render_started_at = models.DateTimeField(_("开始生成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("异地认证批次")
@@ -176,6 +179,18 @@ class RemoteBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.pk}"
+
+    def render_expected_seconds(self) -> float:
+        """How long the PDF should take at the measured speed (CERTIFICATION_REMOTE_FORMS_PER_SECOND):
+        WeasyPrint lays out the whole batch in one run and reports nothing on the way."""
+        return max(self.member_count / settings.CERTIFICATION_REMOTE_FORMS_PER_SECOND, 2.0)
+
+    def render_stalled(self, now: datetime.datetime) -> bool:
+        """Rendering for more than three times the expected time and at least ten minutes: its worker died."""
+        if self.status != self.Status.RENDERING or self.render_started_at is None:
+            return False
+        limit = max(3 * self.render_expected_seconds(), 600.0)
+        return (now - self.render_started_at).total_seconds() > limit
 
 
 class RemoteBatchMember(models.Model):

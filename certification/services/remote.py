@@ -63,7 +63,9 @@ def remote_batch_create(*, year: int, by: Staff, today: datetime.date | None = N
     # Lock the year's campaign row: two clerks making a batch at the same moment are taken one after the
     # other, so the second sees the first's members as already in a batch and nobody is mailed twice.
     Campaign.objects.select_for_update().get(pk=campaign.pk)
-    batch = RemoteBatch.objects.create(year=year, made_by=by, status=Status.RENDERING)
+    batch = RemoteBatch.objects.create(
+        year=year, made_by=by, status=Status.RENDERING, render_started_at=timezone.now()
+    )
     members = remote_batch_candidates(user=by, year=year, today=today).values_list(
         Value(batch.pk, output_field=IntegerField()),
         "pk",
@@ -132,17 +134,19 @@ def remote_batch_render(*, batch_id: int) -> RemoteBatch:
 
 @transaction.atomic
 def remote_batch_retry(*, batch: RemoteBatch, by: Staff) -> RemoteBatch:
-    """Render a failed batch again, with the same members."""
+    """Render a failed batch again, with the same members; or one whose rendering has stalled (its worker
+    died: RemoteBatch.render_stalled). A render still within its time is left alone."""
     _require_remote_work(by)
     locked = RemoteBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status != Status.FAILED:
+    now = timezone.now()
+    if locked.status != Status.FAILED and not locked.render_stalled(now):
         raise CertificationError(
-            _("该批次当前为“%(status)s”,只有生成失败的批次可以重新生成。")
+            _("该批次当前为“%(status)s”,只有生成失败或长时间未完成的批次可以重新生成。")
             % {"status": locked.get_status_display()},
             field="status",
         )
-    locked.status, locked.error = Status.RENDERING, ""
-    locked.save(update_fields=["status", "error"])
+    locked.status, locked.error, locked.render_started_at = Status.RENDERING, "", now
+    locked.save(update_fields=["status", "error", "render_started_at"])
     _queue_render(locked.pk)
     return locked
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -188,17 +187,17 @@ def remote_create(request: StaffRequest) -> HttpResponse:
 
 def _status_context(batch: RemoteBatch) -> dict[str, Any]:
     """The rendering card: while rendering, an estimate of the progress from the time spent so far and the
-    measured speed (settings.CERTIFICATION_REMOTE_FORMS_PER_SECOND), since WeasyPrint lays out the whole
-    batch in one run and reports nothing on the way."""
-    rate = settings.CERTIFICATION_REMOTE_FORMS_PER_SECOND
-    expected = max(batch.member_count / rate, 2.0)
-    elapsed = max((timezone.now() - batch.made_at).total_seconds(), 0.0)
+    measured speed (RemoteBatch.render_expected_seconds); a stalled render offers to start again."""
+    now = timezone.now()
+    expected = batch.render_expected_seconds()
+    elapsed = max((now - (batch.render_started_at or batch.made_at)).total_seconds(), 0.0)
     return {
         "batch": batch,
         "Status": Status,
         "elapsed": int(elapsed),
         "expected": int(round(expected)),
         "percent": min(95, int(elapsed * 100 / expected)),
+        "stalled": batch.render_stalled(now),
     }
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
@@ -803,7 +804,26 @@ def test_the_retry_button_renders_a_failed_batch_again(county, people, batch):
     batch.refresh_from_db()
     assert (batch.status, batch.error) == ("rendering", "")
     again = client.post(f"/certification/remote/{batch.pk}/retry/", follow=True).content.decode()
-    assert "只有生成失败的批次可以重新生成" in again
+    assert "只有生成失败或长时间未完成的批次可以重新生成" in again
+
+
+def test_a_render_whose_worker_died_can_be_started_again(county, people, batch):
+    # 4 forms are expected in seconds; a render is stalled after three times that and at least ten minutes
+    started = timezone.now() - datetime.timedelta(minutes=9)
+    RemoteBatch.objects.filter(pk=batch.pk).update(status="rendering", render_started_at=started)
+    client = signed_in(county.clerk)
+    status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
+    assert 'id="batch-stalled"' not in status
+    refused = client.post(f"/certification/remote/{batch.pk}/retry/", follow=True).content.decode()
+    assert "只有生成失败或长时间未完成的批次可以重新生成" in refused
+
+    RemoteBatch.objects.filter(pk=batch.pk).update(render_started_at=started - datetime.timedelta(minutes=2))
+    status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
+    assert 'id="batch-stalled"' in status and 'id="retry-batch"' in status
+    assert client.post(f"/certification/remote/{batch.pk}/retry/").status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == "rendering"
+    assert timezone.now() - batch.render_started_at < datetime.timedelta(minutes=1)
 
 
 def test_a_batch_is_shown_only_to_those_who_see_all_its_members(county, people):
