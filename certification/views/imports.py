@@ -3,13 +3,10 @@ Thin: parse, call certification.services, render; a refusal is shown as a messag
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from registry import access
 from registry.access import Action
 from registry.errors import DomainError
 from registry.exports import XLSX_CONTENT_TYPE
@@ -48,16 +44,8 @@ PAGE_SIZE = 50
 Kind = CertificationImport.Kind
 
 
-def importer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """County clerks and the admin: both EDIT_REGISTRY and CERTIFY, else 403 (a township officer)."""
-
-    @wraps(view)
-    def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        access.require(request.user, Action.EDIT_REGISTRY)
-        access.require(request.user, Action.CERTIFY)
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+# County clerks and the admin: both EDIT_REGISTRY and CERTIFY (a township officer gets 403).
+importer = requires(Action.EDIT_REGISTRY, Action.CERTIFY)
 
 
 class UploadForm(forms.Form):

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -27,12 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from registry import access
 from registry.access import Action
 from registry.errors import DomainError
 from registry.exports import XLSX_CONTENT_TYPE
 from registry.id_numbers import mask_resident_id
-from registry.views.common import StaffRequest
+from registry.views.common import StaffRequest, requires
 
 from ..forms_entry import validate_certificate_scan
 from ..models import Certification, RemoteBatch, RemoteBatchMember
@@ -48,19 +44,10 @@ from ..services.remote import (
 
 PAGE_SIZE = 50
 Status = RemoteBatch.Status
-View = Callable[..., HttpResponseBase]
 
 
-def remote_clerk(view: View) -> View:
-    """Signed in, and a role that may both edit the registry and see full ID numbers; else login or 403."""
-
-    @wraps(view)
-    def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        access.require(request.user, Action.EDIT_REGISTRY)
-        access.require(request.user, Action.VIEW_SENSITIVE)
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+# A role that may both edit the registry and see full ID numbers (the upload file holds them).
+remote_clerk = requires(Action.EDIT_REGISTRY, Action.VIEW_SENSITIVE)
 
 
 class YearForm(forms.Form):

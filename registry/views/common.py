@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
 from .. import access
@@ -22,16 +23,18 @@ class StaffRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-View = Callable[..., HttpResponse]
+# HttpResponseBase: a view may stream a file (FileResponse).
+View = Callable[..., HttpResponseBase]
 
 
-def requires(action: Action) -> Callable[[View], View]:
-    """Signed in and allowed to do `action`, else the login page or 403."""
+def requires(*actions: Action) -> Callable[[View], View]:
+    """Signed in and allowed to do every one of `actions`, else the login page or 403."""
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            access.require(request.user, action)
+        def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            for action in actions:
+                access.require(request.user, action)
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
