@@ -28,9 +28,8 @@ from registry.id_numbers import mask_resident_id
 from registry.models import Staff
 
 from .forms_entry import validate_certificate_scan
-from .models import RemoteBatch, RemoteBatchMember
+from .models import Campaign, RemoteBatch, RemoteBatchMember
 from .selectors import remote as selectors
-from .selectors.progress import campaign_or_default
 from .services.remote import remote_batch_create, remote_form_return
 
 TAG = "certification"
@@ -178,7 +177,7 @@ class RemoteBatchListApi(APIView):
         today = timezone.localdate()
         year = params.validated_data.get("year") or today.year
         user = _staff(request)
-        campaign = campaign_or_default(year)
+        campaign = Campaign.or_default(year)
         data = {
             "year": year,
             "remote_export_deadline": campaign.remote_export_deadline,

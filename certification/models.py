@@ -49,6 +49,15 @@ class Campaign(models.Model):
         return str(self.year)
 
     @staticmethod
+    def or_default(year: int) -> Campaign:
+        """The year's campaign, or an unsaved one with the default dates and the county's mode: for reads,
+        which write nothing (certification.services.campaign_for_year creates the row)."""
+        campaign = Campaign.objects.filter(year=year).first()
+        if campaign is None:
+            campaign = Campaign(year=year, mode=default_mode(), **Campaign.default_dates(year))
+        return campaign
+
+    @staticmethod
     def default_dates(year: int) -> dict[str, datetime.date]:
         """Window April 1 – May 31, remote export by March 31, suspension on August 1 (seed 000)."""
         return {

@@ -18,7 +18,7 @@ from registry.models import OrgUnit, Retiree, Staff
 from ..errors import CertificationError, RetireeNotVisibleError
 from ..models import Campaign, Certification, DeathMatch, Mode
 from ..services.certify import counting_year, suspended_by_job
-from .progress import age_on, campaign_or_default
+from .progress import age_on
 
 if TYPE_CHECKING:
     from ..services import CertifyResult
@@ -140,7 +140,7 @@ def entry_card(*, retiree: Retiree, today: datetime.date) -> EntryCard:
         ),
         refusal=_refusal(retiree),
         # A year without a campaign row yet is read with the county's mode (and not made: certify() makes it).
-        valid_until=_valid_until(campaign_or_default(today.year), last),
+        valid_until=_valid_until(Campaign.or_default(today.year), last),
     )
 
 

@@ -29,7 +29,7 @@ from django.db.models.functions import Collate
 from registry import access
 from registry.models import Agent, OrgUnit, Retiree, Staff
 
-from ..models import Campaign, Certification, default_mode
+from ..models import Campaign, Certification
 from ..services.certify import certified_since, due_before
 
 DUE_STATUSES = (Retiree.Status.ACTIVE, Retiree.Status.SUSPENDED)
@@ -93,15 +93,6 @@ class Progress:
 
 
 # The unit and the year -----------------------------------------------------------------------------------
-
-
-def campaign_or_default(year: int) -> Campaign:
-    """The year's campaign, or an unsaved one with the default dates and the county's mode: a page that
-    only reads writes nothing (campaign_for_year would create the row)."""
-    campaign = Campaign.objects.filter(year=year).first()
-    if campaign is None:
-        campaign = Campaign(year=year, mode=default_mode(), **Campaign.default_dates(year))
-    return campaign
 
 
 def progress_years(*, today: datetime.date) -> list[int]:
@@ -292,7 +283,7 @@ def _by_day(
 def certification_progress(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> Progress:
     """`unit` (from progress_unit) with its rows: a county's townships, a township's communities, or the
     community itself; the total over the unit; the series by day."""
-    campaign = campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     as_of = as_of_date(year, today)
     since = certified_since(campaign, as_of)
     townships, communities, total = _grouped_counts(year=year, since=since, as_of=as_of, unit=unit)
@@ -326,7 +317,7 @@ def progress_total(*, user: Staff, year: int, today: datetime.date) -> tuple[Org
         unit = progress_unit(user=user, unit_id=None)
     except OrgUnit.DoesNotExist:
         return None
-    campaign = campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     as_of = as_of_date(year, today)
     since = certified_since(campaign, as_of)
     return unit, _grouped_counts(year=year, since=since, as_of=as_of, unit=unit)[2]
@@ -338,7 +329,7 @@ def progress_total(*, user: Staff, year: int, today: datetime.date) -> tuple[Org
 def missing_retirees(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> QuerySet[Retiree]:
     """The due retirees of `unit` without a certification that counts, by community (in the tree's order)
     then name (pinyin), with the columns of the list: last certification date and the current agent."""
-    campaign = campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     as_of = as_of_date(year, today)
     since = certified_since(campaign, as_of)
     counting = Certification.objects.filter(retiree=OuterRef("pk"))

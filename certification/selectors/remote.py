@@ -13,7 +13,7 @@ from registry import access
 from registry.models import Retiree, Staff
 
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
-from .progress import DUE_STATUSES, campaign_or_default
+from .progress import DUE_STATUSES
 
 
 def certified_for(*, campaign: Campaign, today: datetime.date, retiree_ref: str = "pk") -> Exists:
@@ -35,7 +35,7 @@ def remote_batch_candidates(*, user: Staff, year: int, today: datetime.date) -> 
     without mailing anyone twice)."""
     from ..services.certify import due_before  # noqa: PLC0415 - the services import these selectors
 
-    campaign = campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     already_in_batch = RemoteBatchMember.objects.filter(retiree_id=OuterRef("pk"), batch__year=year)
     return (
         access.retirees_visible_to(user)

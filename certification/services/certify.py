@@ -30,7 +30,6 @@ from ..models import (
     DeathMatch,
     Mode,
     SuspensionRun,
-    default_mode,
 )
 
 # pg_advisory_xact_lock key of the suspension job ("CERT" in ASCII). The job holds it exclusively; every
@@ -76,19 +75,14 @@ def counting_year(certified_on: datetime.date) -> int:
 
 def counting_years() -> Callable[[datetime.date], int]:
     """counting_year for many dates (an import's rows), reading each calendar year's campaign once."""
-    rules: dict[int, tuple[str, datetime.date]] = {}
+    campaigns: dict[int, Campaign] = {}
 
     def year_of(certified_on: datetime.date) -> int:
         calendar_year = certified_on.year
-        if calendar_year not in rules:
-            campaign = Campaign.objects.filter(year=calendar_year).first()
-            rules[calendar_year] = (
-                (campaign.mode, campaign.suspension_date)
-                if campaign
-                else (default_mode(), Campaign.default_dates(calendar_year)["suspension_date"])
-            )
-        mode, suspension_date = rules[calendar_year]
-        if mode == Mode.ROLLING_12_MONTHS and certified_on > suspension_date:
+        if calendar_year not in campaigns:
+            campaigns[calendar_year] = Campaign.or_default(calendar_year)
+        campaign = campaigns[calendar_year]
+        if campaign.mode == Mode.ROLLING_12_MONTHS and certified_on > campaign.suspension_date:
             return calendar_year + 1
         return calendar_year
 

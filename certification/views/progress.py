@@ -28,6 +28,7 @@ from registry.views.common import StaffRequest, requires
 
 from ..errors import CertificationError
 from ..missing_pdf import missing_filename, missing_pdf, missing_xlsx
+from ..models import Campaign
 from ..selectors import progress as selectors
 
 PAGE_SIZE = 50
@@ -88,7 +89,7 @@ def missing_list(request: StaffRequest) -> HttpResponse:
     year, unit = _query(request, today)
     retirees = selectors.missing_retirees(user=request.user, year=year, unit=unit, today=today)
     page = Paginator(retirees, PAGE_SIZE).get_page(request.GET.get("page"))
-    campaign = selectors.campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     return render(
         request,
         "certification/progress_missing.html",

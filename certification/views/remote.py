@@ -31,10 +31,9 @@ from registry.id_numbers import mask_resident_id
 from registry.views.common import StaffRequest, requires
 
 from ..forms_entry import validate_certificate_scan
-from ..models import Certification, RemoteBatch, RemoteBatchMember
+from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
 from ..remote_export import upload_csv, upload_xlsx
 from ..selectors import remote as selectors
-from ..selectors.progress import campaign_or_default
 from ..services.remote import (
     remote_batch_create,
     remote_batch_retry,
@@ -139,7 +138,7 @@ def remote_list(request: StaffRequest) -> HttpResponse:
         response = render(request, "certification/remote/_batches.html", context)
         patch_vary_headers(response, ["HX-Request"])
         return response
-    campaign = campaign_or_default(year)
+    campaign = Campaign.or_default(year)
     context |= {
         "years": sorted({today.year, today.year + 1, year}, reverse=True),
         "campaign": campaign,
@@ -197,7 +196,7 @@ def remote_detail(request: StaffRequest, pk: int) -> HttpResponse:
     returned = {"yes": True, "no": False}.get(returned_filter or "")
     members = selectors.remote_batch_members(user=request.user, batch=batch, returned=returned)
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
-    campaign = campaign_or_default(batch.year)
+    campaign = Campaign.or_default(batch.year)
     context = {
         **_status_context(batch),
         "counts": selectors.remote_batch_counts(batch=batch),

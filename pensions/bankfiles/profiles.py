@@ -453,7 +453,9 @@ _CCB_TRAILER = (
     FieldSpec("count", kind="digits"),
     FieldSpec("total", kind="amount"),
 )
-_CCB_RETURNS = ReturnSpec(
+# The bank adds a 处理结果 column (成功 or not) and a 失败原因 column to the file it was sent: CCB and the
+# generic profiles.
+_RESULT_COLUMN_RETURNS = ReturnSpec(
     status=FieldSpec("status", label="处理结果"),
     reason=FieldSpec("reason", label="失败原因"),
     success_codes=("成功",),
@@ -468,7 +470,7 @@ CCB = BankFileProfile(
     fields=_CCB_FIELDS,
     trailer=_CCB_TRAILER,
     column_labels=True,
-    returns=_CCB_RETURNS,
+    returns=_RESULT_COLUMN_RETURNS,
     file_name="CCB_{county_code}_{month}_{seq:03d}.xlsx",
 )
 
@@ -483,7 +485,7 @@ CCB_CSV = BankFileProfile(
     fields=_CCB_FIELDS,
     trailer=_CCB_TRAILER,
     column_labels=True,
-    returns=_CCB_RETURNS,
+    returns=_RESULT_COLUMN_RETURNS,
     file_name="CCB_{county_code}_{month}_{seq:03d}.csv",
 )
 
@@ -495,11 +497,6 @@ _GENERIC_FIELDS = (
     FieldSpec("account_number", kind="digits", label="银行账号"),
     FieldSpec("amount", kind="amount", label="金额(元)"),
     FieldSpec("reference", label="备注(流水号)"),
-)
-_GENERIC_RETURNS = ReturnSpec(
-    status=FieldSpec("status", label="处理结果"),
-    reason=FieldSpec("reason", label="失败原因"),
-    success_codes=("成功",),
 )
 
 GENERIC_CSV = BankFileProfile(
@@ -514,7 +511,7 @@ GENERIC_CSV = BankFileProfile(
     fields=_GENERIC_FIELDS,
     trailer=_CCB_TRAILER,
     column_labels=True,
-    returns=_GENERIC_RETURNS,
+    returns=_RESULT_COLUMN_RETURNS,
     file_name="{bank_code}_{county_code}_{month}_{seq:03d}.csv",
 )
 
@@ -527,7 +524,7 @@ GENERIC_XLSX = BankFileProfile(
     fields=_GENERIC_FIELDS,
     trailer=_CCB_TRAILER,
     column_labels=True,
-    returns=_GENERIC_RETURNS,
+    returns=_RESULT_COLUMN_RETURNS,
     file_name="{bank_code}_{county_code}_{month}_{seq:03d}.xlsx",
 )
 
