@@ -30,7 +30,6 @@ from .errors import CertificationError
 from .models import CertificationImport
 
 Kind = CertificationImport.Kind
-EXTENSIONS = (".xlsx", ".csv")
 _SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?[eE]\+?\d+$")
 _TEXT_FORMAT = "@"
 

@@ -32,11 +32,13 @@ from django.utils.translation import gettext_noop, override
 
 from registry import access
 from registry.access import Action
+from registry.errors import ImportBatchError
+from registry.imports.reading import upload_bytes
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..importfiles import EXTENSIONS, FileRow, read_rows
+from ..importfiles import FileRow, read_rows
 from ..models import Certification, CertificationImport, DeathMatch
 from .certify import (
     SUSPENSION_LOCK,
@@ -391,18 +393,10 @@ def certification_import_check(
     source = source.strip()
     if len(source) > 100:
         raise CertificationError(_("数据来源不能超过100个字。"), field="source")
-    name = PurePath(file.name or "").name
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise CertificationError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
-    limit_mb = settings.IMPORT_MAX_UPLOAD_MB
-    if (file.size or 0) > limit_mb * 1024 * 1024:
-        raise CertificationError(
-            _("文件超过 %(limit)d MB,请分成几个文件导入。") % {"limit": limit_mb}, field="file"
-        )
-    data = file.read()
-    if not data:
-        raise CertificationError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    try:
+        name, data = upload_bytes(file)
+    except ImportBatchError as error:
+        raise CertificationError(error.message, field="file") from None
     rows = read_rows(data, name, kind=kind, today=today)
     result = _classify(rows, kind=kind, year=year, user=by, today=today)
     certification_import = CertificationImport(
@@ -415,7 +409,7 @@ def certification_import_check(
         summary=result.summary(),
         uploaded_by=by,
     )
-    certification_import.file.save(f"{kind}{suffix}", ContentFile(data), save=False)
+    certification_import.file.save(f"{kind}{PurePath(name).suffix.lower()}", ContentFile(data), save=False)
     certification_import.save()
     return certification_import
 

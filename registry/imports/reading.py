@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from django.conf import settings
+from django.core.files.base import File
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -27,6 +29,23 @@ Cell = (
 )
 
 EXTENSIONS = (".xlsx", ".csv")
+
+
+def upload_bytes(file: File[bytes]) -> tuple[str, bytes]:
+    """An uploaded table file's own name (no path) and its bytes, or ImportBatchError for a file of another
+    kind, too large (settings.IMPORT_MAX_UPLOAD_MB) or empty. Shared by every import of a table."""
+    name = PurePath(file.name or "").name
+    if PurePath(name).suffix.lower() not in EXTENSIONS:
+        raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
+    limit_mb = settings.IMPORT_MAX_UPLOAD_MB
+    if (file.size or 0) > limit_mb * 1024 * 1024:
+        raise ImportBatchError(
+            _("文件超过 %(limit)d MB,请分成几个文件导入。") % {"limit": limit_mb}, field="file"
+        )
+    data = file.read()
+    if not data:
+        raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    return name, data
 
 
 @dataclass

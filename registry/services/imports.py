@@ -25,7 +25,7 @@ from .. import access
 from ..access import Action
 from ..errors import ImportBatchError
 from ..id_numbers import mask_resident_id
-from ..imports.reading import EXTENSIONS, Table, read_table
+from ..imports.reading import Table, read_table, upload_bytes
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
 from ..imports.writing import write_rows
@@ -80,18 +80,8 @@ def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
     """Keep the file and queue its dry run. The header is read now, so a wrong file is refused at once
     with a message instead of a failed batch a minute later."""
     access.require(by, Action.EDIT_REGISTRY)
-    name = PurePath(file.name or "").name
+    name, data = upload_bytes(file)
     suffix = PurePath(name).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
-    limit_mb = settings.IMPORT_MAX_UPLOAD_MB
-    if (file.size or 0) > limit_mb * 1024 * 1024:
-        raise ImportBatchError(
-            _("文件超过 %(limit)d MB,请分成几个文件导入。") % {"limit": limit_mb}, field="file"
-        )
-    data = file.read()
-    if not data:
-        raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
     table = read_table(data, name)
     batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=len(table.rows))
     batch.file.save(f"import{suffix}", ContentFile(data), save=False)
