@@ -14,10 +14,9 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 from PIL import Image
 
-from certification.models import Campaign, Certification, CertificationImport, DeathMatch
+from certification.models import Campaign, Certification
 from certification.services import certify, suspension_run
 from pensions.models import PayoutLine
 from pensions.services import plan_draft
@@ -26,6 +25,7 @@ from registry.id_numbers import check_character, mask_resident_id
 from registry.models import ArrearsItem, Retiree, Staff, StatusChange
 from registry.months import PensionMonth
 from registry.services import retiree_change_status
+from tests.certification.deaths import confirmed_death
 from tests.factories import RetireeFactory, make_id_number
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -296,21 +296,7 @@ def test_a_deceased_or_terminated_retiree_cannot_be_certified(county, status):
 
 
 def test_a_retiree_whose_death_a_clerk_confirmed_gets_no_certify_button(county):
-    deaths = CertificationImport.objects.create(
-        kind=CertificationImport.Kind.DEATHS,
-        year=2026,
-        file="certification/imports/deaths.csv",
-        original_name="deaths.csv",
-        uploaded_by=county.clerk,
-    )
-    DeathMatch.objects.create(
-        source_import=deaths,
-        retiree=county.retiree_a1,
-        reported_name=county.retiree_a1.name,
-        status=DeathMatch.Status.CONFIRMED,
-        decided_by=county.clerk,
-        decided_at=timezone.now(),
-    )
+    confirmed_death(county.retiree_a1, by=county.clerk)
     message = "该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"
     client = signed_in(county.officer_a)
     html = lookup(client, county.retiree_a1.id_number).content.decode()

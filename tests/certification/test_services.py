@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from certification.errors import CertificationError, RetireeNotVisibleError
-from certification.models import Campaign, Certification, CertificationImport, DeathMatch, SuspensionRun
+from certification.models import Campaign, Certification, SuspensionRun
 from certification.services import campaign_for_year, certify, suspension_run
 from certification.tasks import run_suspension
 from pensions.errors import PlanError
@@ -23,6 +23,7 @@ from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
+from tests.certification.deaths import confirmed_death
 
 IN_PERSON = Certification.Channel.IN_PERSON
 AUG_1 = datetime.date(2026, 8, 1)
@@ -135,21 +136,7 @@ def test_a_deceased_retiree_is_refused(county, enrol):
 
 
 def test_a_retiree_whose_death_a_clerk_confirmed_is_refused(county):
-    deaths = CertificationImport.objects.create(
-        kind=CertificationImport.Kind.DEATHS,
-        year=2026,
-        file="certification/imports/deaths.csv",
-        original_name="deaths.csv",
-        uploaded_by=county.clerk,
-    )
-    DeathMatch.objects.create(
-        source_import=deaths,
-        retiree=county.retiree_a1,
-        reported_name=county.retiree_a1.name,
-        status=DeathMatch.Status.CONFIRMED,
-        decided_by=county.clerk,
-        decided_at=timezone.now(),
-    )
+    confirmed_death(county.retiree_a1, by=county.clerk)
     with pytest.raises(CertificationError) as refused:
         certify(
             retiree=county.retiree_a1,
