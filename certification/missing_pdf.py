@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.exports import xlsx_table
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 from registry.selectors import county_name
+from registry.selectors.exports import xlsx_table
 
 from .errors import CertificationError
 from .selectors.progress import age_on, missing_retirees
@@ -113,7 +113,7 @@ def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int) -> None
 
 
 def _css_string(text: str) -> str:
-    """A quoted CSS string for the page margins (as pensions.statements does): inside <style> entities are
+    """A quoted CSS string for the page margins (as the statement does): inside <style> entities are
     not decoded, so quotes, backslashes, line breaks and angle brackets are escaped for CSS."""
     escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
     return f'"{escaped}"'

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from . import views, views_money, views_recoveries, views_statements
+from .views import money as views_money
+from .views import plans as views
+from .views import recoveries as views_recoveries
+from .views import statements as views_statements
 
 urlpatterns = [
     path("plans/", views.plan_list, name="payout-plan-list"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.access import Action
 from registry.errors import DomainError
-from registry.exports import XLSX_CONTENT_TYPE
+from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
 from ..importfiles import COLUMNS, TEMPLATE_NAMES, template_workbook

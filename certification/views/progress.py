@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET
 
 from registry import access
 from registry.access import Action
-from registry.exports import XLSX_CONTENT_TYPE
 from registry.models import OrgUnit
+from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
 from ..errors import CertificationError

@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.access import Action
 from registry.errors import DomainError
-from registry.exports import XLSX_CONTENT_TYPE
 from registry.id_numbers import mask_resident_id
+from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
 from ..forms_entry import validate_certificate_scan

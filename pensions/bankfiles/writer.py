@@ -504,10 +504,11 @@ def render_xlsx(
     encoder: _Encoder,
 ) -> bytes:
     """The xlsx layout: optional header rows, column labels, one row per line, then the control-total row.
-    Text cells go through registry.exports.cell: IDs and accounts as text, formula-like text quoted."""
+    Text cells go through registry.selectors.exports.cell: IDs and accounts as text, formula-like
+    text quoted."""
     from openpyxl import Workbook
 
-    from registry.exports import cell
+    from registry.selectors.exports import cell
 
     summary = _summary(context, len(lines), total, context.bank_code or profile.code.upper())
     workbook = Workbook(write_only=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from ..views_money import money_context
+from ..views.money import money_context
 
 register = template.Library()
 

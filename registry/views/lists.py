@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from .. import access, exports, selectors
+from .. import access, selectors
 from ..access import Action
 from ..forms import RetireeFilterForm
 from ..models import OrgUnit
+from ..selectors import exports
 from .common import StaffRequest, requires
 
 

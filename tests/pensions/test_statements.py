@@ -17,6 +17,13 @@ from django.test import Client
 from django.urls import reverse
 
 from pensions.models import PayoutLine, PayoutPlan
+from pensions.selectors.statements import (
+    Statement,
+    StatementError,
+    retiree_statement,
+    statement_pdf,
+    statement_period_parse,
+)
 from pensions.services import (
     plan_approve,
     plan_draft,
@@ -24,13 +31,6 @@ from pensions.services import (
     plan_mark_funded,
     plan_mark_reconciled,
     plan_submit,
-)
-from pensions.statements import (
-    Statement,
-    StatementError,
-    retiree_statement,
-    statement_pdf,
-    statement_period_parse,
 )
 from registry.models import ArrearsItem, PensionRate, Retiree
 from registry.services import retiree_change_status

@@ -38,7 +38,7 @@ def test_a_clerk_gets_full_numbers_and_the_export_is_logged(client, with_account
     county = with_account
     client.force_login(county.clerk)
 
-    with caplog.at_level(logging.INFO, logger="registry.exports"):
+    with caplog.at_level(logging.INFO, logger="registry.selectors.exports"):
         rows = rows_of(export(client, township=county.township_a.pk))
 
     assert rows[0][:3] == ["姓名", "身份证号码", "性别"]
@@ -47,7 +47,7 @@ def test_a_clerk_gets_full_numbers_and_the_export_is_logged(client, with_account
     assert by_name["张建国"][1] == county.retiree_a1.id_number
     assert by_name["张建国"][11] == "6217990000123456"
     assert by_name["张建国"][10] == "中国邮政储蓄银行"
-    [record] = [r for r in caplog.records if r.name == "registry.exports"]
+    [record] = [r for r in caplog.records if r.name == "registry.selectors.exports"]
     message = record.getMessage()
     assert "user=clerk" in message and "rows=2" in message and "full_numbers=True" in message
     assert f"'township_id': {county.township_a.pk}" in message

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from . import api, api_money, api_recoveries, api_statements
+from . import money as api_money
+from . import plans as api
+from . import recoveries as api_recoveries
+from . import statements as api_statements
 
 urlpatterns = [
     path("plans/", api.PlanListApi.as_view(), name="api-payout-plan-list"),

@@ -1,7 +1,7 @@
 """The recoveries API (追回): recoveries with their balance, a refund recorded by a clerk, the balance written
 off by a reviewer who did not record the recovery. Thin views over pensions.selectors and pensions.services,
-the same the pages use (pensions.views_recoveries); the same roles (a township officer gets 403). Errors come
-back as {field: [message]} (registry.api_errors).
+the same the pages use (pensions.views.recoveries); the same roles (a township officer gets 403). Errors come
+back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import Recovery, Staff
 
-from . import selectors, services
-from .api import FORBIDDEN_RESPONSE, TAG, PlanViewerPermission, amount_field
+from .. import selectors, services
+from ..api.plans import FORBIDDEN_RESPONSE, TAG, PlanViewerPermission, amount_field
 
 _ERRORS = OpenApiResponse(
     description=gettext_lazy("{字段: [错误信息]}:状态不允许、超过余额、本人登记的不能核销、余额已变化等")

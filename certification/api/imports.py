@@ -26,14 +26,14 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import Staff
 
-from .models import CertificationImport, DeathMatch
-from .selectors.imports import (
+from ..models import CertificationImport, DeathMatch
+from ..selectors.imports import (
     death_matches_visible_to,
     get_visible_death_match_or_404,
     get_visible_import_or_404,
     may_import,
 )
-from .services.imports import (
+from ..services.imports import (
     OUTCOME_LABELS,
     certification_import_apply,
     certification_import_cancel,

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from . import api, api_changes, api_imports, api_intake
+from . import changes as api_changes
+from . import imports as api_imports
+from . import intake as api_intake
+from . import retirees as api
 
 urlpatterns = [
     path("auth/token/", api.TokenObtainApi.as_view(), name="api-token"),

@@ -28,14 +28,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
-from registry.exports import XLSX_CONTENT_TYPE
 from registry.months import PensionMonth, first_open_month
+from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest
 
-from . import selectors, services
-from .forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
-from .models import PayoutPlan
-from .plan_export import plan_lines_xlsx
+from .. import selectors, services
+from ..forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
+from ..models import PayoutPlan
+from ..selectors.exports import plan_lines_xlsx
 
 Status = PayoutPlan.Status
 LINES_PAGE_SIZE = 50

@@ -28,10 +28,10 @@ from registry.id_numbers import mask_resident_id
 from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
 
-from . import selectors, services
-from .funding_pdf import funding_request_pdf
-from .models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
-from .views import plan_detail_context, plan_viewer
+from .. import selectors, services
+from ..funding_pdf import funding_request_pdf
+from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..views.plans import plan_detail_context, plan_viewer
 
 Status = PayoutPlan.Status
 # Return files are a few megabytes at most; a larger upload is a wrong file.

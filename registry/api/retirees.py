@@ -1,7 +1,7 @@
 """The registry's REST API: read-only, scoped exactly as the pages are (registry.access).
 
 Small input/output serializers and thin views that call registry.selectors; no logic in serializers.
-Errors come back as {field: [message]} (registry.api_errors).
+Errors come back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from . import selectors, services
-from .access import Action, actions_of, get_visible_retiree_or_404, visible_units
-from .id_numbers import mask_account_number, mask_resident_id
-from .models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
+from .. import selectors, services
+from ..access import Action, actions_of, get_visible_retiree_or_404, visible_units
+from ..id_numbers import mask_account_number, mask_resident_id
+from ..models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
 
 TAG = "registry"
 API_PAGE_SIZE = 50

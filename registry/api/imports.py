@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .access import Action
-from .imports.selectors import get_visible_import_batch_or_404
-from .models import ImportBatch, Staff
-from .services import import_batch_confirm, import_batch_upload
+from ..access import Action
+from ..imports.selectors import get_visible_import_batch_or_404
+from ..models import ImportBatch, Staff
+from ..services import import_batch_confirm, import_batch_upload
 
 TAG = "imports"
 

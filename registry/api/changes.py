@@ -1,7 +1,7 @@
 """The REST API of information changes (maker-checker): the same services and scoping as the pages.
 
 POST /api/change-requests/ is multipart (the scanned document is a file); `new_value` is a JSON object sent
-as a string field. Refusals come back as {field: [message]} (registry.api_errors).
+as a string field. Refusals come back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import access
-from .fields import PensionMonthFormField
-from .models import ChangeRequest, Staff
-from .selectors import changes as selectors
-from .services import changes as services
+from .. import access
+from ..fields import PensionMonthFormField
+from ..models import ChangeRequest, Staff
+from ..selectors import changes as selectors
+from ..services import changes as services
 
 TAG = "change-requests"
 

@@ -2,7 +2,7 @@
 and its members, and recording a returned form. Thin views over certification.selectors.remote and
 certification.services.remote, the same the pages use; the same roles (EDIT_REGISTRY + VIEW_SENSITIVE: county
 clerks and admins, 403 for others). The files themselves are downloaded from the page URLs given in the batch,
-which record every download. Errors come back as {field: [message]} (registry.api_errors).
+which record every download. Errors come back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import Staff
 
-from .forms_entry import validate_certificate_scan
-from .models import Campaign, RemoteBatch, RemoteBatchMember
-from .selectors import remote as selectors
-from .services.remote import remote_batch_create, remote_form_return
+from ..forms_entry import validate_certificate_scan
+from ..models import Campaign, RemoteBatch, RemoteBatchMember
+from ..selectors import remote as selectors
+from ..services.remote import remote_batch_create, remote_form_return
 
 TAG = "certification"
 _ERRORS = OpenApiResponse(

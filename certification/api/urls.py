@@ -2,7 +2,11 @@
 
 from django.urls import path
 
-from . import api_campaigns, api_entry, api_imports, api_progress, api_remote
+from . import campaigns as api_campaigns
+from . import entry as api_entry
+from . import imports as api_imports
+from . import progress as api_progress
+from . import remote as api_remote
 
 urlpatterns: list = [
     # entry

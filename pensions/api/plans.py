@@ -1,6 +1,6 @@
 """The payout plan API: plans with their totals, their lines, and the moves draft → submitted → approved (or
 back to draft). Thin views over pensions.selectors and pensions.services, the same the pages use; the same
-roles (a township officer gets 403). Errors come back as {field: [message]} (registry.api_errors).
+roles (a township officer gets 403). Errors come back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Bank, OrgUnit, Staff
 from registry.months import PensionMonth
 
-from . import selectors, services
-from .errors import PlanError
-from .models import PayoutLine, PayoutPlan
+from .. import selectors, services
+from ..errors import PlanError
+from ..models import PayoutLine, PayoutPlan
 
 TAG = "pensions"
 

@@ -1,7 +1,7 @@
 """GET /api/pensions/retirees/<pk>/statement.pdf?from=2025-01&to=2026-12: the enquiry statement as a PDF.
 
-The same selector and renderer as the page (pensions.statements); the same scope (404 outside it). A refused
-period is a 400 with {"from"|"to": [message]} through registry.api_errors.
+The selector and renderer of the page (pensions.selectors.statements); same scope (404 outside it). A refused
+period is a 400 with {"from"|"to": [message]} through registry.api.errors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from rest_framework.views import APIView
 from registry.access import Action
 from registry.models import Staff
 
-from .statements import retiree_statement, statement_filename, statement_pdf, statement_period_parse
+from ..selectors.statements import (
+    retiree_statement,
+    statement_filename,
+    statement_pdf,
+    statement_period_parse,
+)
 
 TAG = "pensions"
 

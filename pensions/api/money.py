@@ -1,7 +1,7 @@
 """The money API of a payout plan (issue 4): fundings, the funding request PDF, the bank files' export and
 download, return files, and failed payments re-issued or paid by hand. Thin views over pensions.selectors and
-pensions.services, the same the pages use (pensions.views_money); the same roles (a township officer gets
-403). Errors come back as {field: [message]} (registry.api_errors).
+pensions.services, the same the pages use (pensions.views.money); the same roles (a township officer gets
+403). Errors come back as {field: [message]} (registry.api.errors).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import Bank, Staff
 
-from . import selectors, services
-from .api import (
+from .. import selectors, services
+from ..api.plans import (
     FORBIDDEN_RESPONSE,
     PLAN_NOT_FOUND_RESPONSE,
     TAG,
@@ -35,9 +35,9 @@ from .api import (
     RefSerializer,
     amount_field,
 )
-from .api_statements import PdfRenderer
-from .funding_pdf import funding_request_pdf
-from .models import BankFile, PayoutLine
+from ..api.statements import PdfRenderer
+from ..funding_pdf import funding_request_pdf
+from ..models import BankFile, PayoutLine
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
 

@@ -31,8 +31,8 @@ from registry.months import PensionMonth
 from registry.selectors import county_name
 from registry.selectors.changes import as_month, entitlement_months, rate_in_force
 
-from .models import PayoutLine, PayoutPlan, RecoveryDeduction
-from .selectors.recoveries import recoveries_with_balance
+from ..models import PayoutLine, PayoutPlan, RecoveryDeduction
+from ..selectors.recoveries import recoveries_with_balance
 
 # The longest period one statement covers: ten years of months. Longer enquiries are printed in parts.
 MAX_PERIOD_MONTHS = 120

@@ -1,6 +1,6 @@
 """A plan's lines as an xlsx file: the same filters as the detail page, written in openpyxl's write-only mode.
 
-Written by registry.exports.xlsx_table (text cells for numbers that are not numbers, formula escaping). ID and
+Written by registry.selectors.exports.xlsx_table (IDs as text, formula escaping). ID and
 account numbers are full only for roles with Action.VIEW_SENSITIVE; every export is logged to the
 "pensions.exports" logger with the user, the plan, the filters, the row count and whether numbers were full.
 """
@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.exports import xlsx_table
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Staff
+from registry.selectors.exports import xlsx_table
 
-from . import selectors
-from .models import PayoutLine, PayoutPlan
+from .. import selectors
+from ..models import PayoutLine, PayoutPlan
 
 logger = logging.getLogger("pensions.exports")
 

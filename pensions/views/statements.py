@@ -14,7 +14,7 @@ from registry import access
 from registry.access import Action
 from registry.views.common import StaffRequest, requires
 
-from .statements import (
+from ..selectors.statements import (
     MAX_PERIOD_MONTHS,
     StatementError,
     default_period,

@@ -9,7 +9,8 @@ not turn it into a formula either. A literal apostrophe would stay visible in an
 is how xlsx stores it. ID and account numbers are text cells with the text format "@", never numbers (Excel
 keeps 15 significant digits).
 
-Full numbers only for roles with Action.VIEW_SENSITIVE; every export is logged to the "registry.exports"
+Full numbers only for roles with Action.VIEW_SENSITIVE; every export is logged to
+the "registry.selectors.exports"
 logger with the user, the filters, the row count and whether numbers were full (docs/search.md).
 """
 
@@ -27,12 +28,12 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from . import access, selectors
-from .access import Action
-from .id_numbers import mask_account_number, mask_resident_id
-from .models import Retiree, Staff
+from .. import access, selectors
+from ..access import Action
+from ..id_numbers import mask_account_number, mask_resident_id
+from ..models import Retiree, Staff
 
-logger = logging.getLogger("registry.exports")
+logger = logging.getLogger("registry.selectors.exports")
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,6 +1,6 @@
 """The entry screen's API: look a retiree up by the scanned ID number (the card) and certify them. Thin views
 over certification.selectors.entry and certification.services.certify, the same the page uses; the same role
-(CERTIFY: township officers, clerks, admin). Errors come back as {field: [message]} (registry.api_errors);
+(CERTIFY: township officers, clerks, admin). Errors come back as {field: [message]} (registry.api.errors);
 a number nobody carries and a retiree of another township answer 404, the latter saying nothing about them.
 """
 
@@ -22,10 +22,10 @@ from rest_framework.views import APIView
 from registry.access import Action
 from registry.models import Retiree, Staff
 
-from .errors import CertificationError, RetireeNotVisibleError
-from .forms_entry import ENTRY_CHANNEL_CHOICES, channel_details, validate_certificate_scan
-from .models import Certification
-from .selectors.entry import (
+from ..errors import CertificationError, RetireeNotVisibleError
+from ..forms_entry import ENTRY_CHANNEL_CHOICES, channel_details, validate_certificate_scan
+from ..models import Certification
+from ..selectors.entry import (
     EntryCard,
     RetireeNotFoundError,
     certify_message,
@@ -33,7 +33,7 @@ from .selectors.entry import (
     retiree_for_entry,
     visible_retiree_for_entry,
 )
-from .services import certify
+from ..services import certify
 
 TAG = "certification"
 

@@ -26,8 +26,8 @@ from registry.id_numbers import mask_resident_id
 from registry.models import Recovery, Staff
 from registry.views.common import StaffRequest
 
-from . import selectors, services
-from .views import plan_viewer
+from .. import selectors, services
+from ..views.plans import plan_viewer
 
 PAGE_SIZE = 50
 

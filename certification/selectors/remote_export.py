@@ -1,5 +1,5 @@
 """The upload file of a remote batch for the national remote retiree system (人社部异地退管系统): one row
-per member, the columns in docs/remote-residents.md. As xlsx (ID numbers as text cells, registry.exports) or
+per member, the columns in docs/remote-residents.md. As xlsx (IDs as text, registry.selectors.exports) or
 as CSV in GB18030, which is byte for byte GBK for every character GBK has and still encodes the rare name
 characters GBK lacks (NOTES.md) instead of replacing them.
 
@@ -16,12 +16,12 @@ from typing import IO
 
 from django.utils.translation import gettext as _
 
-from registry.exports import xlsx_table
 from registry.models import OrgUnit, Staff
+from registry.selectors.exports import xlsx_table
 
-from .models import RemoteBatch
-from .remote_forms_pdf import return_address
-from .selectors.remote import remote_upload_rows
+from ..models import RemoteBatch
+from ..remote_forms_pdf import return_address
+from ..selectors.remote import remote_upload_rows
 
 CSV_ENCODING = "gb18030"
 Value = str | int | datetime.date | None

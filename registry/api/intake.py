@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services
-from .access import Action
-from .models import Retiree, Staff
+from .. import services
+from ..access import Action
+from ..models import Retiree, Staff
 
 
 class RetireeIntakeApi(APIView):

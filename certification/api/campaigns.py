@@ -2,7 +2,7 @@
 suspension run with its counts per township. The same services and selectors as the pages
 (certification.views.campaigns), the same rules: reading needs VIEW_REGISTRY, writing MANAGE_SETTINGS
 (403); counts are scoped to the user's townships. Errors come back as {field: [message]}
-(registry.api_errors).
+(registry.api.errors).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 
 from registry.models import Staff
 
-from . import selectors, services
-from .models import Campaign, Mode
+from .. import selectors, services
+from ..models import Campaign, Mode
 
 TAG = "certification"
 _ERRORS = OpenApiResponse(

@@ -23,8 +23,8 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 
-from .missing_pdf import address_of
-from .selectors import progress as selectors
+from ..missing_pdf import address_of
+from ..selectors import progress as selectors
 
 TAG = "certification"
 _FORBIDDEN = OpenApiResponse(description=gettext_lazy("当前角色不能查看"))

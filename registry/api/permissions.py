@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .access import Action, can
+from ..access import Action, can
 
 
 class StaffRolePermission(BasePermission):
