@@ -179,3 +179,14 @@ def test_the_plan_page_offers_no_approval_to_a_preparer(client, county, enrol):
 
     client.force_login(county.reviewer)
     assert 'id="approve-open"' in client.get(url).content.decode()
+
+
+def test_the_home_calendar_card_says_waiting_for_you_only_to_a_non_preparer(client, county, enrol):
+    enrol()
+    plan = plan_draft(month=NOV, by=county.admin)
+    plan_submit(plan=plan, by=county.clerk)
+
+    client.force_login(county.admin)
+    assert 'id="calendar-awaiting-you"' not in client.get(reverse("home")).content.decode()
+    client.force_login(county.reviewer)
+    assert 'id="calendar-awaiting-you"' in client.get(reverse("home")).content.decode()
