@@ -65,6 +65,12 @@ def plan_list(request: StaffRequest) -> HttpResponse:
     may_prepare = access.can(user, Action.PREPARE_PAYMENTS)
     open_month = first_open_month(timezone.localdate(), settings.PAYOUT_PLAN_DAY)
     form = DraftForm(request.POST if request.method == "POST" else None, initial={"month": open_month})
+    try:
+        # The months the service accepts, said up front by the month picker (the service still decides).
+        first, last = services.draftable_months()
+        form.fields["month"].widget.attrs.update(min=str(first), max=str(last))
+    except DomainError:
+        pass  # a malformed setting: drafting says why
     status = 200
     if request.method == "POST":
         access.require(user, Action.PREPARE_PAYMENTS)

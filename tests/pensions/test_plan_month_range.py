@@ -83,6 +83,8 @@ def test_the_first_month_is_a_setting(county, enrol, settings):
 def test_the_page_the_api_and_the_beat_job_obey(client, county, enrol):
     enrol()
     client.force_login(county.clerk)
+    form = client.get(reverse("payout-plan-list")).content.decode()
+    assert 'min="2025-01"' in form and 'max="2026-12"' in form
     page = client.post(reverse("payout-plan-list"), {"month": "2099-12"})
     assert page.status_code == 400
     assert refusal("2099-12") in page.content.decode()
