@@ -117,6 +117,8 @@ def test_who_approves_nothing_has_no_inbox(client, county, waiting, persona, dja
 
 
 def test_an_approver_sees_only_their_scope(county, waiting):
+    # Reviewers sit at the county (staff_validate_role_unit); one placed at a township, as the factory allows,
+    # shows that the inbox keeps to registry.access's scope rather than to the role.
     reviewer_a = StaffFactory.create(
         username="reviewer_a", role=Staff.Role.FINANCE_REVIEWER, org_unit=county.township_a
     )
