@@ -211,3 +211,18 @@ def test_a_new_kind_plugs_in_without_touching_the_inbox(client, county, waiting,
     page = client.get(reverse("approval-inbox")).content.decode()
     assert "某厂 · 减免 3 人" in page and 'id="inbox-fee_waiver"' in page
     assert approvals.waiting_count(county.admin) == 1  # not the admin's kind
+
+
+def test_a_plan_the_beat_drafted_waits_for_everyone_but_its_submitter(county):
+    from pensions.tasks import draft_payout_plan
+
+    bank = BankFactory.create()
+    PensionRateFactory.create(retiree=county.retiree_a1, amount=Decimal("2650.00"))
+    BankAccountFactory.create(retiree=county.retiree_a1, bank=bank)
+    with time_machine.travel(T_PLAN, tick=False):
+        plan = PayoutPlan.objects.get(pk=draft_payout_plan(202605))
+        plan_submit(plan=plan, by=county.clerk)
+
+    assert [item.url for item in approvals.waiting_items(county.admin)] == [f"/pensions/plans/{plan.pk}/"]
+    prepared_by = approvals.waiting_items(county.reviewer)[0].prepared_by
+    assert prepared_by == f"{county.clerk.display_name}(生成:系统)"
