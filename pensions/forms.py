@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from registry.models import Bank, OrgUnit
 
 from .models import PayoutPlan
 from .selectors import LineFilters
+from .services import PlanFigures
 
 
 class DraftForm(forms.Form):
@@ -31,13 +33,23 @@ class PlanConfirmForm(forms.Form):
     net_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=14, decimal_places=2)
     generated_at = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
-    def matches(self, plan: PayoutPlan) -> bool:
+    def figures(self) -> PlanFigures | None:
+        """What the dialog showed, for the service's check (pensions.services.plan_figures_check); None
+        when the form is not valid (nothing was confirmed)."""
+        if not self.is_valid():
+            return None
         data = self.cleaned_data
-        return (
-            data["line_count"] == plan.line_count
-            and Decimal(data["net_total"]) == plan.net_total
-            and data["generated_at"] == plan.generated_at.isoformat()
+        try:
+            generated_at = datetime.datetime.fromisoformat(data["generated_at"])
+        except ValueError:
+            return None
+        return PlanFigures(
+            line_count=data["line_count"], net_total=Decimal(data["net_total"]), generated_at=generated_at
         )
+
+    def matches(self, plan: PayoutPlan) -> bool:
+        """For the moves whose service takes no figures (regeneration): the same comparison."""
+        return self.figures() == PlanFigures.of(plan)
 
 
 class RejectForm(PlanConfirmForm):

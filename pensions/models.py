@@ -46,6 +46,11 @@ class PayoutPlan(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     generated_at = models.DateTimeField(_("生成时间"))
+    # Who last made the lines again (empty: never regenerated, or the system did). With created_by and
+    # submitted_by it names the plan's preparers, none of whom may approve it (docs/approvals.md).
+    regenerated_by = models.ForeignKey(
+        Staff, verbose_name=_("重新生成人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     submitted_by = models.ForeignKey(
         Staff, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -61,10 +66,19 @@ class PayoutPlan(models.Model):
         verbose_name_plural = _("发放计划")
         ordering = ["-month"]
         constraints = [
-            # Four eyes, in the database as well as in the service (NOTES.md).
+            # Four eyes, in the database as well as in the service: the approver is none of the people who
+            # prepared the plan (drafted it, last made it again, submitted it). docs/approvals.md.
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
                 name="payoutplan_approver_is_not_submitter",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | (
+                    (Q(created_by__isnull=True) | ~Q(approved_by=F("created_by")))
+                    & (Q(regenerated_by__isnull=True) | ~Q(approved_by=F("regenerated_by")))
+                ),
+                name="payoutplan_approver_is_not_preparer",
             ),
             # From approval on, the plan carries who approved it and the hash of what they approved.
             models.CheckConstraint(
@@ -570,7 +584,7 @@ class RecoveryWriteOff(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="recoverywriteoff_amount_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="recoverywriteoff_has_reason"),
-            # Four eyes (NOTES.md): never written off by whoever recorded the recovery.
+            # Four eyes: never written off by whoever recorded the recovery (docs/approvals.md).
             models.CheckConstraint(
                 condition=~Q(by=F("recovery_created_by")), name="recoverywriteoff_not_by_creator"
             ),

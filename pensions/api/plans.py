@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -26,7 +25,6 @@ from registry.models import Bank, OrgUnit, Staff
 from registry.months import PensionMonth
 
 from .. import selectors, services
-from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan
 
 TAG = "pensions"
@@ -290,17 +288,25 @@ class PlanApproveApi(APIView):
     permission_classes = [PlanViewerPermission]
 
     class ApproveInputSerializer(serializers.Serializer):
+        """The figures the approver checked, as the plan detail returned them: the same three the page's
+        confirmation carries, compared by the same service check (pensions.services.plan_figures_check)."""
+
+        line_count = serializers.IntegerField(min_value=0, help_text=gettext_lazy("审批人核对过的明细笔数"))
         net_total = serializers.DecimalField(
             max_digits=14,
             decimal_places=2,
-            help_text=gettext_lazy("审批人核对过的实发合计(元);与计划当前合计不符时拒绝"),
+            help_text=gettext_lazy("审批人核对过的实发合计(元)"),
+        )
+        generated_at = serializers.DateTimeField(
+            help_text=gettext_lazy("审批人核对过的明细生成时间(计划详情中的 generated_at)")
         )
 
     @extend_schema(
         tags=[TAG],
         summary=gettext_lazy("审批发放计划"),
         description=gettext_lazy(
-            "由提交人以外、有审批权限的人员审批。须写明所核对的实发合计:计划在此期间有变化时拒绝。"
+            "由未参与编制(生成、重新生成、提交)该计划、有审批权限的人员审批。"
+            "须写明所核对的笔数、实发合计和生成时间:计划在此期间有变化时拒绝。"
             "审批后计划冻结(保存明细校验值)。"
         ),
         request=ApproveInputSerializer,
@@ -316,12 +322,12 @@ class PlanApproveApi(APIView):
         plan = selectors.plan_get_or_404(pk=pk)
         data = self.ApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if Decimal(data.validated_data["net_total"]) != plan.net_total:
-            raise PlanError(
-                _("实发合计应为 %(total)s 元,与所核对的金额不符,请重新核对。") % {"total": plan.net_total},
-                field="net_total",
-            )
-        plan = services.plan_approve(plan=plan, by=_staff(request))
+        seen = services.PlanFigures(
+            line_count=data.validated_data["line_count"],
+            net_total=Decimal(data.validated_data["net_total"]),
+            generated_at=data.validated_data["generated_at"],
+        )
+        plan = services.plan_approve(plan=plan, by=_staff(request), seen=seen)
         return Response(PlanDetailSerializer(selectors.plan_get(pk=plan.pk)).data)
 
 

@@ -10,11 +10,22 @@ from .bank_files import (
 )
 from .funding import funding_banks, funding_record
 from .locks import plan_generation_lock
-from .plans import PlanTotals, plan_draft, plan_lines_digest, plan_totals_check, recovery_share
+from .plans import (
+    PlanTotals,
+    draftable_months,
+    first_payout_month,
+    plan_draft,
+    plan_lines_digest,
+    plan_month_check,
+    plan_totals_check,
+    recovery_share,
+)
 from .recoveries import recoveries_sync_status, recovery_refund_record, recovery_write_off
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
+    PlanFigures,
     plan_approve,
+    plan_figures_check,
     plan_mark_exported,
     plan_mark_funded,
     plan_mark_reconciled,
@@ -36,7 +47,12 @@ __all__ = [
     "funding_record",
     "payment_lines",
     "return_file_import",
+    "PlanFigures",
     "PlanTotals",
+    "draftable_months",
+    "first_payout_month",
+    "plan_figures_check",
+    "plan_month_check",
     "plan_approve",
     "plan_draft",
     "plan_lines_digest",

@@ -8,6 +8,7 @@ and checked against the lines.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -196,6 +197,39 @@ _TOTAL_FIELDS = (
 )
 
 
+def first_payout_month() -> PensionMonth:
+    """settings.PAYOUT_FIRST_MONTH: the first month this system pays."""
+    try:
+        return PensionMonth.parse(str(settings.PAYOUT_FIRST_MONTH))
+    except ValueError:
+        raise PlanError(
+            _("系统设置 PAYOUT_FIRST_MONTH(“%(value)s”)不是“年-月”格式的月份,请联系系统管理员。")
+            % {"value": settings.PAYOUT_FIRST_MONTH}
+        ) from None
+
+
+def draftable_months(*, today: datetime.date | None = None) -> tuple[PensionMonth, PensionMonth]:
+    """The first and last month a plan can be drafted for: from the first month the system pays up to next
+    month (by the bureau's local date). A month later than that would pay rates and arrears nobody has
+    recorded yet; one before the system started was paid by the old system."""
+    today = today or timezone.localdate()
+    return first_payout_month(), PensionMonth.of(today).next()
+
+
+def plan_month_check(*, month: PensionMonth, today: datetime.date | None = None) -> None:
+    """Refuse a month outside draftable_months, saying which months can be drafted."""
+    first, last = draftable_months(today=today)
+    if not first <= month <= last:
+        raise PlanError(
+            _(
+                "不能编制 %(month)s 的发放计划:只能编制 %(first)s 至 %(last)s 的发放计划"
+                "(本系统自 %(first)s 起发放,最晚可编制下个月)。"
+            )
+            % {"month": month, "first": first, "last": last},
+            field="month",
+        )
+
+
 def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
     """Make the plan for `month`, or make it again while it is a draft. `by` None is the beat job (系统).
 
@@ -204,6 +238,7 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
     """
     if by is not None:
         access.require(by, Action.PREPARE_PAYMENTS)
+    plan_month_check(month=month)
     share = recovery_share()
     now = timezone.now()
     context: dict[str, Any] = {"source": "plan_draft", "month": month.number}
@@ -234,7 +269,8 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
             # lines deduct from the same balances.
             recoveries_sync_status(recovery_ids=_clear_lines(plan))
             plan.generated_at = now
-            plan.save(update_fields=["generated_at"])
+            plan.regenerated_by = by
+            plan.save(update_fields=["generated_at", "regenerated_by"])
             _record(
                 plan, from_status=Status.DRAFT, to_status=Status.DRAFT, by=by, at=now, reason=_("重新生成")
             )

@@ -2,11 +2,15 @@
 makes it, and records a PlanTransition. Each public function is one move with its own checks:
 
 draft → submitted → approved → funded → exported → reconciled, and submitted → draft (rejection).
+Approval and rejection are refused to anyone who prepared the plan (pensions.preparers, docs/approvals.md).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
 import pghistory
 from django.db import transaction
@@ -19,6 +23,7 @@ from registry.models import Retiree, Staff
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTransition
+from ..preparers import plan_is_prepared_by
 from .plans import plan_lines_digest, plan_totals_check
 
 Status = PayoutPlan.Status
@@ -66,6 +71,50 @@ def _transition(
     return plan
 
 
+@dataclass(frozen=True)
+class PlanFigures:
+    """What a person was shown of a plan before acting on it: its line count, its net total and when its
+    lines were made. The page's confirmation dialog and the API's input both carry these three; the service
+    compares them with the locked plan, so a plan made again (or changed) in between is never approved,
+    rejected or submitted on figures nobody saw."""
+
+    line_count: int
+    net_total: Decimal
+    generated_at: datetime.datetime
+
+    @classmethod
+    def of(cls, plan: PayoutPlan) -> PlanFigures:
+        return cls(line_count=plan.line_count, net_total=plan.net_total, generated_at=plan.generated_at)
+
+
+def plan_figures_check(*, plan: PayoutPlan, seen: PlanFigures) -> None:
+    """The one check of "what the person saw", for the page and the API alike. Raises PlanError naming the
+    current figures."""
+    if PlanFigures.of(plan) != seen:
+        raise PlanError(
+            _(
+                "发放计划在您核对后已有变化:现为 %(count)d 笔、实发合计 %(total)s 元(%(at)s 生成)。"
+                "请核对最新的笔数和金额后再操作。"
+            )
+            % {
+                "count": plan.line_count,
+                "total": plan.net_total,
+                "at": timezone.localtime(plan.generated_at).strftime("%Y-%m-%d %H:%M:%S"),
+            },
+            field="net_total",
+        )
+
+
+def _refuse_preparer(locked: PayoutPlan, by: Staff, *, verb: str) -> None:
+    """Four eyes between preparer and approver (pensions.preparers): whoever drafted, made again or
+    submitted the plan neither approves nor rejects it, whatever their role."""
+    if plan_is_prepared_by(plan=locked, staff_id=by.pk):
+        raise PlanError(
+            _("您参与了该发放计划的编制(生成、重新生成或提交),不能%(verb)s,请由其他审核人员办理。")
+            % {"verb": verb}
+        )
+
+
 def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
     """A plan is a picture of the registry when it was made. Two changes since then make it wrong, so it must
     be made again before it moves on (a submitted one is sent back first):
@@ -92,10 +141,13 @@ def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
         raise PlanError(message % {"names": "、".join(names)})
 
 
-def plan_submit(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
-    """A clerk hands the draft over for approval."""
+def plan_submit(*, plan: PayoutPlan, by: Staff, seen: PlanFigures | None = None) -> PayoutPlan:
+    """A clerk hands the draft over for approval. `seen`: what the confirmation showed (pages and API pass
+    it)."""
 
     def check(locked: PayoutPlan) -> list[str]:
+        if seen is not None:
+            plan_figures_check(plan=locked, seen=seen)
         if locked.line_count == 0:
             raise PlanError(_("发放计划没有明细,不能提交。"))
         unpaid = PayoutLine.objects.filter(plan=locked, is_withheld=False, net__gt=0, bank__isnull=True)
@@ -116,13 +168,17 @@ def plan_submit(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
     )
 
 
-def plan_approve(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
-    """Someone other than the submitter approves, which freezes the plan: its totals are checked against
-    the lines once more and a hash of the lines is stored."""
+def plan_approve(*, plan: PayoutPlan, by: Staff, seen: PlanFigures | None = None) -> PayoutPlan:
+    """Someone who did not prepare the plan approves, which freezes it: its totals are checked against the
+    lines once more and a hash of the lines is stored. `seen`: the figures the approver confirmed (the page
+    and the API always pass them; compared under the lock)."""
 
     def check(locked: PayoutPlan) -> list[str]:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能审批自己提交的发放计划。"))
+        _refuse_preparer(locked, by, verb=_("审批"))
+        if seen is not None:
+            plan_figures_check(plan=locked, seen=seen)
         plan_totals_check(plan=locked)
         _refuse_if_statuses_changed(locked, submitted=True)
         locked.approved_by, locked.approved_at = by, timezone.now()
@@ -134,8 +190,9 @@ def plan_approve(*, plan: PayoutPlan, by: Staff) -> PayoutPlan:
     )
 
 
-def plan_reject(*, plan: PayoutPlan, by: Staff, reason: str) -> PayoutPlan:
-    """The reviewer sends a submitted plan back to draft, saying why."""
+def plan_reject(*, plan: PayoutPlan, by: Staff, reason: str, seen: PlanFigures | None = None) -> PayoutPlan:
+    """The reviewer sends a submitted plan back to draft, saying why. Not the plan's preparers: sending
+    back one's own plan is the preparer's wish, not a review."""
     reason = reason.strip()
     if not reason:
         raise PlanError(_("请填写退回原因。"), field="reason")
@@ -143,6 +200,9 @@ def plan_reject(*, plan: PayoutPlan, by: Staff, reason: str) -> PayoutPlan:
     def check(locked: PayoutPlan) -> list[str]:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能退回自己提交的发放计划。"))
+        _refuse_preparer(locked, by, verb=_("退回"))
+        if seen is not None:
+            plan_figures_check(plan=locked, seen=seen)
         locked.submitted_by, locked.submitted_at = None, None
         locked.rejection_reason = reason[:300]
         return ["submitted_by", "submitted_at", "rejection_reason"]

@@ -14,6 +14,7 @@ from registry.access import Action
 
 from .. import selectors
 from ..models import PayoutPlan
+from ..preparers import plan_is_prepared_by
 
 register = template.Library()
 
@@ -29,6 +30,7 @@ def payout_calendar_card(user: Any) -> dict[str, Any]:
         plan is not None
         and plan.status == PayoutPlan.Status.SUBMITTED
         and access.can(user, Action.APPROVE_PAYMENTS)
-        and plan.submitted_by_id != user.pk
+        # The inbox's rule: none of the people who prepared it (pensions.preparers).
+        and not plan_is_prepared_by(plan=plan, staff_id=user.pk)
     )
     return {"calendar": calendar, "awaiting_you": awaiting_you}

@@ -35,6 +35,7 @@ from registry.views.common import StaffRequest
 from .. import selectors, services
 from ..forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
 from ..models import PayoutPlan
+from ..preparers import plan_is_prepared_by
 from ..selectors.exports import plan_lines_xlsx
 
 Status = PayoutPlan.Status
@@ -64,6 +65,12 @@ def plan_list(request: StaffRequest) -> HttpResponse:
     may_prepare = access.can(user, Action.PREPARE_PAYMENTS)
     open_month = first_open_month(timezone.localdate(), settings.PAYOUT_PLAN_DAY)
     form = DraftForm(request.POST if request.method == "POST" else None, initial={"month": open_month})
+    try:
+        # The months the service accepts, said up front by the month picker (the service still decides).
+        first, last = services.draftable_months()
+        form.fields["month"].widget.attrs.update(min=str(first), max=str(last))
+    except DomainError:
+        pass  # a malformed setting: drafting says why
     status = 200
     if request.method == "POST":
         access.require(user, Action.PREPARE_PAYMENTS)
@@ -139,9 +146,11 @@ def plan_detail_context(
     action_error: str = "",
 ) -> dict[str, Any]:
     user = request.user
-    is_submitter = plan.submitted_by_id == user.pk
+    # The same rule the service applies (pensions.preparers): whoever drafted, made again or submitted the
+    # plan is not offered the approval.
+    is_preparer = plan.status == Status.SUBMITTED and plan_is_prepared_by(plan=plan, staff_id=user.pk)
     may_approve = (
-        plan.status == Status.SUBMITTED and access.can(user, Action.APPROVE_PAYMENTS) and not is_submitter
+        plan.status == Status.SUBMITTED and access.can(user, Action.APPROVE_PAYMENTS) and not is_preparer
     )
     return {
         **_lines_context(request, plan),
@@ -152,7 +161,7 @@ def plan_detail_context(
         "may_submit": plan.status == Status.DRAFT and access.can(user, Action.PREPARE_PAYMENTS),
         "may_approve": may_approve,
         "awaiting_other": plan.status == Status.SUBMITTED
-        and is_submitter
+        and is_preparer
         and access.can(user, Action.APPROVE_PAYMENTS),
         # Whoever cannot approve it (the clerk who submitted it, an auditor) is told whom it waits for.
         "awaiting_reviewer": plan.status == Status.SUBMITTED
@@ -237,11 +246,11 @@ def _regenerated(plan: PayoutPlan) -> str:
 def plan_submit(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
-    confirm = PlanConfirmForm(request.POST)
-    if not confirm.is_valid() or not confirm.matches(plan):
+    seen = PlanConfirmForm(request.POST).figures()
+    if seen is None:
         return _refused(request, plan, _stale_message())
     try:
-        services.plan_submit(plan=plan, by=request.user)
+        services.plan_submit(plan=plan, by=request.user, seen=seen)
     except DomainError as error:
         return _refused(request, plan, error.message)
     messages.success(request, _("发放计划已提交,等待他人审批。"))
@@ -253,11 +262,12 @@ def plan_submit(request: StaffRequest, pk: int) -> HttpResponse:
 def plan_approve(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.APPROVE_PAYMENTS)
-    confirm = PlanConfirmForm(request.POST)
-    if not confirm.is_valid() or not confirm.matches(plan):
+    # The figures the dialog showed are compared by the service, under its lock: the same check as the API.
+    seen = PlanConfirmForm(request.POST).figures()
+    if seen is None:
         return _refused(request, plan, _stale_message())
     try:
-        services.plan_approve(plan=plan, by=request.user)
+        services.plan_approve(plan=plan, by=request.user, seen=seen)
     except DomainError as error:
         return _refused(request, plan, error.message)
     messages.success(request, _("发放计划已审批,明细已冻结。"))
@@ -273,10 +283,11 @@ def plan_reject(request: StaffRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         errors = [str(error) for errors in form.errors.values() for error in errors]
         return _refused(request, plan, " ".join(errors), reject_form=form)
-    if not form.matches(plan):
+    seen = form.figures()
+    if seen is None:
         return _refused(request, plan, _stale_message(), reject_form=form)
     try:
-        services.plan_reject(plan=plan, by=request.user, reason=form.cleaned_data["reason"])
+        services.plan_reject(plan=plan, by=request.user, reason=form.cleaned_data["reason"], seen=seen)
     except DomainError as error:
         return _refused(request, plan, error.message, reject_form=form)
     messages.success(request, _("发放计划已退回草稿。"))

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import approvals as api_approvals
 from . import changes as api_changes
 from . import imports as api_imports
 from . import intake as api_intake
@@ -16,6 +17,8 @@ urlpatterns = [
     path("retirees/<int:pk>/reveal/", api.RetireeRevealApi.as_view(), name="api-retiree-reveal"),
     path("org-units/", api.OrgUnitListApi.as_view(), name="api-org-unit-list"),
     path("banks/", api.BankListApi.as_view(), name="api-bank-list"),
+    # What waits for the signed-in person's approval, from every app (registry.approvals)
+    path("approvals/", api_approvals.ApprovalInboxApi.as_view(), name="api-approval-inbox"),
     # Information changes with maker-checker
     path("change-requests/", api_changes.ChangeRequestListApi.as_view(), name="api-change-request-list"),
     path(

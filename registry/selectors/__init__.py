@@ -1,7 +1,7 @@
 """Reads of the registry. Each starts from what the user may see (registry.access)."""
 
 from .audit import AuditEntry, AuditPage, may_view_audit, retiree_audit
-from .changes import change_request_for, change_request_queue, pending_change_count, rate_change_effect
+from .changes import change_request_for, change_request_queue, change_requests_awaiting, rate_change_effect
 from .counts import community_counts, county_name, status_counts, township_counts
 from .records import change_value_text, current_agent, current_bank_account, current_rate, retiree_detail
 from .retirees import (
@@ -18,7 +18,7 @@ from .retirees import (
 __all__ = [
     "change_request_for",
     "change_request_queue",
-    "pending_change_count",
+    "change_requests_awaiting",
     "rate_change_effect",
     "AuditEntry",
     "AuditPage",

@@ -60,9 +60,17 @@ def change_request_queue(*, user: Staff, status: str = "", field: str = "") -> Q
     return requests.alias(is_pending=is_pending).order_by("-is_pending", "-requested_at", "-id")
 
 
-def pending_change_count(*, user: Staff) -> int:
-    """The number in the nav: pending requests in the user's queue."""
-    return change_request_queue(user=user, status=ChangeRequest.Status.PENDING).count()
+def change_requests_awaiting(*, user: Staff) -> QuerySet[ChangeRequest]:
+    """What waits for this checker (the approvals inbox): pending requests in their scope that someone else
+    made. The same rule change_request_approve enforces; none for a role that does not approve changes."""
+    if not access.can(user, Action.APPROVE_CHANGES):
+        return ChangeRequest.objects.none()
+    return (
+        change_requests_visible_to(user)
+        .filter(status=ChangeRequest.Status.PENDING)
+        .exclude(requested_by=user)
+        .order_by("requested_at", "id")
+    )
 
 
 def change_request_for(*, user: Staff, pk: int) -> ChangeRequest:

@@ -13,11 +13,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from .. import access, selectors
+from .. import access, approvals, selectors
 from ..access import Action
 from ..forms import LoginForm
 from ..models import Retiree, Staff
 from .common import StaffRequest
+
+# The oldest items waiting for approval on the home card; the inbox page has the rest.
+HOME_APPROVAL_ITEMS = 5
 
 
 class LoginView(auth_views.LoginView):
@@ -48,4 +51,8 @@ def home(request: StaffRequest) -> HttpResponse:
         )
         if user.role == Staff.Role.TOWNSHIP_STAFF:
             context["community_rows"] = selectors.community_counts(user=user)
+    if approvals.may_use_inbox(user):
+        # The same source as the inbox page and the menu badge.
+        context["approval_items"] = approvals.waiting_items(user, limit=HOME_APPROVAL_ITEMS)
+        context["approval_total"] = approvals.waiting_count(user)
     return render(request, "registry/home.html", context)

@@ -199,6 +199,9 @@ RETIREE_LIST_PAGE_SIZE = int(os.environ.get("RETIREE_LIST_PAGE_SIZE", "50"))
 PAYOUT_PLAN_DAY = int(os.environ.get("PAYOUT_PLAN_DAY", "10"))
 PAYOUT_FUNDING_DAY = int(os.environ.get("PAYOUT_FUNDING_DAY", "15"))
 PAYOUT_CREDIT_DAY = int(os.environ.get("PAYOUT_CREDIT_DAY", "20"))
+# The first month this system pays (YYYY-MM): plans are drafted from it up to next month, never earlier
+# (docs/payouts.md "Which months can be drafted"). The default covers the demo county's payout history.
+PAYOUT_FIRST_MONTH = os.environ.get("PAYOUT_FIRST_MONTH", "2025-01")
 # On day P the month closes; the beat job then drafts the next month's plan for the clerks to check,
 # regenerate and submit (docs/payouts.md).
 CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {

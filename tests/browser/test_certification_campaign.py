@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -129,10 +130,13 @@ def test_a_township_certification_campaign(live_server, county: County, enrol, p
     suspended.refresh_from_db()
     assert suspended.status == Retiree.Status.SUSPENDED
     august, september, october = PensionMonth(year, 8), PensionMonth(year, 9), PensionMonth(year, 10)
-    for month in (august, september):
-        plan = plan_draft(month=month, by=county.clerk)
-        plan_submit(plan=plan, by=county.clerk)
-        plan_approve(plan=plan, by=county.reviewer)
+    # A plan is drafted at most for next month: before September the two months are made as on 1 September.
+    drafted_at = max(timezone.now(), datetime.datetime(year, 9, 1, 9, 0, tzinfo=datetime.UTC))
+    with time_machine.travel(drafted_at, tick=False):
+        for month in (august, september):
+            plan = plan_draft(month=month, by=county.clerk)
+            plan_submit(plan=plan, by=county.clerk)
+            plan_approve(plan=plan, by=county.reviewer)
     assert list(
         PayoutLine.objects.filter(retiree=suspended)
         .order_by("plan__month")

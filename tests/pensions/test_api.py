@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from pensions.models import PayoutPlan, PlanTransition
@@ -30,6 +31,12 @@ def url(plan: PayoutPlan, action: str = "") -> str:
     return f"{PLANS}{plan.pk}/{action}"
 
 
+def seen(client, plan: PayoutPlan, **changes: str) -> dict[str, object]:
+    """The figures the approver checked, as the plan detail returns them."""
+    body = client.get(url(plan)).json()
+    return {key: body[key] for key in ("line_count", "net_total", "generated_at")} | changes
+
+
 def states(plan: PayoutPlan) -> list[tuple[str, str]]:
     return list(
         PlanTransition.objects.filter(plan=plan).order_by("id").values_list("from_status", "to_status")
@@ -55,7 +62,7 @@ def test_clerk_drafts_submits_and_reviewer_approves(county: County, people: Peop
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "submitted"
 
-    response = reviewer.post(url(plan, "approve/"), {"net_total": "5550.00"}, format="json")
+    response = reviewer.post(url(plan, "approve/"), seen(reviewer, plan), format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["status"], body["approved_by"], body["submitted_by"]) == (
@@ -149,7 +156,8 @@ def test_a_plan_past_draft_is_not_regenerated(county, draft):  # noqa: F811
 def test_the_submitter_cannot_approve_their_own(county, draft):  # noqa: F811
     plan_submit(plan=draft, by=county.admin)
 
-    response = client_for(county.admin).post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json")
+    admin = client_for(county.admin)
+    response = admin.post(url(draft, "approve/"), seen(admin, draft), format="json")
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["不能审批自己提交的发放计划。"]}
@@ -162,13 +170,21 @@ def test_approval_must_name_the_net_total_it_approves(county, draft):  # noqa: F
     client = client_for(county.reviewer)
 
     missing = client.post(url(draft, "approve/"), {}, format="json")
-    wrong = client.post(url(draft, "approve/"), {"net_total": "5549.99"}, format="json")
+    wrong = client.post(url(draft, "approve/"), seen(client, draft, net_total="5549.99"), format="json")
+    made_again = client.post(
+        url(draft, "approve/"), seen(client, draft, generated_at="2026-11-05T09:00:01+08:00"), format="json"
+    )
 
-    assert missing.status_code == wrong.status_code == 400
-    assert list(missing.json()) == ["net_total"]
-    assert wrong.json() == {"net_total": ["实发合计应为 5550.00 元,与所核对的金额不符,请重新核对。"]}
+    assert missing.status_code == wrong.status_code == made_again.status_code == 400
+    assert sorted(missing.json()) == ["generated_at", "line_count", "net_total"]
+    generated = timezone.localtime(draft.generated_at).strftime("%Y-%m-%d %H:%M:%S")
+    message = (
+        f"发放计划在您核对后已有变化:现为 3 笔、实发合计 5550.00 元({generated} 生成)。"
+        "请核对最新的笔数和金额后再操作。"
+    )
+    assert wrong.json() == made_again.json() == {"net_total": [message]}
     draft.refresh_from_db()
-    assert draft.status == S.SUBMITTED
+    assert (draft.status, draft.approved_by) == (S.SUBMITTED, None)
 
 
 def test_rejection_needs_a_reason(county, draft):  # noqa: F811
@@ -205,7 +221,7 @@ def test_the_auditor_reads_only(county, draft):  # noqa: F811
     assert client.post(PLANS, {"month": "2026-12"}, format="json").status_code == 403
     assert client.post(url(draft, "submit/")).status_code == 403
     plan_submit(plan=draft, by=county.clerk)
-    assert client.post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json").status_code == 403
+    assert client.post(url(draft, "approve/"), seen(client, draft), format="json").status_code == 403
     assert client.post(url(draft, "reject/"), {"reason": "x"}, format="json").status_code == 403
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED
@@ -215,7 +231,8 @@ def test_the_auditor_reads_only(county, draft):  # noqa: F811
 def test_a_clerk_cannot_approve(county, draft):  # noqa: F811
     plan_submit(plan=draft, by=county.clerk)
 
-    response = client_for(county.clerk).post(url(draft, "approve/"), {"net_total": "5550.00"}, format="json")
+    clerk = client_for(county.clerk)
+    response = clerk.post(url(draft, "approve/"), seen(clerk, draft), format="json")
 
     assert response.status_code == 403
     draft.refresh_from_db()

@@ -150,7 +150,7 @@ def test_queue_pending_first_and_scoped(client, county: County):
     page = signed_in(client, county.reviewer).get(reverse("change-request-list")).content.decode()
     positions = [page.index(f"/changes/{pk}/") for pk in (pending.pk, other.pk, approved.pk)]
     assert positions[2] > max(positions[:2])
-    assert 'id="nav-pending-changes">2<' in page
+    assert 'id="nav-approvals-count">2<' in page
 
     filtered = client.get(reverse("change-request-list") + "?status=approved").content.decode()
     assert f"/changes/{approved.pk}/" in filtered and f"/changes/{pending.pk}/" not in filtered

@@ -550,13 +550,15 @@ def test_township_staff_see_their_township_and_its_communities_only(client, coun
     assert "梅林村" not in content
 
 
-def test_the_reviewer_panel_promises_no_fake_work(client, county):
+def test_the_reviewer_panel_is_the_approvals_inbox(client, county):
+    # Nothing waits: the panel says so, and no longer promises a payout module "to come" (it exists).
     client.force_login(county.reviewer)
 
     content = client.get(reverse("home")).content.decode()
 
-    assert "待复核事项" in content
-    assert "养老金发放模块上线后" in content
+    assert 'id="panel-reviewer"' in content and "待我审批" in content
+    assert "目前没有等待您审批的事项。" in content
+    assert "上线后" not in content and 'id="home-approvals-count"' not in content
 
 
 def test_only_the_admin_gets_the_settings_links(client, county):
