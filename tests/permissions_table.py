@@ -109,10 +109,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET certification-entry":                   ("-",          A, A, D, D, A, NA),
     "GET certification-entry-lookup":            ("-",          A, A, D, D, A, NA),
     "POST certification-entry-certify":          ("-",          A, A, D, D, A, NA),
-    "GET certification-progress":                ("-",          A, A, A, A, A, NA),
-    "GET certification-missing":                 ("-",          A, A, A, A, A, NA),
-    "GET certification-missing-pdf":             ("-",          A, A, A, A, A, NA),
-    "GET certification-missing-xlsx":            ("-",          A, A, A, A, A, NA),
+    # a unit outside the user's subtree is a 404 (docs/certification-progress.md)
+    "GET certification-progress":                ("unit",       A, A, A, A, A, N),
+    "GET certification-missing":                 ("unit",       A, A, A, A, A, N),
+    "GET certification-missing-pdf":             ("unit",       A, A, A, A, A, N),
+    "GET certification-missing-xlsx":            ("unit",       A, A, A, A, A, N),
     # remote residents: EDIT_REGISTRY + VIEW_SENSITIVE (docs/remote-residents.md)
     "GET certification-remote-list":             ("-",          A, A, D, D, D, NA),
     "POST certification-remote-create":          ("-",          A, A, D, D, D, NA),
@@ -184,8 +185,8 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-retiree-statement":                 ("retiree",    A, A, A, A, A, N),
     "GET api-certification-lookup":              ("-",          A, A, D, D, A, NA),
     "POST api-certification-certify":            ("-",          A, A, D, D, A, NA),
-    "GET api-certification-progress":            ("-",          A, A, A, A, A, NA),
-    "GET api-certification-missing":             ("-",          A, A, A, A, A, NA),
+    "GET api-certification-progress":            ("unit",       A, A, A, A, A, N),
+    "GET api-certification-missing":             ("unit",       A, A, A, A, A, N),
     "GET api-certification-remote-batches":      ("-",          A, A, D, D, D, NA),
     "POST api-certification-remote-batches":     ("-",          A, A, D, D, D, NA),
     "GET api-certification-remote-batch":        ("batch",      A, A, D, D, D, NA),
@@ -221,3 +222,20 @@ PENDING: Final[dict[tuple[str, str], str]] = {
 BODIES: Final[dict[str, dict[str, str]]] = {
     "POST change-request-detail": {"decision": "reject"},
 }
+
+
+def markdown() -> str:
+    """The table for people (docs/permissions.md): `python -m tests.permissions_table`."""
+    words = {OK: "yes", DENIED: "403", NOT_FOUND: "404", HIDDEN: "403/404", LOGIN: "login", ANON: "401/403"}
+    columns = ["method and URL name", *ROLES[:5], "township, B's object"]
+    rows = ["| " + " | ".join([*columns, "anonymous"]) + " |", "|" + "---|" * 8]
+    for key, row in TABLE.items():
+        cells = [words.get(str(cell), "—") if cell is not None else "—" for cell in row[1:7]]
+        anonymous = words[str(row[7])] if len(row) == 8 else ("401/403" if " api-" in key else "login")
+        pending = " (pending)" if any(k == key for k, _ in PENDING) else ""
+        rows.append(f"| `{key}`{pending} | " + " | ".join([*cells, anonymous]) + " |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -14,7 +14,9 @@ import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,6 +66,7 @@ from tests.permissions_table import (
     PENDING,
     ROLES,
     TABLE,
+    markdown,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -153,6 +156,11 @@ def test_every_line_names_every_role() -> None:
     )
 
 
+def test_the_docs_show_the_table_as_it_is() -> None:
+    page = (Path(settings.BASE_DIR) / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert markdown() in page, "docs/permissions.md: paste the output of `python -m tests.permissions_table`"
+
+
 # The county every case asks about ----------
 
 
@@ -216,6 +224,9 @@ class World:
                 return {"year": 2026}
             case "notice":
                 return {"pk": self.notices[side].pk}
+            case "unit":  # a query, not a path argument: the progress of a township
+                township = c.township_a if side == "a" else c.township_b
+                return {"?": {"year": 2026, "unit": township.pk}}
         raise AssertionError(f"unknown target {target!r} in tests/permissions_table.py")
 
 
@@ -393,6 +404,16 @@ def matches(outcome: str, response: HttpResponseBase) -> bool:
     return str(code) == outcome
 
 
+def close(response: HttpResponseBase) -> None:
+    """Close a (file) response. Closing sends request_finished, whose connection check would close the
+    module's transaction: the test client disconnects it around its own requests in the same way."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def takes_json(view: type[APIView]) -> bool:
     """Upload endpoints read multipart only: an empty JSON body would be refused for its type, not its
     content."""
@@ -403,7 +424,9 @@ def ask(world: World, key: str, role: str) -> tuple[str, HttpResponseBase]:
     method, name = key.split(" ", 1)
     route = next(r for r in routes() if r.name == name)
     side = "b" if role == "township_on_b" else "a"
-    url = reverse(name, kwargs=world.kwargs(str(TABLE[key][0]), side))
+    kwargs = world.kwargs(str(TABLE[key][0]), side)
+    query = kwargs.pop("?", None)
+    url = reverse(name, kwargs=kwargs) + (f"?{urlencode(query)}" if query else "")
     client = Client()
     staff = staff_of(world, role)
     if staff is not None:
@@ -415,13 +438,7 @@ def ask(world: World, key: str, role: str) -> tuple[str, HttpResponseBase]:
         response = client.generic(method, url, data=body, content_type="application/json")
     else:  # a page's form, or an upload endpoint's multipart body
         response = client.generic(method, url) if method != "POST" else client.post(url, BODIES.get(key, {}))
-    # Closing sends request_finished, whose connection check would close the module's transaction (the test
-    # client disconnects it around its own requests in the same way).
-    request_finished.disconnect(close_old_connections)
-    try:
-        response.close()
-    finally:
-        request_finished.connect(close_old_connections)
+    close(response)
     return url, response
 
 
@@ -458,6 +475,31 @@ def test_the_role_gets_what_the_table_says(world: World, db: None, key: str, rol
 def test_pending_rules(world: World, db: None, key: str, role: str) -> None:
     """Rules another change is making now (PENDING in the table): these fail until it is merged."""
     check(world, key, role)
+
+
+def undeclared_page_methods() -> list[Any]:
+    """GET and POST of a page view that the table has no line for: the view must refuse them (405), so a page
+    that starts to accept a write cannot do so without a line saying who may."""
+    lines = table_names()
+    return [
+        pytest.param(route.name, method, id=f"{method} {route.name}")
+        for route in routes()
+        if route.api_class is None and route.name in lines
+        for method in ("GET", "POST")
+        if method not in lines[route.name]
+    ]
+
+
+@pytest.mark.parametrize(("name", "method"), undeclared_page_methods())
+def test_a_page_refuses_a_method_without_a_line(world: World, db: None, name: str, method: str) -> None:
+    key = next(key for key in TABLE if key.endswith(f" {name}"))
+    kwargs = world.kwargs(str(TABLE[key][0]), "a")
+    query = kwargs.pop("?", None)
+    url = reverse(name, kwargs=kwargs) + (f"?{urlencode(query)}" if query else "")
+    client = signed_in(world.county.admin)
+    response = client.get(url) if method == "GET" else client.post(url)
+    close(response)
+    assert response.status_code == 405, f"{method} {name} answers {response.status_code}: add a line"
 
 
 # The Django admin site ----------
