@@ -11,6 +11,7 @@ twice across roles.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from certification.models import (
     SuspensionNotice,
 )
 from certification.services import certify, suspension_run
+from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import BankFile, PayoutLine, PayoutPlan, RecoveryWriteOff
@@ -80,7 +82,7 @@ DEC = PensionMonth(2026, 12)
 JAN = PensionMonth(2027, 1)
 
 
-# The URLs the resolver knows ----------
+# The URLs the resolver knows --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator
             yield Route(name=name, route=prefix + str(pattern.pattern), callback=pattern.callback)
 
 
+@functools.cache
 def routes() -> list[Route]:
     return [
         route
@@ -161,7 +164,7 @@ def test_the_docs_show_the_table_as_it_is() -> None:
     assert markdown() in page, "docs/permissions.md: paste the output of `python -m tests.permissions_table`"
 
 
-# The county every case asks about ----------
+# The county every case asks about ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -258,6 +261,9 @@ def build_world() -> World:
         )
         for side, name, community in (("a", "赵文华", c.community_a1), ("b", "孙志强", c.community_b1))
     }
+    # The year's campaign, made as the admin makes it (the other services only read it).
+    with at(2026, 1, 5):
+        campaign_create(year=2026, by=c.admin)
     batch = remote_batch_create(year=2026, by=c.clerk, today=datetime.date(2026, 3, 10))
     batch.status = RemoteBatch.Status.READY
     batch.forms_pdf.save("forms.pdf", ContentFile(PDF), save=False)
@@ -361,7 +367,7 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) 
             outer.__exit__(None, None, None)
 
 
-# One case per (URL, method, role) ----------
+# One case per (URL, method, role) ---------------------------------------------------------------------------
 
 
 def staff_of(world: World, role: str) -> Staff | None:
@@ -502,7 +508,7 @@ def test_a_page_refuses_a_method_without_a_line(world: World, db: None, name: st
     assert response.status_code == 405, f"{method} {name} answers {response.status_code}: add a line"
 
 
-# The Django admin site ----------
+# The Django admin site --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ["admin", "clerk", "reviewer", "auditor", "township", "anonymous"])
