@@ -53,6 +53,12 @@ class County:
 
 @pytest.fixture
 def county(db: None) -> County:
+    return make_county()
+
+
+def make_county() -> County:
+    """The personas, for a fixture of any scope (tests/retiree_mgmt/test_permissions_matrix.py builds them
+    once per module)."""
     county = OrgUnitFactory.create(code="360721", name="示范县社保局", kind=OrgUnit.Kind.COUNTY)
     township_a = OrgUnitFactory.create(
         code="360721100", name="城关镇", kind=OrgUnit.Kind.TOWNSHIP, parent=county

@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry import access
+from registry.access import Action
 from registry.models import Staff
 
 from .. import selectors, services
@@ -149,6 +151,8 @@ class CampaignListApi(APIView):
         responses={201: CampaignOutputSerializer, 400: _ERRORS, 403: _FORBIDDEN},
     )
     def post(self, request: Request) -> Response:
+        # The role first: only MANAGE_SETTINGS makes campaigns, and others get 403 before the body is read.
+        access.require(_staff(request), Action.MANAGE_SETTINGS)
         data = CampaignCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields: dict[str, Any] = dict(data.validated_data)
@@ -177,6 +181,7 @@ class CampaignDetailApi(APIView):
         responses={200: CampaignOutputSerializer, 400: _ERRORS, 403: _FORBIDDEN, 404: _NO_CAMPAIGN},
     )
     def patch(self, request: Request, year: int) -> Response:
+        access.require(_staff(request), Action.MANAGE_SETTINGS)
         campaign = _campaign_or_404(year)
         data = CampaignFieldsSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import access
 from registry.access import Action
@@ -173,6 +173,7 @@ def plan_detail_context(
 
 
 @plan_viewer
+@require_GET
 def plan_detail(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     # The filters and pages of the lines come as a fragment (htmx): the lines only, not the totals again.
@@ -185,6 +186,7 @@ def plan_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @plan_viewer
+@require_GET
 def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     form = _line_filter_form(request, plan)

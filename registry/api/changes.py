@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import access
+from ..access import Action
 from ..fields import PensionMonthFormField
 from ..models import ChangeRequest, Staff
 from ..selectors import changes as selectors
@@ -129,6 +130,8 @@ class ChangeRequestListApi(ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
+        # The role first: a role that may not ask for changes gets 403, not its body's validation errors.
+        access.require(_staff(request), Action.EDIT_REGISTRY)
         data = self.CreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

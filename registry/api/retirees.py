@@ -28,7 +28,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from .. import selectors, services
-from ..access import Action, actions_of, get_visible_retiree_or_404, visible_units
+from ..access import Action, actions_of, get_visible_retiree_or_404, require, visible_units
 from ..id_numbers import mask_account_number, mask_resident_id
 from ..models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
 
@@ -322,6 +322,9 @@ class RetireeRevealApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         staff = _staff(request)
         retiree = get_visible_retiree_or_404(staff, pk)
+        # 404 out of scope, then 403 for the role, then the body (docs/record-page.md): a role that may not
+        # reveal learns nothing from the field's validation.
+        require(staff, Action.VIEW_SENSITIVE)
         params = self.RevealInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         field = params.validated_data["field"]

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import access
 from ..access import Action
@@ -120,6 +120,7 @@ def _require_change_roles(user: Staff) -> None:
 
 
 @requires(Action.VIEW_REGISTRY)
+@require_GET
 def change_request_list(request: StaffRequest) -> HttpResponse:
     _require_change_roles(request.user)
     form = QueueFilterForm(request.GET or None)
@@ -214,6 +215,7 @@ def change_request_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def change_request_document(request: StaffRequest, pk: int) -> FileResponse:
     """The scan, to the same people who may open the request; never a public media URL."""
     access.require(request.user, Action.VIEW_REGISTRY)

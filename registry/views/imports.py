@@ -12,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ..access import Action
 from ..errors import DomainError
@@ -57,6 +57,7 @@ def import_list(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = get_visible_import_batch_or_404(request.user, pk)
     context = {"batch": batch, "Status": ImportBatch.Status, "in_progress": batch.status in IN_PROGRESS}
@@ -81,6 +82,7 @@ def import_confirm(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def import_rejected(request: StaffRequest, pk: int) -> HttpResponse:
     batch = get_visible_import_batch_or_404(request.user, pk)
     if not batch.rejected_file:
@@ -93,6 +95,7 @@ def import_rejected(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def import_template(request: StaffRequest) -> HttpResponse:
     response = HttpResponse(template_workbook(), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, "退休人员导入模板.xlsx")

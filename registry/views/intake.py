@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
 from .. import access, selectors, services
@@ -90,6 +91,7 @@ def retiree_intake(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def intake_id_check(request: StaffRequest) -> HttpResponse:
     """On leaving the ID field: valid or not, the birth date and sex it encodes, or the record it is on."""
     raw = request.GET.get("id_number", "").strip()
@@ -104,6 +106,7 @@ def intake_id_check(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def intake_communities(request: StaffRequest) -> HttpResponse:
     """The community options of the chosen township (only those in the user's scope)."""
     communities = access.visible_units(request.user).filter(kind=OrgUnit.Kind.COMMUNITY)
@@ -117,6 +120,7 @@ def intake_communities(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.EDIT_REGISTRY)
+@require_GET
 def intake_employers(request: StaffRequest) -> HttpResponse:
     """Datalist options for the employer field: existing employers containing what was typed."""
     text = " ".join(request.GET.get("employer_name", "").split())
@@ -125,6 +129,7 @@ def intake_employers(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.VIEW_REGISTRY)
+@require_GET
 def retiree_certificate(request: StaffRequest, pk: int) -> HttpResponse:
     """The benefit certificate as a PDF. It shows the full ID number (it is the person's own certificate), so
     each printing is recorded as a viewing of it."""
@@ -151,6 +156,7 @@ def retiree_certificate(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @requires(Action.VIEW_REGISTRY)
+@require_GET
 def retiree_photo(request: StaffRequest, pk: int) -> HttpResponse:
     """The photo, to those who may see the record; media files are never served publicly."""
     retiree: Retiree = access.get_visible_retiree_or_404(request.user, pk)

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from .. import access, selectors
 from ..access import Action
@@ -40,6 +41,7 @@ def _page_number(request: StaffRequest) -> int:
 
 
 @requires(Action.VIEW_REGISTRY)
+@require_GET
 def retiree_list(request: StaffRequest) -> HttpResponse:
     form = _filter_form(request)
     page = selectors.retiree_list(
@@ -67,6 +69,7 @@ def retiree_list(request: StaffRequest) -> HttpResponse:
 
 
 @requires(Action.VIEW_REGISTRY)
+@require_GET
 def retiree_export(request: StaffRequest) -> HttpResponse:
     form = _filter_form(request)
     # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.

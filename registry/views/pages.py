@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from .. import access, approvals, selectors
 from ..access import Action
@@ -35,6 +36,7 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
+@require_GET
 def home(request: StaffRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {"Role": Staff.Role}

@@ -1,0 +1,241 @@
+"""Who may use which URL: the one expectation table of tests/retiree_mgmt/test_permissions_matrix.py.
+
+Every URL the resolver knows (outside EXCLUDED) needs one line per HTTP method it answers, so a new URL
+without a line fails that test with its name. The expectations come from the documented rules
+(docs/adr/0002-access-scoping.md, registry/access.py's ROLE_ACTIONS and the feature pages in docs/), not from
+what the code happens to answer: docs/permissions.md says how to read and extend it.
+
+A line:  "METHOD url-name": (target, admin, clerk, reviewer, auditor, township, township_on_b[, anonymous])
+
+- target: which object of the test county fills the URL's arguments (TARGETS in the test module); "-" for
+  a URL without arguments.
+- township: a township A officer on township A's object; township_on_b: the same officer on township B's
+  object (None where the object belongs to no township).
+- anonymous, when left out: a login redirect for pages, 401/403 for the API.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+OK: Final = "ok"  # past the permission check: 2xx, a redirect that is not to the login page, or 400
+DENIED: Final = "403"
+NOT_FOUND: Final = "404"  # out of scope, answered exactly as a record that does not exist
+# A role without the action on another township's object: 403 and 404 both say nothing about the object
+# (ADR 0002 asks only that existence is not given away).
+HIDDEN: Final = "403|404"
+LOGIN: Final = "login"  # a page for signed-in users: redirect to the login page with ?next=
+ANON: Final = "401|403"  # the API without a session or token
+NA: Final = None  # no township B variant of this object
+
+A, D, N, H = OK, DENIED, NOT_FOUND, HIDDEN
+
+ROLES: Final = ("admin", "clerk", "reviewer", "auditor", "township", "township_on_b", "anonymous")
+
+# URL prefixes left out, each for a stated reason.
+EXCLUDED: Final = {
+    "admin/": "the Django admin site has its own staff/superuser gate (test_only_the_bureau_admin_enters_"
+    "the_admin_site checks it); registry tables are read-only there (ADR 0002)",
+    "i18n/": "Django's set_language: switches the language of anyone, signed in or not; reads no data",
+}
+
+# fmt: off
+TABLE: dict[str, tuple[object, ...]] = {
+    # registry: sign-in, home, list, export ------------------------------------------------ registry.access
+    "GET home":                                  ("-",          A, A, A, A, A, NA),
+    "GET login":                                 ("-",          A, A, A, A, A, NA, OK),
+    "POST login":                                ("-",          A, A, A, A, A, NA, OK),
+    "POST logout":                               ("-",          A, A, A, A, A, NA, OK),
+    "GET retiree-list":                          ("-",          A, A, A, A, A, NA),
+    "GET retiree-export":                        ("-",          A, A, A, A, A, NA),
+    # intake: EDIT_REGISTRY (docs/intake.md)
+    "GET retiree-intake":                        ("-",          A, A, D, D, D, NA),
+    "POST retiree-intake":                       ("-",          A, A, D, D, D, NA),
+    "GET retiree-intake-id-check":               ("-",          A, A, D, D, D, NA),
+    "GET retiree-intake-communities":            ("-",          A, A, D, D, D, NA),
+    "GET retiree-intake-employers":              ("-",          A, A, D, D, D, NA),
+    # the certificate: scoped, EDIT_REGISTRY or VIEW_SENSITIVE (docs/intake.md)
+    "GET retiree-certificate":                   ("retiree",    A, A, A, A, D, H),
+    # the record page: VIEW_REGISTRY in scope, 404 outside (docs/record-page.md)
+    "GET retiree-photo":                         ("retiree",    A, A, A, A, A, N),
+    "GET retiree-detail":                        ("retiree",    A, A, A, A, A, N),
+    # a full number: 404 out of scope before the role is asked, then VIEW_SENSITIVE (docs/record-page.md)
+    "POST retiree-reveal":                       ("reveal",     A, A, A, A, D, N),
+    # the audit trail: VIEW_AUDIT or VIEW_SENSITIVE (docs/record-page.md)
+    "GET retiree-audit":                         ("retiree",    A, A, A, A, D, H),
+    # change requests: a clerk asks, someone else with APPROVE_CHANGES decides; township staff have none
+    # (403 on the pages); a clerk sees the requests they made (docs/change-requests.md)
+    "GET change-request-create":                 ("retiree",    A, A, D, D, D, H),
+    "POST change-request-create":                ("retiree",    A, A, D, D, D, H),
+    "GET change-request-list":                   ("-",          A, A, A, A, D, NA),
+    "GET change-request-detail":                 ("change",     A, A, A, A, D, H),
+    "POST change-request-detail":                ("change",     A, D, A, D, D, H),
+    "GET change-request-document":               ("change",     A, A, A, A, D, H),
+    # the registry import: EDIT_REGISTRY (docs/import.md)
+    "GET import-list":                           ("-",          A, A, D, D, D, NA),
+    "POST import-list":                          ("-",          A, A, D, D, D, NA),
+    "GET import-template":                       ("-",          A, A, D, D, D, NA),
+    "GET import-detail":                         ("import",     A, A, D, D, D, NA),
+    "POST import-confirm":                       ("import",     A, A, D, D, D, NA),
+    "GET import-rejected":                       ("import",     A, A, D, D, D, NA),
+
+    # payouts: pages for PREPARE_PAYMENTS, APPROVE_PAYMENTS or VIEW_AUDIT; each move for its action
+    # (docs/payouts.md "Moves", "Funding, bank files and return files", "Recoveries")
+    "GET payout-plan-list":                      ("-",          A, A, A, A, D, NA),
+    "POST payout-plan-list":                     ("-",          A, A, D, D, D, NA),
+    "GET payout-plan-detail":                    ("plan",       A, A, A, A, D, NA),
+    "GET payout-plan-export":                    ("plan",       A, A, A, A, D, NA),
+    "POST payout-plan-regenerate":               ("draft",      A, A, D, D, D, NA),
+    "POST payout-plan-submit":                   ("draft",      A, A, D, D, D, NA),
+    "POST payout-plan-approve":                  ("submitted",  A, D, A, D, D, NA),
+    "POST payout-plan-reject":                   ("submitted",  A, D, A, D, D, NA),
+    "POST payout-funding-record":                ("plan",       A, D, A, D, D, NA),
+    "GET payout-funding-request":                ("plan",       A, A, A, A, D, NA),
+    "POST payout-bank-files-export":             ("plan",       A, A, D, D, D, NA),
+    # a bank file carries full numbers: PREPARE or APPROVE_PAYMENTS, not the auditor
+    "GET payout-bank-file-download":             ("bank_file",  A, A, A, D, D, NA),
+    "POST payout-return-file-import":            ("bank_file",  A, A, D, D, D, NA),
+    "POST payout-line-reissue":                  ("line",       A, A, D, D, D, NA),
+    "POST payout-line-paid-by-hand":             ("line",       A, A, D, D, D, NA),
+    "GET payout-recovery-list":                  ("-",          A, A, A, A, D, NA),
+    "GET payout-recovery-detail":                ("recovery",   A, A, A, A, D, H),
+    "POST payout-recovery-refund":               ("recovery",   A, A, D, D, D, H),
+    "POST payout-recovery-write-off":            ("recovery",   A, D, A, D, D, H),
+    # the enquiry statement: VIEW_REGISTRY in scope (docs/statements.md)
+    "GET retiree-statement":                     ("retiree",    A, A, A, A, A, N),
+    "GET retiree-statement-pdf":                 ("retiree",    A, A, A, A, A, N),
+
+    # certification (docs/certification.md "Who may do what")
+    "GET certification-entry":                   ("-",          A, A, D, D, A, NA),
+    "GET certification-entry-lookup":            ("-",          A, A, D, D, A, NA),
+    "POST certification-entry-certify":          ("-",          A, A, D, D, A, NA),
+    # a unit outside the user's subtree is a 404 (docs/certification-progress.md)
+    "GET certification-progress":                ("unit",       A, A, A, A, A, N),
+    "GET certification-missing":                 ("unit",       A, A, A, A, A, N),
+    "GET certification-missing-pdf":             ("unit",       A, A, A, A, A, N),
+    "GET certification-missing-xlsx":            ("unit",       A, A, A, A, A, N),
+    # remote residents: EDIT_REGISTRY + VIEW_SENSITIVE (docs/remote-residents.md)
+    "GET certification-remote-list":             ("-",          A, A, D, D, D, NA),
+    "POST certification-remote-create":          ("-",          A, A, D, D, D, NA),
+    "GET certification-remote-detail":           ("batch",      A, A, D, D, D, NA),
+    "GET certification-remote-status":           ("batch",      A, A, D, D, D, NA),
+    "POST certification-remote-retry":           ("batch",      A, A, D, D, D, NA),
+    "GET certification-remote-forms":            ("batch",      A, A, D, D, D, NA),
+    "GET certification-remote-upload":           ("upload",     A, A, D, D, D, NA),
+    "GET certification-remote-return":           ("member",     A, A, D, D, D, H),
+    "POST certification-remote-return":          ("member",     A, A, D, D, D, H),
+    # imports: EDIT_REGISTRY + CERTIFY; the deaths review list: EDIT_REGISTRY (docs/certification-imports.md)
+    "GET certification-import-list":             ("-",          A, A, D, D, D, NA),
+    "POST certification-import-list":            ("-",          A, A, D, D, D, NA),
+    "GET certification-import-detail":           ("cert_import", A, A, D, D, D, NA),
+    "POST certification-import-confirm":         ("cert_import", A, A, D, D, D, NA),
+    "POST certification-import-cancel":          ("cert_import", A, A, D, D, D, NA),
+    "GET certification-import-template":         ("kind",       A, A, D, D, D, NA),
+    "GET certification-death-matches":           ("-",          A, A, D, D, D, NA),
+    "POST certification-death-match-decide":     ("death",      A, A, D, D, D, H),
+    # campaigns: read with VIEW_REGISTRY, write with MANAGE_SETTINGS (admin)
+    "GET certification-campaign-list":           ("-",          A, A, A, A, A, NA),
+    "POST certification-campaign-create":        ("-",          A, D, D, D, D, NA),
+    "GET certification-campaign-edit":           ("year",       A, D, D, D, D, NA),
+    "POST certification-campaign-edit":          ("year",       A, D, D, D, D, NA),
+    "GET certification-suspension":              ("year",       A, A, A, A, A, NA),
+    "GET certification-suspension-notices":      ("year",       A, A, A, A, A, NA),
+    "POST certification-suspension-notices-render": ("year",    A, D, D, D, D, NA),
+    # one township's notices: another township's file is a 404 (docs/certification.md)
+    "GET certification-suspension-notice-pdf":   ("notice",     A, A, A, A, A, N),
+
+    # API: the same rules (docs/api.md); a role that may not use an endpoint gets 403 before the body is read
+    "POST api-token":                            ("-",          A, A, A, A, A, NA, OK),
+    "GET api-me":                                ("-",          A, A, A, A, A, NA),
+    "GET api-retiree-list":                      ("-",          A, A, A, A, A, NA),
+    "POST api-retiree-intake":                   ("-",          A, A, D, D, D, NA),
+    "GET api-retiree-detail":                    ("retiree",    A, A, A, A, A, N),
+    "POST api-retiree-reveal":                   ("retiree",    A, A, A, A, D, N),
+    "GET api-org-unit-list":                     ("-",          A, A, A, A, A, NA),
+    "GET api-bank-list":                         ("-",          A, A, A, A, A, NA),
+    # township staff work with no change requests: 404 for a request in the API (docs/change-requests.md)
+    "GET api-change-request-list":               ("-",          A, A, A, A, A, NA),
+    "POST api-change-request-list":              ("-",          A, A, D, D, D, NA),
+    "GET api-change-request-detail":             ("change",     A, A, A, A, N, N),
+    "POST api-change-request-approve":           ("change",     A, D, A, D, N, N),
+    "POST api-change-request-reject":            ("change",     A, D, A, D, N, N),
+    "POST api-import-upload":                    ("-",          A, A, D, D, D, NA),
+    "GET api-import-detail":                     ("import",     A, A, D, D, D, NA),
+    "POST api-import-confirm":                   ("import",     A, A, D, D, D, NA),
+    "GET api-payout-plan-list":                  ("-",          A, A, A, A, D, NA),
+    "POST api-payout-plan-list":                 ("-",          A, A, D, D, D, NA),
+    "GET api-payout-plan-detail":                ("plan",       A, A, A, A, D, NA),
+    "GET api-payout-plan-lines":                 ("plan",       A, A, A, A, D, NA),
+    "POST api-payout-plan-submit":               ("draft",      A, A, D, D, D, NA),
+    "POST api-payout-plan-approve":              ("submitted",  A, D, A, D, D, NA),
+    "POST api-payout-plan-reject":               ("submitted",  A, D, A, D, D, NA),
+    "GET api-payout-fundings":                   ("plan",       A, A, A, A, D, NA),
+    "POST api-payout-fundings":                  ("plan",       A, D, A, D, D, NA),
+    "GET api-payout-funding-request":            ("plan",       A, A, A, A, D, NA),
+    "GET api-payout-bank-files":                 ("plan",       A, A, A, A, D, NA),
+    "POST api-payout-bank-files":                ("plan",       A, A, D, D, D, NA),
+    "GET api-payout-bank-file-download":         ("bank_file",  A, A, A, D, D, NA),
+    "POST api-payout-return-file-import":        ("bank_file",  A, A, D, D, D, NA),
+    "GET api-payout-failed-lines":               ("plan",       A, A, A, A, D, NA),
+    "POST api-payout-line-reissue":              ("line",       A, A, D, D, D, NA),
+    "POST api-payout-line-paid-by-hand":         ("line",       A, A, D, D, D, NA),
+    "GET api-recovery-list":                     ("-",          A, A, A, A, D, NA),
+    "POST api-recovery-refunds":                 ("recovery",   A, A, D, D, D, H),
+    "POST api-recovery-write-off":               ("recovery",   A, D, A, D, D, H),
+    "GET api-retiree-statement":                 ("retiree",    A, A, A, A, A, N),
+    "GET api-certification-lookup":              ("-",          A, A, D, D, A, NA),
+    "POST api-certification-certify":            ("-",          A, A, D, D, A, NA),
+    "GET api-certification-progress":            ("unit",       A, A, A, A, A, N),
+    "GET api-certification-missing":             ("unit",       A, A, A, A, A, N),
+    "GET api-certification-remote-batches":      ("-",          A, A, D, D, D, NA),
+    "POST api-certification-remote-batches":     ("-",          A, A, D, D, D, NA),
+    "GET api-certification-remote-batch":        ("batch",      A, A, D, D, D, NA),
+    "GET api-certification-remote-members":      ("batch",      A, A, D, D, D, NA),
+    "POST api-certification-remote-return":      ("member",     A, A, D, D, D, H),
+    "POST api-certification-import-check":       ("-",          A, A, D, D, D, NA),
+    "GET api-certification-import-detail":       ("cert_import", A, A, D, D, D, NA),
+    "GET api-certification-import-problems":     ("cert_import", A, A, D, D, D, NA),
+    "POST api-certification-import-confirm":     ("cert_import", A, A, D, D, D, NA),
+    "POST api-certification-import-cancel":      ("cert_import", A, A, D, D, D, NA),
+    "GET api-certification-death-matches":       ("-",          A, A, D, D, D, NA),
+    "POST api-certification-death-match-decide": ("death",      A, A, D, D, D, H),
+    "GET api-certification-campaigns":           ("-",          A, A, A, A, A, NA),
+    "POST api-certification-campaigns":          ("-",          A, D, D, D, D, NA),
+    "GET api-certification-campaign":            ("year",       A, A, A, A, A, NA),
+    "PATCH api-certification-campaign":          ("year",       A, D, D, D, D, NA),
+    "GET api-certification-suspension":          ("year",       A, A, A, A, A, NA),
+    # the schema and Swagger UI only for signed-in staff (a rule being made now: PENDING below)
+    "GET api-schema":                            ("-",          A, A, A, A, A, NA),
+    "GET api-docs":                              ("-",          A, A, A, A, A, NA),
+}
+# fmt: on
+
+# Cells that state a rule another change is making right now: the test of these runs on its own
+# (test_pending_rules) so the rest can be seen passing. Move a key out of here once its rule is merged.
+PENDING: Final[dict[tuple[str, str], str]] = {
+    ("GET api-schema", "anonymous"): "the schema only for signed-in staff (issue: API hardening)",
+    ("GET api-docs", "anonymous"): "Swagger UI only for signed-in staff (issue: API hardening)",
+}
+
+# The minimal body of a write, where an empty one would stop before the permission check without being a
+# refusal (the page re-renders a form no one submitted). Every other write is sent empty.
+BODIES: Final[dict[str, dict[str, str]]] = {
+    "POST change-request-detail": {"decision": "reject"},
+}
+
+
+def markdown() -> str:
+    """The table for people (docs/permissions.md): `python -m tests.permissions_table`."""
+    words = {OK: "yes", DENIED: "403", NOT_FOUND: "404", HIDDEN: "403/404", LOGIN: "login", ANON: "401/403"}
+    columns = ["method and URL name", *ROLES[:5], "township, B's object"]
+    rows = ["| " + " | ".join([*columns, "anonymous"]) + " |", "|" + "---|" * 8]
+    for key, row in TABLE.items():
+        cells = [words.get(str(cell), "—") if cell is not None else "—" for cell in row[1:7]]
+        anonymous = words[str(row[7])] if len(row) == 8 else ("401/403" if " api-" in key else "login")
+        pending = " (pending)" if any(k == key for k, _ in PENDING) else ""
+        rows.append(f"| `{key}`{pending} | " + " | ".join([*cells, anonymous]) + " |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())
