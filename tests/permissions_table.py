@@ -204,6 +204,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-certification-campaign":            ("year",       A, A, A, A, A, NA),
     "PATCH api-certification-campaign":          ("year",       A, D, D, D, D, NA),
     "GET api-certification-suspension":          ("year",       A, A, A, A, A, NA),
+    # the approvals inbox: what waits for me to approve (docs/approvals.md): the roles that approve
+    "GET approval-inbox":                        ("-",          A, D, A, D, D, NA),
+    "GET api-approval-inbox":                    ("-",          A, D, A, D, D, NA),
     # the schema and Swagger UI only for signed-in staff (a rule being made now: PENDING below)
     "GET api-schema":                            ("-",          A, A, A, A, A, NA),
     "GET api-docs":                              ("-",          A, A, A, A, A, NA),

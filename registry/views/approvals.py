@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from .. import approvals
 from .common import StaffRequest
@@ -15,6 +16,7 @@ from .common import StaffRequest
 INBOX_ITEMS_PER_KIND = 50
 
 
+@require_GET
 @login_required
 def approval_inbox(request: StaffRequest) -> HttpResponse:
     """403 for a role that approves nothing (clerks, township staff, auditors)."""

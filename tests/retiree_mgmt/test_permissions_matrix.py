@@ -544,16 +544,16 @@ def approve(staff: Staff, plan: PayoutPlan, *, api: bool) -> HttpResponseBase:
     """What the approval dialog (page) or a script (API) sends for the plan as it is now."""
     plan.refresh_from_db()
     client = signed_in(staff)
-    if api:
-        body = {"net_total": str(plan.net_total)}
-        return client.post(
-            reverse("api-payout-plan-approve", args=[plan.pk]), body, content_type="application/json"
-        )
+    # Page and API send the same three figures the approver saw (one check, docs/approvals.md).
     body = {
         "line_count": str(plan.line_count),
         "net_total": str(plan.net_total),
         "generated_at": plan.generated_at.isoformat(),
     }
+    if api:
+        return client.post(
+            reverse("api-payout-plan-approve", args=[plan.pk]), body, content_type="application/json"
+        )
     return client.post(reverse("payout-plan-approve", args=[plan.pk]), body)
 
 
@@ -578,19 +578,18 @@ def test_the_admin_who_drafted_and_submitted_a_plan_cannot_approve_it(
 
 
 @pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
-def test_pending_the_admin_who_drafted_a_plan_a_clerk_submitted_cannot_approve_it(
+def test_the_admin_who_drafted_a_plan_a_clerk_submitted_cannot_approve_it(
     world: World, db: None, api: bool
 ) -> None:
-    """Preparer ≠ approver: drafted by 1, submitted by 2, approved by 1 is refused. PENDING: the rule that
-    holds for the drafter as well as the submitter is being made now; until it is merged this test fails."""
+    """Preparer ≠ approver: drafted by 1, submitted by 2, approved by 1 is refused (docs/approvals.md)."""
     with at(2026, 12, 11):
         plan_submit(plan=world.draft, by=world.county.clerk)
 
     assert_refused_then_a_reviewer_approves(world, world.draft, api=api)
 
 
-def test_pending_the_service_refuses_the_drafter_too(world: World, db: None) -> None:
-    """PENDING as above, one level down: the service, whichever page or API calls it."""
+def test_the_service_refuses_the_drafter_too(world: World, db: None) -> None:
+    """The same one level down: the service, whichever page or API calls it."""
     with at(2026, 12, 11):
         plan_submit(plan=world.draft, by=world.county.clerk)
     with pytest.raises((PlanError, PermissionDenied)):
