@@ -31,6 +31,7 @@ from .. import selectors, services
 from ..access import Action, actions_of, get_visible_retiree_or_404, visible_units
 from ..id_numbers import mask_account_number, mask_resident_id
 from ..models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
+from ..selectors.units import in_unit_order
 
 TAG = "registry"
 API_PAGE_SIZE = 50
@@ -351,7 +352,7 @@ class OrgUnitListApi(ListAPIView):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[OrgUnit]:
-        return visible_units(_staff(self.request)).order_by("sort_order", "code")
+        return in_unit_order(visible_units(_staff(self.request)))
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG], summary=_("发放银行")))

@@ -14,6 +14,7 @@ from .retirees import (
     retirees_in_order,
     with_list_columns,
 )
+from .units import UNIT_ORDER, community_order, in_unit_order, unit_order, unit_sort_key
 
 __all__ = [
     "change_request_for",
@@ -41,4 +42,9 @@ __all__ = [
     "status_counts",
     "township_counts",
     "with_list_columns",
+    "UNIT_ORDER",
+    "community_order",
+    "in_unit_order",
+    "unit_order",
+    "unit_sort_key",
 ]

@@ -25,11 +25,9 @@ from .common import StaffRequest, requires
 
 def _filter_form(request: StaffRequest) -> RetireeFilterForm:
     user = request.user
-    townships = access.visible_townships(user).order_by("sort_order", "code")
+    townships = selectors.in_unit_order(access.visible_townships(user))
     communities = (
-        access.visible_units(user)
-        .filter(kind=OrgUnit.Kind.COMMUNITY)
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        access.visible_units(user).filter(kind=OrgUnit.Kind.COMMUNITY).order_by(*selectors.community_order())
     )
     return RetireeFilterForm(request.GET or None, townships=townships, communities=communities)
 
