@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from registry import access
 from registry.access import Action
+from registry.formats import yuan
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Bank, OrgUnit, Staff
 from registry.months import PensionMonth
@@ -318,7 +319,7 @@ class PlanApproveApi(APIView):
         data.is_valid(raise_exception=True)
         if Decimal(data.validated_data["net_total"]) != plan.net_total:
             raise PlanError(
-                _("实发合计应为 %(total)s 元,与所核对的金额不符,请重新核对。") % {"total": plan.net_total},
+                _("实发合计应为 %(total)s,与所核对的金额不符,请重新核对。") % {"total": yuan(plan.net_total)},
                 field="net_total",
             )
         plan = services.plan_approve(plan=plan, by=_staff(request))

@@ -166,7 +166,7 @@ def test_approval_must_name_the_net_total_it_approves(county, draft):  # noqa: F
 
     assert missing.status_code == wrong.status_code == 400
     assert list(missing.json()) == ["net_total"]
-    assert wrong.json() == {"net_total": ["实发合计应为 5550.00 元,与所核对的金额不符,请重新核对。"]}
+    assert wrong.json() == {"net_total": ["实发合计应为 ¥5,550.00,与所核对的金额不符,请重新核对。"]}
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED
 
