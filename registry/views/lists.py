@@ -56,6 +56,8 @@ def retiree_list(request: StaffRequest) -> HttpResponse:
         "show_community_filter": units.filter(kind=OrgUnit.Kind.COMMUNITY).count() > 1,
         # The fragment also swaps in the community select, whose choices follow the chosen township.
         "swap_community_select": partial,
+        # The jump box sends these with the page number it asks for.
+        "jump_params": [(name, value) for name, value in request.GET.items() if name != "page"],
     }
     template = "registry/_retiree_results.html" if partial else "registry/retiree_list.html"
     response = render(request, template, context)
