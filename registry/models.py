@@ -505,7 +505,8 @@ class ChangeRequest(models.Model):
     old_value = models.JSONField(_("原值"))
     new_value = models.JSONField(_("新值"))
     reason = models.CharField(_("变更原因"), max_length=300)
-    document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/")
+    # Empty only for items that need no proof (services.changes.DOCUMENT_NOT_REQUIRED: contact details).
+    document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/", blank=True)
     approval_reference = models.CharField(_("人社局审批文号"), max_length=60, blank=True)
     # Birth date and work start date change the amount (零星调资): the new amount and its first month.
     new_amount = money_field(_("调整后月养老金"), null=True, blank=True)
