@@ -20,6 +20,7 @@ from registry.access import Action
 from registry.formats import yuan
 from registry.models import Bank, OrgUnit, Staff
 
+from .. import reasons
 from ..bankfiles import (
     SHIPPED_PROFILES,
     BankFileProfile,
@@ -274,7 +275,7 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
     plan_mark_exported(
         plan=plan,
         by=by,
-        reason=_("生成 %(count)d 个银行文件,合计 %(total)s")
+        reason=reasons.EXPORTED
         % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},
     )
     return files

@@ -16,6 +16,7 @@ from registry.access import Action
 from registry.formats import yuan
 from registry.models import Bank, Staff
 
+from .. import reasons
 from ..errors import PlanError
 from ..models import Funding, PayoutPlan, PlanTotal
 from .transitions import plan_mark_funded
@@ -96,7 +97,7 @@ def funding_record(
         plan_mark_funded(
             plan=plan,
             by=by,
-            reason=_("%(count)d 家银行拨付合计 %(total)s")
+            reason=reasons.FUNDED
             % {
                 "count": len(totals),
                 "total": yuan(sum((t.net_total for t in totals.values()), Decimal("0.00"))),

@@ -136,7 +136,7 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
         plan_mark_reconciled(
             plan=plan,
             by=by,
-            reason=_("全部回盘文件已导入"),
+            reason=reasons.RECONCILED,
         )
     return ReturnImport(return_file=return_file, already_imported=False, plan_reconciled=not unanswered)
 
