@@ -20,7 +20,12 @@ FUNDED = gettext_noop("%(count)d 家银行拨付合计 %(total)s")
 EXPORTED = gettext_noop("生成 %(count)d 个银行文件,合计 %(total)s")
 RECONCILED = gettext_noop("全部回盘文件已导入")
 
-SYSTEM_REASONS = (DRAFTED, REGENERATED, FUNDED, EXPORTED, RECONCILED)
+# Written before amounts were formatted as ¥1,234.56: histories already in a database still hold these.
+LEGACY_FUNDED = gettext_noop("%(count)d 家银行拨付合计 %(total)s 元")
+LEGACY_EXPORTED = gettext_noop("生成 %(count)d 个银行文件,合计 %(total)s 元")
+
+# Longest first where one pattern could swallow another (the legacy ones end in "元").
+SYSTEM_REASONS = (DRAFTED, REGENERATED, LEGACY_FUNDED, LEGACY_EXPORTED, FUNDED, EXPORTED, RECONCILED)
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
 
