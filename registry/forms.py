@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Bank, OrgUnit, Retiree
-from .selectors import RetireeFilters
+from .selectors import SORTS, RetireeFilters
 
 
 class LoginForm(AuthenticationForm):
@@ -84,6 +84,14 @@ class RetireeFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    # Set by the column headers of the results (the page swaps this input in with each result), so the
+    # filters keep the sort. An unknown value is dropped like any invalid filter.
+    sort = forms.ChoiceField(
+        choices=[("", "")] + [(f"{sign}{name}", f"{sign}{name}") for name in SORTS for sign in ("", "-")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
     def __init__(
         self, data: Any = None, *, townships: QuerySet[OrgUnit], communities: QuerySet[OrgUnit] | None = None
     ) -> None:
@@ -116,4 +124,5 @@ class RetireeFilterForm(forms.Form):
             status=data.get("status", ""),
             bank_id=bank.pk if bank else None,
             residence=data.get("residence", ""),
+            sort=data.get("sort", ""),
         )

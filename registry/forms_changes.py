@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import access
 from .fields import PensionMonthFormField
 from .models import Bank, ChangeRequest, OrgUnit, Retiree, Staff
+from .selectors.units import community_order
 
 Field = ChangeRequest.Field
 
@@ -172,7 +173,7 @@ class ResidenceForm(ChangeRequestForm):
         field.queryset = (
             OrgUnit.objects.filter(id__in=access.visible_community_ids(self.user))
             .select_related("parent")
-            .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+            .order_by(*community_order())
         )
         if not self.is_bound:
             self.initial.update(residence=self.retiree.residence, community_id=self.retiree.community_id)

@@ -12,7 +12,8 @@ import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from .fields import PensionMonthField, money_field
@@ -221,6 +222,10 @@ class Retiree(models.Model):
         ]
         indexes = [
             models.Index(fields=["community", "status"], name="retiree_community_status"),
+            # The list's sorts (registry.selectors.retirees): names in pinyin order (ICU's Chinese collation)
+            # and retirement dates, each ending on the id so a page is a LIMIT over the index, never a sort.
+            models.Index(Collate("name", "zh-x-icu"), F("id"), name="retiree_name_pinyin"),
+            models.Index(fields=["retirement_date", "id"], name="retiree_retirement_date"),
         ]
 
     def __str__(self) -> str:
@@ -500,7 +505,8 @@ class ChangeRequest(models.Model):
     old_value = models.JSONField(_("原值"))
     new_value = models.JSONField(_("新值"))
     reason = models.CharField(_("变更原因"), max_length=300)
-    document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/")
+    # Empty only for items that need no proof (services.changes.DOCUMENT_NOT_REQUIRED: contact details).
+    document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/", blank=True)
     approval_reference = models.CharField(_("人社局审批文号"), max_length=60, blank=True)
     # Birth date and work start date change the amount (零星调资): the new amount and its first month.
     new_amount = money_field(_("调整后月养老金"), null=True, blank=True)

@@ -13,6 +13,7 @@ from django.utils.translation import override
 
 from registry import access
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
+from registry.selectors import community_order, in_unit_order
 
 from ..models import Campaign, SuspensionNotice, SuspensionRun
 
@@ -77,14 +78,7 @@ def run_suspended(
     return (
         changes.select_related("retiree", "retiree__community", "retiree__community__parent")
         .annotate(restored_on=_restored_on(run))
-        .order_by(
-            "retiree__community__parent__sort_order",
-            "retiree__community__parent__code",
-            "retiree__community__sort_order",
-            "retiree__community__code",
-            "retiree__name",
-            "id",
-        )
+        .order_by(*community_order("retiree__community"), "retiree__name", "id")
     )
 
 
@@ -121,7 +115,7 @@ def run_townships(*, run: SuspensionRun, user: Staff) -> list[TownshipRow]:
             restored=by_township[township.pk]["restored"],
             notice=notices.get(township.pk),
         )
-        for township in townships.order_by("sort_order", "code")
+        for township in in_unit_order(townships)
     ]
 
 

@@ -28,6 +28,7 @@ from django.db.models.functions import Collate
 
 from registry import access
 from registry.models import Agent, OrgUnit, Retiree, Staff
+from registry.selectors import in_unit_order
 
 from ..models import Campaign, Certification
 from ..services.certify import certified_since, due_before
@@ -292,7 +293,7 @@ def certification_progress(*, user: Staff, year: int, unit: OrgUnit, today: date
     if unit.kind == Kind.COMMUNITY:
         rows = [ProgressRow(unit=unit, counts=communities.get(unit.pk, empty), has_children=False)]
     else:
-        children = list(OrgUnit.objects.filter(parent=unit).order_by("sort_order", "code"))
+        children = list(in_unit_order(OrgUnit.objects.filter(parent=unit)))
         table = townships if unit.kind == Kind.COUNTY else communities
         rows = [
             ProgressRow(unit=child, counts=table.get(child.pk, empty), has_children=unit.kind == Kind.COUNTY)

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from registry import access
 from registry.models import Retiree, Staff
+from registry.selectors import community_order
 
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
 from .progress import DUE_STATUSES
@@ -45,7 +46,7 @@ def remote_batch_candidates(*, user: Staff, year: int, today: datetime.date) -> 
             retirement_date__lt=due_before(year),
         )
         .filter(~certified_for(campaign=campaign, today=today), ~Exists(already_in_batch))
-        .order_by("community__parent__sort_order", "community__sort_order", "community_id", "id_number")
+        .order_by(*community_order("community"), "id_number")
     )
 
 

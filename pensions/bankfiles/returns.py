@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from registry.formats import yuan
+
 from .errors import LineProblem, ReturnFileError, ReturnMismatchError
 from .profiles import LITERAL, BankFileProfile, FieldSpec
 from .writer import (
@@ -389,14 +391,14 @@ def parse_return_file(profile: BankFileProfile, content: bytes) -> ParsedReturn:
     if declared["count"] != len(lines) or declared["total"] != total:
         raise ReturnFileError(
             _(
-                "回盘文件的汇总(%(declared_count)d 笔,%(declared_total)s 元)"
-                "与其明细(%(count)d 笔,%(total)s 元)不符,没有导入。"
+                "回盘文件的汇总(%(declared_count)d 笔,%(declared_total)s)"
+                "与其明细(%(count)d 笔,%(total)s)不符,没有导入。"
             )
             % {
                 "declared_count": declared["count"],
-                "declared_total": declared["total"],
+                "declared_total": yuan(declared["total"]),
                 "count": len(lines),
-                "total": total,
+                "total": yuan(total),
             }
         )
     return ParsedReturn(
@@ -413,12 +415,12 @@ def match_return(sent: Sequence[PaymentLine], parsed: ParsedReturn) -> ReturnMat
     problems: list[str] = []
     if parsed.declared_count != len(sent) or parsed.declared_total != sent_total:
         problems.append(
-            _("回盘汇总 %(count)d 笔 %(total)s 元,与发出的 %(sent_count)d 笔 %(sent_total)s 元不一致。")
+            _("回盘汇总 %(count)d 笔 %(total)s,与发出的 %(sent_count)d 笔 %(sent_total)s 不一致。")
             % {
                 "count": parsed.declared_count,
-                "total": parsed.declared_total,
+                "total": yuan(parsed.declared_total),
                 "sent_count": len(sent),
-                "sent_total": sent_total,
+                "sent_total": yuan(sent_total),
             }
         )
     results: dict[str, ReturnLine] = {}

@@ -19,6 +19,7 @@ from registry import access
 from registry.access import Action
 from registry.models import Bank, OrgUnit
 from registry.months import PensionMonth, first_open_month
+from registry.selectors import in_unit_order, unit_sort_key
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
@@ -73,6 +74,8 @@ class TotalRow:
     deduction_total: Any
     withheld_total: Any
     net_total: Any
+    # Townships are listed in the unit tree's order (registry.selectors.units), not by name.
+    unit_key: tuple[bool, int, str] = (True, 0, "")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ class PlanTotalsView:
     mismatch: str = ""
 
 
-def _row(total: PlanTotal, name: str, key_id: int | None) -> TotalRow:
+def _row(
+    total: PlanTotal, name: str, key_id: int | None, unit_key: tuple[bool, int, str] = (True, 0, "")
+) -> TotalRow:
     return TotalRow(
         key_id=key_id,
         name=name,
@@ -94,6 +99,7 @@ def _row(total: PlanTotal, name: str, key_id: int | None) -> TotalRow:
         deduction_total=total.deduction_total,
         withheld_total=total.withheld_total,
         net_total=total.net_total,
+        unit_key=unit_key,
     )
 
 
@@ -108,9 +114,11 @@ def plan_totals(*, plan: PayoutPlan) -> PlanTotalsView:
             name = total.bank.name if total.bank else str(_("(无当前账户)"))
             banks.append(_row(total, name, total.bank_id))
         else:
-            townships.append(_row(total, total.township.name if total.township else "", total.township_id))
+            township = total.township
+            name = township.name if township else ""
+            townships.append(_row(total, name, total.township_id, unit_sort_key(township)))
     banks.sort(key=lambda row: (row.key_id is None, row.name))
-    townships.sort(key=lambda row: row.name)
+    townships.sort(key=lambda row: row.unit_key)
     try:
         plan_totals_check(plan=plan)
     except PlanError as error:
@@ -157,7 +165,7 @@ def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine
 def plan_line_townships(*, plan: PayoutPlan) -> QuerySet[OrgUnit]:
     """The townships that have lines in the plan (from its stored subtotals), for the filter."""
     ids = PlanTotal.objects.filter(plan=plan, kind=PlanTotal.Kind.TOWNSHIP).values("township_id")
-    return OrgUnit.objects.filter(id__in=ids).order_by("sort_order", "code")
+    return in_unit_order(OrgUnit.objects.filter(id__in=ids))
 
 
 def plan_line_banks(*, plan: PayoutPlan) -> QuerySet[Bank]:

@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.formats import yuan
 from registry.models import Bank, OrgUnit, Staff
 
+from .. import reasons
 from ..bankfiles import (
     SHIPPED_PROFILES,
     BankFileProfile,
@@ -218,14 +220,14 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
         if bank_file.total != net_total or bank_file.count != len(sent):
             raise PlanError(
                 _(
-                    "%(bank)s 的银行文件合计 %(file_total)s 元(%(file_count)d 笔)"
-                    "与发放计划的银行合计 %(total)s 元不一致。"
+                    "%(bank)s 的银行文件合计 %(file_total)s(%(file_count)d 笔)"
+                    "与发放计划的银行合计 %(total)s 不一致。"
                 )
                 % {
                     "bank": bank.name,
-                    "file_total": bank_file.total,
+                    "file_total": yuan(bank_file.total),
                     "file_count": bank_file.count,
-                    "total": net_total,
+                    "total": yuan(net_total),
                 }
             )
         rendered.append((bank, profile, bank_file))
@@ -273,8 +275,8 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
     plan_mark_exported(
         plan=plan,
         by=by,
-        reason=_("生成 %(count)d 个银行文件,合计 %(total)s 元")
-        % {"count": len(files), "total": sum((file.total for file in files), Decimal("0.00"))},
+        reason=reasons.EXPORTED
+        % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},
     )
     return files
 

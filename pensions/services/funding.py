@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.formats import yuan
 from registry.models import Bank, Staff
 
+from .. import reasons
 from ..errors import PlanError
 from ..models import Funding, PayoutPlan, PlanTotal
 from .transitions import plan_mark_funded
@@ -73,8 +75,8 @@ def funding_record(
         )
     if amount != total.net_total:
         raise PlanError(
-            _("拨付金额 %(amount)s 元与 %(bank)s 的实发合计 %(total)s 元不一致。")
-            % {"amount": amount, "bank": bank, "total": total.net_total},
+            _("拨付金额 %(amount)s 与 %(bank)s 的实发合计 %(total)s 不一致。")
+            % {"amount": yuan(amount), "bank": bank, "total": yuan(total.net_total)},
             field="amount",
         )
     if Funding.objects.filter(plan=locked, bank=bank).exists():
@@ -95,7 +97,10 @@ def funding_record(
         plan_mark_funded(
             plan=plan,
             by=by,
-            reason=_("%(count)d 家银行拨付合计 %(total)s 元")
-            % {"count": len(totals), "total": sum((t.net_total for t in totals.values()), Decimal("0.00"))},
+            reason=reasons.FUNDED
+            % {
+                "count": len(totals),
+                "total": yuan(sum((t.net_total for t in totals.values()), Decimal("0.00"))),
+            },
         )
     return funding

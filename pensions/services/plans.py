@@ -24,6 +24,7 @@ from registry.access import Action
 from registry.models import Recovery, Retiree, Staff
 from registry.months import PensionMonth
 
+from .. import reasons
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
 from .locks import plan_generation_lock
@@ -258,7 +259,7 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
         plan = PayoutPlan.objects.select_for_update().filter(month=month.number).first()
         if plan is None:
             plan = PayoutPlan.objects.create(month=month.number, created_by=by, generated_at=now)
-            _record(plan, from_status="", to_status=Status.DRAFT, by=by, at=now, reason=_("生成发放计划"))
+            _record(plan, from_status="", to_status=Status.DRAFT, by=by, at=now, reason=reasons.DRAFTED)
         elif plan.status != Status.DRAFT:
             raise PlanError(
                 _("%(month)s 的发放计划已是“%(status)s”状态,不能重新生成。")
@@ -272,7 +273,12 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
             plan.regenerated_by = by
             plan.save(update_fields=["generated_at", "regenerated_by"])
             _record(
-                plan, from_status=Status.DRAFT, to_status=Status.DRAFT, by=by, at=now, reason=_("重新生成")
+                plan,
+                from_status=Status.DRAFT,
+                to_status=Status.DRAFT,
+                by=by,
+                at=now,
+                reason=reasons.REGENERATED,
             )
 
         with connection.cursor() as cursor:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.formats import yuan
 from registry.models import Recovery, Staff
 
 from ..errors import PlanError
@@ -108,8 +109,8 @@ def recovery_refund_record(
     locked, balance = _locked_open_recovery(recovery)
     if amount > balance:
         raise PlanError(
-            _("退款金额 %(amount)s 元超过待追回余额 %(balance)s 元。")
-            % {"amount": amount, "balance": balance},
+            _("退款金额 %(amount)s 超过待追回余额 %(balance)s。")
+            % {"amount": yuan(amount), "balance": yuan(balance)},
             field="amount",
         )
     with pghistory.context(source="recovery_refund", user=by.pk):
@@ -149,7 +150,7 @@ def recovery_write_off(
     )
     if expected_balance is not None and expected_balance != balance:
         raise PlanError(
-            _("待追回余额已变为 %(balance)s 元,请核对后重新核销。") % {"balance": balance},
+            _("待追回余额已变为 %(balance)s,请核对后重新核销。") % {"balance": yuan(balance)},
             field="expected_balance",
         )
     if pending is not None:

@@ -20,6 +20,7 @@ from registry.models import ArrearsItem, Staff
 from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, match_return, parse_return_file
 from ..errors import PlanError
 from ..models import BankFile, FailedPaymentResolution, PayoutLine, PayoutPlan, ReturnFile
+from ..reasons import RECONCILED
 from .bank_files import payment_lines
 from .transitions import plan_mark_reconciled
 
@@ -136,7 +137,7 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
         plan_mark_reconciled(
             plan=plan,
             by=by,
-            reason=_("全部回盘文件已导入"),
+            reason=RECONCILED,
         )
     return ReturnImport(return_file=return_file, already_imported=False, plan_reconciled=not unanswered)
 

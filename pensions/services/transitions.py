@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.formats import yuan
 from registry.models import Retiree, Staff
 
 from ..errors import PlanError
@@ -93,12 +94,12 @@ def plan_figures_check(*, plan: PayoutPlan, seen: PlanFigures) -> None:
     if PlanFigures.of(plan) != seen:
         raise PlanError(
             _(
-                "发放计划在您核对后已有变化:现为 %(count)d 笔、实发合计 %(total)s 元(%(at)s 生成)。"
+                "发放计划在您核对后已有变化:现为 %(count)d 笔、实发合计 %(total)s(%(at)s 生成)。"
                 "请核对最新的笔数和金额后再操作。"
             )
             % {
                 "count": plan.line_count,
-                "total": plan.net_total,
+                "total": yuan(plan.net_total),
                 "at": timezone.localtime(plan.generated_at).strftime("%Y-%m-%d %H:%M:%S"),
             },
             field="net_total",

@@ -18,5 +18,7 @@ def money_panels(context: template.Context) -> dict[str, Any]:
     return {
         **money_context(request.user, context["plan"], context.get("money_overrides")),
         "csrf_token": context.get("csrf_token"),
+        # A refusal's message, shown again inside the dialog that was refused (it opens on load).
+        "action_error": context.get("action_error"),
         "request": request,
     }

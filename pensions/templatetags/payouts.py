@@ -12,11 +12,17 @@ from django.utils import timezone
 from registry import access
 from registry.access import Action
 
-from .. import selectors
+from .. import reasons, selectors
 from ..models import PayoutPlan
 from ..preparers import plan_is_prepared_by
 
 register = template.Library()
+
+
+@register.filter
+def transition_reason(stored: str) -> str:
+    """A plan history reason in the reader's language (pensions.reasons)."""
+    return reasons.reason_text(stored)
 
 
 @register.inclusion_tag("pensions/_payout_calendar_card.html")

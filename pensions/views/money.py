@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
+from registry.formats import yuan
 from registry.id_numbers import mask_resident_id
 from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
@@ -227,8 +228,8 @@ def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
         return _refused(request, plan, error.message, Overrides(funding={bank_id: form}))
     messages.success(
         request,
-        _("已登记 %(bank)s 拨付 %(amount)s 元(凭证号 %(reference)s)。")
-        % {"bank": bank.name, "amount": funding.amount, "reference": funding.reference_number},
+        _("已登记 %(bank)s 拨付 %(amount)s(凭证号 %(reference)s)。")
+        % {"bank": bank.name, "amount": yuan(funding.amount), "reference": funding.reference_number},
     )
     return _to_plan(plan.pk, "funding")
 
@@ -272,8 +273,8 @@ def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
         return _refused(request, plan, error.message)
     messages.success(
         request,
-        _("银行文件已生成:%(count)d 个,合计 %(total)s 元。")
-        % {"count": len(files), "total": sum((file.total for file in files), Decimal("0.00"))},
+        _("银行文件已生成:%(count)d 个,合计 %(total)s。")
+        % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},
     )
     return _to_plan(plan.pk, "bank-files")
 
@@ -358,7 +359,7 @@ def failed_line_reissue(request: StaffRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _refused(request, line.plan, error.message)
     messages.success(
-        request, _("%(name)s 的 %(amount)s 元已转入下月补发。") % {"name": line.name, "amount": line.net}
+        request, _("%(name)s 的 %(amount)s 已转入下月补发。") % {"name": line.name, "amount": yuan(line.net)}
     )
     return _to_plan(line.plan_id, "failed-lines")
 
@@ -381,6 +382,6 @@ def failed_line_paid_by_hand(request: StaffRequest, pk: int) -> HttpResponse:
             form.add_error(error.field, error.message)
         return _refused(request, line.plan, error.message, Overrides(by_hand={line.pk: form}))
     messages.success(
-        request, _("已登记 %(name)s 手工发放 %(amount)s 元。") % {"name": line.name, "amount": line.net}
+        request, _("已登记 %(name)s 手工发放 %(amount)s。") % {"name": line.name, "amount": yuan(line.net)}
     )
     return _to_plan(line.plan_id, "failed-lines")

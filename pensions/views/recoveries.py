@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
+from registry.formats import yuan
 from registry.id_numbers import mask_resident_id
 from registry.models import Recovery, Staff
 from registry.views.common import StaffRequest
@@ -180,8 +181,8 @@ def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
         return _detail(request, recovery, status=400, error=error.message, refund_form=form)
     messages.success(
         request,
-        _("已登记退款 %(amount)s 元(凭证号 %(reference)s)。")
-        % {"amount": refund.amount, "reference": refund.reference},
+        _("已登记退款 %(amount)s(凭证号 %(reference)s)。")
+        % {"amount": yuan(refund.amount), "reference": refund.reference},
     )
     return redirect("payout-recovery-detail", pk=recovery.pk)
 
@@ -205,5 +206,5 @@ def recovery_write_off(request: StaffRequest, pk: int) -> HttpResponse:
         if error.field == "reason":
             form.add_error("reason", error.message)
         return _detail(request, recovery, status=400, error=error.message, write_off_form=form)
-    messages.success(request, _("已核销 %(amount)s 元。") % {"amount": write_off.amount})
+    messages.success(request, _("已核销 %(amount)s。") % {"amount": yuan(write_off.amount)})
     return redirect("payout-recovery-detail", pk=recovery.pk)

@@ -55,8 +55,9 @@ class ChangeRequestOutputSerializer(serializers.Serializer):
     decision_comment = serializers.CharField()
     document_url = serializers.SerializerMethodField()
 
-    def get_document_url(self, change: ChangeRequest) -> str:
-        return reverse("change-request-document", args=[change.pk])
+    def get_document_url(self, change: ChangeRequest) -> str | None:
+        # None for an item that needs no proof (contact details) and was sent without one.
+        return reverse("change-request-document", args=[change.pk]) if change.document else None
 
 
 class MonthField(serializers.CharField):
@@ -96,7 +97,11 @@ class ChangeRequestListApi(ListAPIView):
             ),
         )
         reason = serializers.CharField(allow_blank=True, max_length=300)
-        document = serializers.FileField(help_text=_("证明材料扫描件:PDF、JPG 或 PNG"))
+        document = serializers.FileField(
+            required=False,
+            allow_null=True,
+            help_text=_("证明材料扫描件:PDF、JPG 或 PNG。联系方式(contact)的变更不需要,其他项目必须附"),
+        )
         approval_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
         new_amount = serializers.DecimalField(
             max_digits=12, decimal_places=2, required=False, allow_null=True
@@ -141,7 +146,7 @@ class ChangeRequestListApi(ListAPIView):
             field=values["field"],
             new_value=values["new_value"],
             reason=values["reason"],
-            document=values["document"],
+            document=values.get("document"),
             approval_reference=values.get("approval_reference", ""),
             new_amount=values.get("new_amount"),
             effective_month=values.get("effective_month"),

@@ -31,6 +31,7 @@ from .. import selectors, services
 from ..access import Action, actions_of, get_visible_retiree_or_404, require, visible_units
 from ..id_numbers import mask_account_number, mask_resident_id
 from ..models import Agent, Bank, BankAccount, OrgUnit, PensionRate, Retiree, SensitiveView, Staff
+from ..selectors.units import in_unit_order
 
 TAG = "registry"
 API_PAGE_SIZE = 50
@@ -97,11 +98,25 @@ class RetireeListApi(APIView):
             required=False,
             error_messages={"invalid_choice": _("没有“{input}”这种居住类型。")},
         )
+        sort = serializers.ChoiceField(
+            choices=[f"{sign}{name}" for name in selectors.SORTS for sign in ("", "-")],
+            required=False,
+            help_text=_(
+                "排序:name(姓名,按拼音)、id_number、retirement_date、township(按单位顺序),前加“-”为降序;"
+                "不填按身份证号码(搜索时按匹配顺序)。搜索匹配超过 1000 人时不排序(sort_applied 为 false)"
+            ),
+            error_messages={"invalid_choice": _("没有“{input}”这种排序。")},
+        )
         page = serializers.IntegerField(
             required=False,
             min_value=1,
+            max_value=selectors.MAX_PAGE,
             help_text=_("页码,从 1 开始"),
-            error_messages={"invalid": _("页码应为正整数。"), "min_value": _("页码应为正整数。")},
+            error_messages={
+                "invalid": _("页码应为正整数。"),
+                "min_value": _("页码应为正整数。"),
+                "max_value": _("页码不能超过 {max_value},请缩小搜索范围。"),
+            },
         )
 
     class RetireeListItemSerializer(serializers.Serializer):
@@ -124,6 +139,14 @@ class RetireeListApi(APIView):
             "count": serializers.IntegerField(help_text=_("人数;超过 1000 人时为 1000")),
             "count_is_exact": serializers.BooleanField(
                 help_text=_("false 表示人数只是下限:超过 1000 人,或范围小而搜索很宽时只数了一部分")
+            ),
+            "page": serializers.IntegerField(help_text=_("本页页码(所要的页超出末页时为末页)")),
+            "num_pages": serializers.IntegerField(
+                help_text=_("页数;count_is_exact 为 false 时只是下限(页面显示为“共 N+ 页”)")
+            ),
+            "sort": serializers.CharField(help_text=_("实际采用的排序,空表示默认顺序")),
+            "sort_applied": serializers.BooleanField(
+                help_text=_("false:搜索匹配超过 1000 人,按匹配顺序列出,未按 sort 排序")
             ),
             "next": serializers.URLField(allow_null=True, help_text=_("下一页的地址,没有时为 null")),
             "previous": serializers.URLField(allow_null=True, help_text=_("上一页的地址,没有时为 null")),
@@ -154,6 +177,7 @@ class RetireeListApi(APIView):
             status=data.get("status", ""),
             bank_id=bank.id if bank else None,
             residence=data.get("residence", ""),
+            sort=data.get("sort", ""),
         )
         page = selectors.retiree_list(
             user=_staff(request), filters=filters, page=data.get("page", 1), page_size=API_PAGE_SIZE
@@ -161,7 +185,11 @@ class RetireeListApi(APIView):
         url = request.build_absolute_uri()
         body = {
             "count": page.count,
-            "count_is_exact": page.count_is_exact and not page.count_is_capped,
+            "count_is_exact": page.total_is_known,
+            "page": page.number,
+            "num_pages": page.num_pages,
+            "sort": page.sort,
+            "sort_applied": page.sort_applied,
             "next": replace_query_param(url, "page", page.next_number) if page.has_next else None,
             "previous": _previous_page_url(url, page.previous_number) if page.has_previous else None,
             "results": self.RetireeListItemSerializer(page.retirees, many=True).data,
@@ -354,7 +382,7 @@ class OrgUnitListApi(ListAPIView):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[OrgUnit]:
-        return visible_units(_staff(self.request)).order_by("sort_order", "code")
+        return in_unit_order(visible_units(_staff(self.request)))
 
 
 @extend_schema_view(get=extend_schema(tags=[TAG], summary=_("发放银行")))

@@ -6,14 +6,18 @@ from .counts import community_counts, county_name, status_counts, township_count
 from .records import change_value_text, current_agent, current_bank_account, current_rate, retiree_detail
 from .retirees import (
     COUNT_CAP,
+    MAX_PAGE,
+    SORTS,
     RetireeFilters,
     RetireePage,
     RetireeSearch,
     retiree_list,
     retiree_search,
     retirees_in_order,
+    valid_sort,
     with_list_columns,
 )
+from .units import UNIT_ORDER, community_order, in_unit_order, unit_order, unit_sort_key
 
 __all__ = [
     "change_request_for",
@@ -23,6 +27,9 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "COUNT_CAP",
+    "MAX_PAGE",
+    "SORTS",
+    "valid_sort",
     "RetireeFilters",
     "RetireePage",
     "RetireeSearch",
@@ -41,4 +48,9 @@ __all__ = [
     "status_counts",
     "township_counts",
     "with_list_columns",
+    "UNIT_ORDER",
+    "community_order",
+    "in_unit_order",
+    "unit_order",
+    "unit_sort_key",
 ]

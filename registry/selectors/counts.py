@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from ..access import retirees_visible_to, visible_townships, visible_units
 from ..models import OrgUnit, Retiree, Staff
+from .units import in_unit_order
 
 
 def county_name() -> str:
@@ -43,7 +44,7 @@ def community_counts(*, user: Staff) -> QuerySet[OrgUnit]:
 
 def township_counts(*, user: Staff) -> list[dict[str, Any]]:
     """Per visible township: retirees by status, for the home page table."""
-    townships: list[OrgUnit] = list(visible_townships(user).order_by("sort_order", "code"))
+    townships: list[OrgUnit] = list(in_unit_order(visible_townships(user)))
     rows = (
         retirees_visible_to(user).values("community__parent_id", "status").annotate(n=Count("id")).order_by()
     )

@@ -9,17 +9,21 @@ COUNT_CAP ("1000+"): a full count(*) of a broad search costs more than the page 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Collate
 
-from ..access import retirees_visible_to
+from ..access import retirees_visible_to, visible_units
 from ..id_numbers import check_character
 from ..models import BankAccount, OrgUnit, PensionRate, Retiree, RetireeSearchKey, Staff
 from ..search import normalise_name
+from .units import community_order
 
 COUNT_CAP = 1000
 # Search-key rows the count looks at, at most, per branch (see _Branch).
@@ -33,6 +37,20 @@ _LATIN = re.compile(r"^[a-z]+$")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _DIGIT = re.compile(r"\d")
 
+# The columns a clerk may sort the list by ("-name": descending). Each has an index that serves the
+# ORDER BY of the plain list with a LIMIT (docs/search.md "Sorting"); a search is sorted only when it has
+# at most COUNT_CAP matches, which are then sorted by primary key lookups.
+SORTS = ("name", "id_number", "retirement_date", "township")
+# ICU's Chinese collation sorts names in pinyin order, as printed lists are; `retiree_name_pinyin` indexes it.
+NAME_COLLATION = "zh-x-icu"
+# A jump to page 5,000 would read 250,000 ids along the index to skip them: further pages are refused.
+MAX_PAGE = 1000
+
+
+def valid_sort(sort: str) -> str:
+    """The sort asked for, or "" (the list's own order) for anything else."""
+    return sort if sort.lstrip("-") in SORTS else ""
+
 
 @dataclass(frozen=True)
 class RetireeFilters:
@@ -42,6 +60,7 @@ class RetireeFilters:
     status: str = ""
     bank_id: int | None = None  # the bank of the current account
     residence: str = ""  # Retiree.Residence value
+    sort: str = ""  # one of SORTS, "-" in front for descending; "" keeps the list's own order
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,23 @@ class RetireePage:
     count: int
     count_is_capped: bool
     count_is_exact: bool = True  # False: a broad search in a narrow scope; `count` is how many were seen
+    sort: str = ""
+    # False: a search with more than COUNT_CAP matches, listed in its reading order instead of sorted.
+    sort_applied: bool = True
+
+    @property
+    def total_is_known(self) -> bool:
+        return self.count_is_exact and not self.count_is_capped
+
+    @property
+    def num_pages(self) -> int:
+        """Pages of the counted people: all of them when the total is known, else a floor ("20+ 页")."""
+        return max(1, math.ceil(self.count / self.page_size))
+
+    @property
+    def max_page(self) -> int:
+        """The highest page a jump may ask for."""
+        return self.num_pages if self.total_is_known else MAX_PAGE
 
     @property
     def previous_number(self) -> int:
@@ -119,12 +155,61 @@ class RetireeSearch:
         self.filters = filters
         self.query = normalise_name(filters.q)
         self.base = _filtered(retirees_visible_to(user), filters)
+        # The reading order of the query: what the count reads, and the list's order when no sort is asked.
         self.branches = _branches(self.base, self.query)
+        self.sort = valid_sort(filters.sort)
+        self.list_branches = self.branches
+        if self.sort and not self.query:
+            self.list_branches = self._sorted_branches()
+        self.sort_applied = True
+        self._sorted_search_ids: list[int] | None = None
+
+    def _sorted_branches(self) -> list[_Branch]:
+        """The plain list in the order asked for: one index-ordered read, or for townships one read per
+        community in the unit tree's order (a retiree's township is their community's parent, so no index
+        on the retiree table holds that order; each community's people come by ID number)."""
+        field, descending = self.sort.lstrip("-"), self.sort.startswith("-")
+        if field != "township":
+            return [_Branch(self.sort, self.base.order_by(*_ordering(field, descending)))]
+        communities = visible_units(self.user).filter(kind=OrgUnit.Kind.COMMUNITY)
+        if self.filters.township_id:
+            communities = communities.filter(parent_id=self.filters.township_id)
+        if self.filters.community_id:
+            communities = communities.filter(pk=self.filters.community_id)
+        community_ids = list(communities.order_by(*community_order()).values_list("pk", flat=True))
+        if descending:
+            community_ids.reverse()
+        id_order = "-id_number" if descending else "id_number"
+        return [
+            _Branch(self.sort, self.base.filter(community_id=community_id).order_by(id_order))
+            for community_id in community_ids
+        ]
+
+    def _search_sorted(self) -> list[int] | None:
+        """A search's matches in the order asked for, when there are at most COUNT_CAP of them (sorted by
+        primary key lookups); None when there are more, and the list keeps its reading order."""
+        if self._sorted_search_ids is None and self.sort_applied:
+            ids = self._branch_ids(self.branches, COUNT_CAP + 1)
+            if len(ids) > COUNT_CAP:
+                self.sort_applied = False
+                return None
+            field, descending = self.sort.lstrip("-"), self.sort.startswith("-")
+            matches = Retiree.objects.filter(pk__in=ids).order_by(*_ordering(field, descending))
+            self._sorted_search_ids = list(matches.values_list("pk", flat=True))
+        return self._sorted_search_ids
 
     def ids(self, want: int) -> list[int]:
         """The first `want` retirees of the list, each once, in list order."""
+        if self.sort and self.query:
+            sorted_ids = self._search_sorted()
+            if sorted_ids is not None:
+                return sorted_ids[:want]
+        return self._branch_ids(self.list_branches, want)
+
+    @staticmethod
+    def _branch_ids(branches: list[_Branch], want: int) -> list[int]:
         seen: dict[int, None] = {}
-        for branch in self.branches:
+        for branch in branches:
             missing = want - len(seen)
             if missing <= 0:
                 break
@@ -142,11 +227,17 @@ class RetireeSearch:
 
     def all_ids(self) -> Iterator[int]:
         """Every match in list order (for exports): streamed, each retiree once."""
-        if len(self.branches) == 1 and not self.branches[0].repeats:
-            yield from self.branches[0].all_ids()
+        if self.sort and self.query:
+            sorted_ids = self._search_sorted()
+            if sorted_ids is not None:
+                yield from sorted_ids
+                return
+        branches = self.list_branches
+        if len(branches) == 1 and not branches[0].repeats:
+            yield from branches[0].all_ids()
             return
         seen: set[int] = set()
-        for branch in self.branches:
+        for branch in branches:
             for pk in branch.all_ids():
                 if pk not in seen:
                     seen.add(pk)
@@ -165,9 +256,13 @@ class RetireeSearch:
         return len(seen), False, exact
 
     def page(self, number: int, page_size: int) -> RetireePage:
-        number = max(number, 1)
+        number = min(max(number, 1), MAX_PAGE)
         offset = (number - 1) * page_size
         ids = self.ids(offset + page_size + 1)
+        if number > 1 and len(ids) <= offset:
+            # A page past the end (a jump, a stale link): every match was read, so show the last page.
+            number = max(1, math.ceil(len(ids) / page_size))
+            offset = (number - 1) * page_size
         has_next = len(ids) > offset + page_size
         if has_next:
             count, capped, exact = self.count()
@@ -185,6 +280,8 @@ class RetireeSearch:
             count=count,
             count_is_capped=capped,
             count_is_exact=exact,
+            sort=self.sort,
+            sort_applied=self.sort_applied,
         )
 
 
@@ -219,6 +316,22 @@ def with_list_columns(retirees: QuerySet[Retiree]) -> QuerySet[Retiree]:
 
 
 # --- filters and branches --------------------------------------------------------------------------------
+
+
+def _ordering(field: str, descending: bool) -> list[OrderBy]:
+    """ORDER BY of a sort; each ends on a unique column so pages never overlap. The plain list's reads are
+    served by `retiree_name_pinyin`, the ID number's unique B-tree, `retiree_retirement_date`; townships
+    (used here only for a search's few matches) join the unit tree."""
+    keys: list[Any]
+    if field == "name":
+        keys = [Collate("name", NAME_COLLATION), F("id")]
+    elif field == "retirement_date":
+        keys = [F("retirement_date"), F("id")]
+    elif field == "township":
+        keys = [F(name) for name in community_order("community")] + [F("id_number")]
+    else:
+        keys = [F("id_number")]
+    return [key.desc() if descending else key.asc() for key in keys]
 
 
 def _filtered(queryset: QuerySet[Retiree], filters: RetireeFilters) -> QuerySet[Retiree]:

@@ -1,6 +1,6 @@
 """Every write to the registry. Keyword-only, typed, atomic; refusals are DomainError subclasses."""
 
-from .changes import change_request_approve, change_request_create, change_request_reject
+from .changes import change_request_approve, change_request_create, change_request_reject, document_required
 from .imports import import_batch_check, import_batch_confirm, import_batch_run, import_batch_upload
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
 from .retirees import retiree_change_status
@@ -16,6 +16,7 @@ __all__ = [
     "import_batch_upload",
     "change_request_approve",
     "change_request_create",
+    "document_required",
     "change_request_reject",
     "IntakeData",
     "IntakePlan",

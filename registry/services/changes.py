@@ -398,6 +398,16 @@ def validate_new_value(*, retiree: Retiree, field: str, new_value: Value, by: St
     return validator(retiree, new_value, by, timezone.localdate())
 
 
+# A phone number or an address is how the bureau reaches the person, not who they are or what they are paid:
+# no scanned proof (the clerk hears it from the person), but still maker-checker (docs/change-requests.md).
+DOCUMENT_NOT_REQUIRED = frozenset({Field.CONTACT})
+
+
+def document_required(field: str) -> bool:
+    """Whether a request for this item must carry a scanned document (the pages mark it up front)."""
+    return field not in DOCUMENT_NOT_REQUIRED
+
+
 def _validate_document(document: UploadedFile[bytes] | None) -> None:
     if document is None or not document.name:
         raise ChangeRequestError(_("请上传证明材料扫描件(PDF、JPG 或 PNG)。"), field="document")
@@ -542,7 +552,13 @@ def change_request_create(
             )
         if len(approval_reference) > 60:
             raise ChangeRequestError(_("审批文号最多 60 个字。"), field="approval_reference")
-    _validate_document(document)
+    if document_required(field):
+        _validate_document(document)
+    elif document is not None and document.name:
+        # Not needed, but a scan that is sent must still be a real one.
+        _validate_document(document)
+    else:
+        document = None
     try:
         # A savepoint: the one-pending constraint is the last line against two clerks requesting at once.
         with transaction.atomic():
@@ -552,7 +568,7 @@ def change_request_create(
                 old_value=current_value(retiree, field),
                 new_value=value,
                 reason=reason,
-                document=document,
+                document=document or "",
                 approval_reference=approval_reference,
                 new_amount=amount,
                 effective_month=effective_month.number if amount is not None and effective_month else None,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from registry import formats
 from registry.access import Action
 from registry.models import Retiree
 
@@ -27,16 +28,14 @@ _STATUS_COLOURS: dict[str, str] = {
 
 @register.filter
 def yuan(value: Decimal | None) -> str:
-    """¥2,650.00: two decimals and thousands separators. The Decimal is formatted as is, never via float."""
-    if value is None or value == "":
-        return "—"
-    return f"¥{Decimal(value):,.2f}"
+    """¥2,650.00 (registry.formats.yuan, the one money format of pages, messages and PDFs)."""
+    return formats.yuan(value)
 
 
 @register.filter
 def thousands(value: int | None) -> str:
     """29,574: head counts grouped by thousands (Django's zh-hans number format does not group)."""
-    return "" if value is None else f"{value:,}"
+    return formats.thousands(value)
 
 
 @register.filter

@@ -47,9 +47,8 @@ def change_request_create(request: StaffRequest, pk: int) -> HttpResponse:
     retiree = access.get_visible_retiree_or_404(request.user, pk)
     field = request.POST.get("field") or request.GET.get("field", "")
     if field not in FORMS:
-        return render(
-            request, "registry/changes/choose_field.html", {"retiree": retiree, "fields": Field.choices}
-        )
+        fields = [(value, label, services.document_required(value)) for value, label in Field.choices]
+        return render(request, "registry/changes/choose_field.html", {"retiree": retiree, "fields": fields})
     form_class = FORMS[field]
     old_rows = selectors.comparison_rows(field, services.current_value(retiree, field), {}, masked=True)
     context: dict[str, Any] = {
@@ -58,6 +57,7 @@ def change_request_create(request: StaffRequest, pk: int) -> HttpResponse:
         "field_label": Field(field).label,
         "old_rows": old_rows,
         "is_amount_field": field in selectors.AMOUNT_FIELDS,
+        "document_required": services.document_required(field),
         "pending": services.pending_request_for(retiree, field),
     }
 

@@ -33,7 +33,7 @@ from .common import StaffRequest, requires
 
 
 def _form(request: StaffRequest, data: Any = None, files: Any = None) -> IntakeForm:
-    units = access.visible_units(request.user).order_by("sort_order", "code")
+    units = selectors.in_unit_order(access.visible_units(request.user))
     return IntakeForm(
         data,
         files,
@@ -115,7 +115,7 @@ def intake_communities(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "registry/intake/_community_options.html",
-        {"communities": communities.order_by("sort_order", "code")},
+        {"communities": selectors.in_unit_order(communities)},
     )
 
 

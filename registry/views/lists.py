@@ -26,11 +26,9 @@ from .common import StaffRequest, requires
 
 def _filter_form(request: StaffRequest) -> RetireeFilterForm:
     user = request.user
-    townships = access.visible_townships(user).order_by("sort_order", "code")
+    townships = selectors.in_unit_order(access.visible_townships(user))
     communities = (
-        access.visible_units(user)
-        .filter(kind=OrgUnit.Kind.COMMUNITY)
-        .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+        access.visible_units(user).filter(kind=OrgUnit.Kind.COMMUNITY).order_by(*selectors.community_order())
     )
     return RetireeFilterForm(request.GET or None, townships=townships, communities=communities)
 
@@ -60,6 +58,8 @@ def retiree_list(request: StaffRequest) -> HttpResponse:
         "show_community_filter": units.filter(kind=OrgUnit.Kind.COMMUNITY).count() > 1,
         # The fragment also swaps in the community select, whose choices follow the chosen township.
         "swap_community_select": partial,
+        # The jump box sends these with the page number it asks for.
+        "jump_params": [(name, value) for name, value in request.GET.items() if name != "page"],
     }
     template = "registry/_retiree_results.html" if partial else "registry/retiree_list.html"
     response = render(request, template, context)

@@ -184,7 +184,7 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
         expect(dialog.locator(f"#funding-{bank.pk}-amount")).to_have_value(str(net))  # pre-filled
         dialog.locator(f"#funding-{bank.pk}-reference_number").fill(f"CZ-{code}")
         dialog.get_by_role("button", name="确认已拨付").click()
-        expect(page.locator(".messages")).to_contain_text(f"已登记 {bank.name} 拨付 {net} 元")
+        expect(page.locator(".messages")).to_contain_text(f"已登记 {bank.name} 拨付 {yuan(net)}")
         expect(page.locator(f"#funding-table tr[data-bank='{code}']")).to_contain_text("已拨付")
     status_is(page, "funded")
     page.screenshot(path=screenshots / "payout_4_funded.png", full_page=True)
@@ -206,7 +206,7 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
     page.locator("#export-open").click()
     page.locator("#export-modal").get_by_role("button", name="确认生成").click()
     status_is(page, "exported")
-    expect(page.locator(".messages")).to_contain_text(f"银行文件已生成:3 个,合计 {NET_TOTAL} 元")
+    expect(page.locator(".messages")).to_contain_text(f"银行文件已生成:3 个,合计 {yuan(NET_TOTAL)}")
 
     downloaded: dict[str, bytes] = {}
     for code in BANK_NET:
@@ -266,7 +266,7 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
     # One failed payment goes into next month's plan, the other was paid at the counter after fixing the name.
     reissued_row = page.locator(f"#failed-lines-table tr[data-line='{lines[REISSUED].pk}']")
     reissued_row.get_by_role("button", name="下月补发").click()
-    expect(page.locator(".messages")).to_contain_text(f"{REISSUED} 的 3120.55 元已转入下月补发")
+    expect(page.locator(".messages")).to_contain_text(f"{REISSUED} 的 ¥3,120.55 已转入下月补发")
     expect(reissued_row.locator(".resolution")).not_to_contain_text("已手工支付")
     by_hand_id = lines[BY_HAND].pk
     page.locator(f"#failed-lines-table tr[data-line='{by_hand_id}']").get_by_role(
@@ -276,7 +276,7 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
     expect(dialog).to_be_visible()
     dialog.locator(f"#hand-{by_hand_id}-reference").fill("SG-0001")
     dialog.get_by_role("button", name="确认已手工发放").click()
-    expect(page.locator(".messages")).to_contain_text(f"已登记 {BY_HAND} 手工发放 1890.10 元")
+    expect(page.locator(".messages")).to_contain_text(f"已登记 {BY_HAND} 手工发放 ¥1,890.10")
     expect(page.locator(f"#failed-lines-table tr[data-line='{by_hand_id}'] .resolution")).to_contain_text(
         "凭证号 SG-0001"
     )

@@ -124,4 +124,7 @@ def bank_answer(
         batch=f"P{plan.pk}",
         bank_code=bank_file.bank.code,
     )
-    return render_return_file(profile, lines, context=context, failures=failures).content
+    # Under a frozen clock: an xlsx records when it was made (to the second), and "the same file again" must
+    # be the same bytes even when the two renders straddle a second.
+    with time_machine.travel(T_RETURN, tick=False):
+        return render_return_file(profile, lines, context=context, failures=failures).content

@@ -179,7 +179,7 @@ def test_approval_must_name_the_net_total_it_approves(county, draft):  # noqa: F
     assert sorted(missing.json()) == ["generated_at", "line_count", "net_total"]
     generated = timezone.localtime(draft.generated_at).strftime("%Y-%m-%d %H:%M:%S")
     message = (
-        f"发放计划在您核对后已有变化:现为 3 笔、实发合计 5550.00 元({generated} 生成)。"
+        f"发放计划在您核对后已有变化:现为 3 笔、实发合计 ¥5,550.00({generated} 生成)。"
         "请核对最新的笔数和金额后再操作。"
     )
     assert wrong.json() == made_again.json() == {"net_total": [message]}

@@ -87,7 +87,7 @@ def test_export_writes_one_file_per_bank_and_moves_the_plan(county, funded, bank
         "funded",
         "exported",
         county.clerk,
-        "生成 3 个银行文件,合计 16244.65 元",
+        "生成 3 个银行文件,合计 ¥16,244.65",
     )
 
 

@@ -128,7 +128,7 @@ def test_approval_on_figures_that_changed_is_refused(county, enrol):
         PlanFigures(line_count=1, net_total=seen.net_total + 1, generated_at=seen.generated_at),
         PlanFigures(1, seen.net_total, seen.generated_at + datetime.timedelta(microseconds=1)),
     ):
-        with pytest.raises(PlanError, match="发放计划在您核对后已有变化:现为 1 笔、实发合计 2650.00 元"):
+        with pytest.raises(PlanError, match="发放计划在您核对后已有变化:现为 1 笔、实发合计 ¥2,650.00"):
             plan_approve(plan=plan, by=county.reviewer, seen=stale)
     unchanged(plan, transitions=2)
 

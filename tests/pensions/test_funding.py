@@ -78,7 +78,7 @@ def test_a_transfer_a_fen_off_is_refused_and_nothing_is_written(county, plan, ba
 
 @pytest.mark.django_db
 def test_the_message_names_both_amounts(county, plan, banks):
-    with pytest.raises(PlanError, match="拨付金额 7660.64 元与 中国邮政储蓄银行 的实发合计 7660.65 元不一致"):
+    with pytest.raises(PlanError, match="拨付金额 ¥7,660.64 与 中国邮政储蓄银行 的实发合计 ¥7,660.65 不一致"):
         record(plan, banks["psbc"], "7660.64", by=county.reviewer)
 
 
@@ -101,7 +101,7 @@ def test_when_every_bank_is_funded_the_plan_is_funded(county, plan, banks):
         county.reviewer,
         T_FUND,
     )
-    assert last.reason == "3 家银行拨付合计 16244.65 元"
+    assert last.reason == "3 家银行拨付合计 ¥16,244.65"
     assert sorted(Funding.objects.values_list("reference_number", flat=True)) == ["A1", "A2", "A3"]
 
 

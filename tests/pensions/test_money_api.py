@@ -113,7 +113,7 @@ def test_a_fen_off_funding_is_a_field_error_and_nothing_is_written(county, appro
         )
     assert response.status_code == 400
     assert response.json() == {
-        "amount": ["拨付金额 7660.64 元与 中国邮政储蓄银行 的实发合计 7660.65 元不一致。"]
+        "amount": ["拨付金额 ¥7,660.64 与 中国邮政储蓄银行 的实发合计 ¥7,660.65 不一致。"]
     }
     assert Funding.objects.count() == 0
 

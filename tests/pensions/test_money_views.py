@@ -112,7 +112,7 @@ def test_a_reviewer_funds_each_bank_and_the_last_one_moves_the_plan_to_funded(co
     )
     assert funding.recorded_by == county.reviewer
     assert funding.recorded_at == T_FUND
-    assert "已登记 中国邮政储蓄银行 拨付 7660.65 元(凭证号 CZ-psbc)。" in html
+    assert "已登记 中国邮政储蓄银行 拨付 ¥7,660.65(凭证号 CZ-psbc)。" in html
     assert (
         f"凭证号 CZ-psbc · 拨付日期 2026-11-12 · {county.reviewer.display_name} 于 2026-11-12 10:30 登记"
         in html
@@ -128,7 +128,7 @@ def test_a_fen_off_funding_is_refused_on_the_page_and_nothing_is_written(county,
         )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "拨付金额 7660.64 元与 中国邮政储蓄银行 的实发合计 7660.65 元不一致。" in html
+    assert "拨付金额 ¥7,660.64 与 中国邮政储蓄银行 的实发合计 ¥7,660.65 不一致。" in html
     assert 'value="7660.64"' in html  # the form comes back as typed
     assert Funding.objects.count() == 0
     approved.refresh_from_db()
@@ -204,7 +204,7 @@ def test_a_clerk_exports_from_the_page_and_twice_gives_the_same_files(county, fu
     funded.refresh_from_db()
     assert funded.status == S.EXPORTED
     html = client.get(page(funded)).content.decode()
-    assert "银行文件已生成:3 个,合计 16244.65 元。" in html
+    assert "银行文件已生成:3 个,合计 ¥16,244.65。" in html
     assert 'id="bank-files-table"' in html
     for file in BankFile.objects.all():
         assert file.name in html
@@ -360,7 +360,7 @@ def test_reissue_from_the_page(county, failed):
         when,
     )
     assert resolution.arrears_item.amount == Decimal("2650.00")
-    assert "张建国 的 2650.00 元已转入下月补发。" in html
+    assert "张建国 的 ¥2,650.00 已转入下月补发。" in html
     assert "转入下月补发" in html and f"{county.clerk.display_name} 于 2026-11-21 09:00 办理" in html
     assert again.status_code == 400
     assert "已处理过" in again.content.decode()

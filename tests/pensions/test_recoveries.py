@@ -226,7 +226,7 @@ def test_refund_to_zero_settles(county, owed):
 def test_refund_refusals_write_nothing(county, owed):
     before = state(owed)
     with time_machine.travel(T_REFUND, tick=False):
-        with pytest.raises(PlanError, match="超过待追回余额 675.00") as above:
+        with pytest.raises(PlanError, match="超过待追回余额 ¥675.00") as above:
             recovery_refund_record(
                 recovery=owed, amount=D("675.01"), reference="SK-1", paid_on=PAID_ON, by=county.clerk
             )
@@ -351,7 +351,7 @@ def test_api_by_role(county, owed):
     body = {"amount": "700.00", "reference": "SK-1", "paid_on": "2026-11-07"}
     with time_machine.travel(T_REFUND, tick=False):
         assert api(county.clerk).post(refunds, body, format="json").json() == {
-            "amount": ["退款金额 700.00 元超过待追回余额 675.00 元。"]
+            "amount": ["退款金额 ¥700.00 超过待追回余额 ¥675.00。"]
         }
         assert api(county.reviewer).post(refunds, body, format="json").status_code == 403
         assert api(county.officer_a).post(refunds, body, format="json").status_code == 403

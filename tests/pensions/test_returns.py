@@ -167,7 +167,7 @@ def _forged(bank_file: BankFile, change) -> bytes:
             "P999L999 不是这个文件发出的",
         ),
         # One line left out: count and total differ from what was sent.
-        (lambda sent: sent[1:], "回盘汇总 2 笔 5010.65 元,与发出的 3 笔 7660.65 元不一致"),
+        (lambda sent: sent[1:], "回盘汇总 2 笔 ¥5,010.65,与发出的 3 笔 ¥7,660.65 不一致"),
     ],
     ids=["changed-amount", "unknown-reference", "wrong-total"],
 )

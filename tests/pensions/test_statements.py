@@ -15,6 +15,7 @@ import time_machine
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from pensions.models import PayoutLine, PayoutPlan
 from pensions.selectors.statements import (
@@ -421,3 +422,15 @@ def test_page_and_api_return_the_pdf(county, history):
         f"/api/pensions/retirees/{history.retiree.pk}/statement.pdf", HTTP_ACCEPT="application/pdf"
     )
     assert (asked.status_code, asked["Content-Type"]) == (200, "application/pdf")
+
+
+@pytest.mark.django_db
+def test_the_english_pdf_has_english_dates(county, history, tmp_path):
+    """Dates go through Django's localized formats: no 年/月 in the English statement."""
+    with translation.override("en"):
+        path = tmp_path / "statement-en.pdf"
+        path.write_bytes(statement_pdf(two_years(county, history)))
+    text = pdf_text(path)
+    retired = history.retiree.retirement_date
+    assert f"{retired:%B} {retired.year}" in text  # YEAR_MONTH_FORMAT in English, e.g. "March 2018"
+    assert f"{retired.year}年" not in text

@@ -201,6 +201,10 @@ def test_a_list_item_masks_the_id_number(records):
     assert response.json() == {
         "count": 1,
         "count_is_exact": True,
+        "page": 1,
+        "num_pages": 1,
+        "sort": "",
+        "sort_applied": True,
         "next": None,
         "previous": None,
         "results": [
@@ -559,6 +563,7 @@ def test_the_openapi_schema_documents_every_endpoint(county):
         "status",
         "bank",
         "residence",
+        "sort",
         "page",
     }
     assert schema["paths"]["/api/retirees/{id}/"]["get"]["summary"] == "退休人员详情"

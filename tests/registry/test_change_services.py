@@ -27,7 +27,12 @@ from registry.models import (
     RetireeSearchKey,
 )
 from registry.months import PensionMonth
-from registry.services import change_request_approve, change_request_create, change_request_reject
+from registry.services import (
+    change_request_approve,
+    change_request_create,
+    change_request_reject,
+    document_required,
+)
 from registry.services.search_keys import retiree_search_keys_rebuild
 from tests.conftest import County
 from tests.factories import (
@@ -664,7 +669,8 @@ BAD_INPUT = [
         "关系",
     ),
     ("contact", {"phone": "13907970001", "address": ""}, {"reason": ""}, "reason", "变更原因"),
-    ("contact", {"phone": "13907970001", "address": ""}, {"document": None}, "document", "请上传"),
+    # Contact details need no document (test_contact_needs_no_document); every other item does.
+    ("name", {"name": "张健国"}, {"document": None}, "document", "请上传"),
     ("contact", {"phone": "13907970001", "address": ""}, {"document": scan("a.exe")}, "document", "只能是"),
     (
         "contact",
@@ -701,6 +707,20 @@ def test_bad_input_is_refused_and_writes_nothing(county: County, field, value, e
     assert error.value.field == error_field
     assert counts() == before
     assert retiree_row(county.retiree_a1) == row
+
+
+def test_contact_needs_no_document_but_still_waits_for_a_checker(county: County):
+    change = request_change(
+        county, ChangeRequest.Field.CONTACT, {"phone": "13907970001", "address": ""}, document=None
+    )
+    assert (change.status, change.document.name) == (ChangeRequest.Status.PENDING, "")
+    assert retiree_row(county.retiree_a1)["phone"] == ""
+    change_request_approve(change_request=change, by=county.reviewer)
+    assert retiree_row(county.retiree_a1)["phone"] == "13907970001"
+
+
+def test_only_contact_details_go_without_a_document():
+    assert {field for field in ChangeRequest.Field.values if not document_required(field)} == {"contact"}
 
 
 def test_oversized_document_is_refused(county: County, settings):

@@ -272,3 +272,35 @@ def test_full_id_on_the_detail_page_is_recorded(client, county: County):
         ).count()
         == 1
     )
+
+
+def test_the_choice_page_marks_every_item_that_needs_a_document(client, county: County):
+    page = signed_in(client, county.clerk).get(create_url(county.retiree_a1)).content.decode()
+    assert "需上传证明材料" in page
+    for value in ChangeRequest.Field.values:
+        start = page.index(f'data-field="{value}"')
+        item = page[start : page.index("</a>", start)]
+        assert ("data-needs-document" in item) is (value != "contact"), value
+
+
+def test_the_form_says_up_front_whether_a_document_is_needed(client, county: County):
+    client = signed_in(client, county.clerk)
+    name_page = client.get(create_url(county.retiree_a1, "name")).content.decode()
+    assert 'id="document-required"' in name_page and 'name="document"' in name_page
+    contact_page = client.get(create_url(county.retiree_a1, "contact")).content.decode()
+    assert 'id="document-required"' not in contact_page and 'name="document"' not in contact_page
+    assert "联系方式的变更不需要证明材料,仍须由他人审核。" in contact_page
+
+
+def test_a_phone_number_change_is_submitted_without_a_document(client, county: County):
+    client = signed_in(client, county.clerk)
+    response = client.post(
+        create_url(county.retiree_a1, "contact"),
+        {"field": "contact", "phone": "13907970001", "address": "", "reason": "本人来电告知新号码"},
+    )
+    change = ChangeRequest.objects.get()
+    assert response.status_code == 302
+    assert (change.field, change.new_value["phone"], change.document.name) == ("contact", "13907970001", "")
+    assert Retiree.objects.get(pk=county.retiree_a1.pk).phone == ""
+    detail = client.get(response.url).content.decode()
+    assert 'id="no-document"' in detail and 'id="document-link"' not in detail

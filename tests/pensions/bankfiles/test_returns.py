@@ -71,7 +71,7 @@ def test_totals_that_differ_from_what_was_sent_are_refused():
     with pytest.raises(ReturnMismatchError) as refused:
         match_return(SENT, parsed)
 
-    assert "回盘汇总 1 笔 2345.60 元,与发出的 3 笔 5145.59 元不一致" in refused.value.message
+    assert "回盘汇总 1 笔 ¥2,345.60,与发出的 3 笔 ¥5,145.59 不一致" in refused.value.message
     assert "回盘缺少 2 条" in refused.value.message
 
 
