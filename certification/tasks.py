@@ -14,8 +14,8 @@ from django.utils import timezone
 from registry.models import Staff
 
 from .errors import CertificationError
-from .models import CertificationImport, SuspensionRun
-from .services import campaign_for_year, suspension_run
+from .models import Campaign, CertificationImport, SuspensionRun
+from .services import suspension_run
 from .services.imports import certification_import_apply
 from .services.notices import suspension_notices_make
 from .services.remote import remote_batch_render
@@ -26,7 +26,7 @@ def run_suspension(year: int | None = None) -> int | None:
     """The August suspension (beat, daily): does nothing before the campaign's suspension date, then runs
     once for the year; later days find the year's SuspensionRun and change nothing. Returns its id."""
     today = timezone.localdate()
-    campaign = campaign_for_year(year or today.year)
+    campaign = Campaign.or_default(year or today.year)
     if today < campaign.suspension_date:
         return None
     return suspension_run(year=campaign.year, today=today).pk

@@ -42,7 +42,6 @@ from ..importfiles import FileRow, read_rows
 from ..models import Certification, CertificationImport, DeathMatch
 from .certify import (
     SUSPENSION_LOCK,
-    campaign_for_year,
     certify,
     counting_year,
     counting_years,
@@ -521,7 +520,6 @@ def certification_import_apply(
         if locked.kind == Kind.DEATHS:
             applied["death_matches"] = _insert_death_matches(locked, result.to_list)
         else:
-            campaign_for_year(locked.year)
             applied["certified"] = _insert_certifications(locked, result.to_certify, by=by)
             restored = 0
             for retiree_id, date, office in result.to_restore:

@@ -36,6 +36,7 @@ from certification.services.remote import (
 from registry.models import Retiree, SensitiveView, StatusChange
 from tests.browser import conftest as browser_fixtures
 from tests.browser.session import sign_in
+from tests.certification.campaigns import campaign_of
 from tests.factories import EmployerFactory, RetireeFactory
 from tests.pdfs import pdf_info, pdf_text
 
@@ -64,7 +65,9 @@ def remote(community, name, *, city="海口市", address="龙华区滨海大道1
 
 @pytest.fixture
 def people(county):
-    """Remote residents of both townships who are due, and everyone who must stay out of a 2026 batch."""
+    """Remote residents of both townships who are due, and everyone who must stay out of a 2026 batch; and the
+    2026 campaign the admin made (a batch uses an existing campaign, never makes one)."""
+    campaign_of(2026)
     employer = EmployerFactory.create(name="示范机械厂")
     due = {
         "active_a": remote(county.community_a1, "赵文华", employer=employer),
@@ -174,11 +177,7 @@ def test_two_clerks_making_a_batch_at_once_mail_nobody_twice(county, people):
 
 
 def test_the_candidates_in_the_rolling_mode_are_those_without_a_certification_in_12_months(county, people):
-    from certification.services import campaign_for_year
-
-    campaign = campaign_for_year(2026)
-    campaign.mode = "rolling_12_months"
-    campaign.save()
+    Campaign.objects.filter(year=2026).update(mode="rolling_12_months")
 
     names = set(
         remote_batch_candidates(user=county.clerk, year=2026, today=MARCH_10).values_list("name", flat=True)
@@ -691,6 +690,22 @@ def test_a_member_of_another_batch_is_not_found(county, people, batch):
 
 
 # API --------------------------------------------------------------------------------------------------------
+
+
+def test_a_batch_for_a_year_without_a_campaign_is_refused_and_makes_no_campaign(county, people):
+    """The clerk's path (page or API) never makes a campaign row: only the admin's campaign service does."""
+    client = signed_in(county.clerk)
+    with time_machine.travel(NOW, tick=False):
+        refused = client.post(
+            "/api/certification/remote/batches/", {"year": 2000}, content_type="application/json"
+        )
+        page = client.post("/certification/remote/create/", {"year": "2025"})
+    assert refused.status_code == 400
+    assert refused.json() == {"year": ["2000 年度的认证尚未建立,请系统管理员先在“认证年度”中建立该年度。"]}
+    assert (page.status_code, page["Location"]) == (302, "/certification/remote/?year=2025")
+    assert list(Campaign.objects.values_list("year", flat=True)) == [2026]
+    assert not RemoteBatch.objects.exists()
+    assert not RemoteBatchMember.objects.exists()
 
 
 def test_the_api_lists_makes_and_records(county, people):
