@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from registry.jobs import JobFields
 from registry.models import OrgUnit, Retiree, Staff
 
 
@@ -223,9 +224,10 @@ class RemoteBatchMember(models.Model):
         return self.name
 
 
-class CertificationImport(models.Model):
+class CertificationImport(JobFields):
     """A file of results from elsewhere: online self-service results, IDs seen alive in other records (data
-    comparison), returned remote forms, or a deaths list. Checked first (the preview), then confirmed once."""
+    comparison), returned remote forms, or a deaths list. Checked first (the preview), then confirmed once;
+    the confirmed write is a worker job (registry.jobs)."""
 
     class Kind(models.TextChoices):
         ONLINE = "online", _("网上自助认证结果")

@@ -34,6 +34,7 @@ from registry import access
 from registry.access import Action
 from registry.errors import ImportBatchError
 from registry.imports.reading import upload_bytes
+from registry.jobs import INTERRUPTED_MESSAGE, job_is_stale, job_start_fields
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
@@ -562,7 +563,9 @@ def certification_import_queue(
         raise CertificationError(_("该批次已取消,不能确认。请重新上传文件。"), field="status")
     job_id = str(uuid.uuid4())
     locked.summary = {**locked.summary, "job": job_id}
-    locked.save(update_fields=["summary"])
+    for name, value in job_start_fields(locked).items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["summary", "job_started_at", "job_heartbeat_at", "job_attempts"])
     import_id, by_id = locked.pk, by.pk
     from ..tasks import apply_certification_import  # noqa: PLC0415 - the tasks module imports the services
 
@@ -582,6 +585,10 @@ def import_job_state(certification_import: CertificationImport) -> tuple[str, st
         return ("", "")
     result: AsyncResult[Any] = AsyncResult(job_id)
     if not result.ready():
+        # Its worker died (the write is one transaction, so nothing was written): say so, and the page offers
+        # the confirmation again, which runs the job anew (docs/jobs.md).
+        if job_is_stale(certification_import, running={ImportStatus.CHECKED}):
+            return ("failed", str(INTERRUPTED_MESSAGE))
         return ("running", "")
     if result.failed():
         return ("failed", _("写入时出错,未写入任何数据,请重新确认。"))

@@ -29,6 +29,7 @@ from ..imports.reading import Table, read_table, upload_bytes
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
 from ..imports.writing import write_rows
+from ..jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ImportBatch, Staff
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,17 @@ Status = ImportBatch.Status
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     Status.UPLOADED: frozenset({Status.CHECKING, Status.FAILED}),
-    Status.CHECKING: frozenset({Status.CHECKED, Status.FAILED}),
+    Status.CHECKING: frozenset({Status.CHECKED, Status.FAILED, Status.INTERRUPTED}),
     Status.CHECKED: frozenset({Status.IMPORTING}),
-    Status.IMPORTING: frozenset({Status.IMPORTED, Status.FAILED}),
+    Status.IMPORTING: frozenset({Status.IMPORTED, Status.FAILED, Status.INTERRUPTED}),
     Status.IMPORTED: frozenset(),
     Status.FAILED: frozenset(),
+    # Run again (import_batch_restart): the check from the start, or the confirmed import.
+    Status.INTERRUPTED: frozenset({Status.UPLOADED, Status.IMPORTING}),
 }
 IN_PROGRESS = frozenset({Status.UPLOADED, Status.CHECKING, Status.IMPORTING})
+# The statuses in which a worker holds the batch: the sweeper marks them interrupted when the heartbeat stops.
+RUNNING = frozenset({Status.CHECKING, Status.IMPORTING})
 
 
 def _move(batch: ImportBatch, to: str, **fields: Any) -> None:
@@ -63,8 +68,8 @@ def _move(batch: ImportBatch, to: str, **fields: Any) -> None:
 
 
 def _set_progress(batch: ImportBatch, percent: int) -> None:
-    # Outside any transaction, so the page polling the batch sees it at once.
-    ImportBatch.objects.filter(pk=batch.pk).update(progress=max(0, min(100, percent)))
+    # Outside any transaction, so the page polling the batch (and the stale-job sweeper) sees it at once.
+    job_heartbeat(ImportBatch, batch.pk, progress=max(0, min(100, percent)))
 
 
 def _fail(batch_id: int, message: str) -> ImportBatch:
@@ -166,7 +171,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != Status.UPLOADED:
             return batch
-        _move(batch, Status.CHECKING, progress=0)
+        _move(batch, Status.CHECKING, progress=0, **job_start_fields(batch))
 
     def work() -> ImportBatch:
         result = _checked(batch, by=batch.uploaded_by, start=0, end=100)
@@ -204,7 +209,7 @@ def import_batch_confirm(*, batch: ImportBatch, by: Staff) -> ImportBatch:
         )
     if locked.good_rows == 0:
         raise ImportBatchError(_("该批次没有合格记录,无可导入。"), field="status")
-    _move(locked, Status.IMPORTING, confirmed_by=by, progress=0)
+    _move(locked, Status.IMPORTING, confirmed_by=by, progress=0, **job_start_fields(locked))
 
     from ..tasks import run_import_batch  # noqa: PLC0415 - the tasks module imports the services
 
@@ -222,6 +227,8 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     if batch.status != Status.IMPORTING or batch.confirmed_by is None:
         return batch
     confirmed_by = batch.confirmed_by
+    # The worker has it: the time between the confirmation and now was the queue's, not this job's.
+    job_heartbeat(ImportBatch, batch_id)
 
     def work() -> ImportBatch:
         result = _checked(batch, by=confirmed_by, start=0, end=60)
@@ -252,3 +259,34 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         return locked
 
     return _guarded(batch_id, work, what=_("导入"))
+
+
+@transaction.atomic
+def import_batch_restart(*, batch: ImportBatch, by: Staff) -> ImportBatch:
+    """Run an interrupted batch again (its worker died: registry.jobs), or one still shown running whose
+    heartbeat stopped before the sweeper came by. A confirmed batch is imported again as confirmed (the
+    first attempt's transaction was rolled back with its worker, so nothing is written twice); an
+    unconfirmed one is checked again from the start. Anything else is refused, with nothing changed."""
+    access.require(by, Action.EDIT_REGISTRY)
+    # Lock the batch: two clicks must not queue two attempts, and a job finishing now is seen finished.
+    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status in RUNNING and job_is_stale(locked, running=RUNNING):
+        _move(locked, Status.INTERRUPTED, error=str(INTERRUPTED_MESSAGE))
+    if locked.status != Status.INTERRUPTED:
+        raise ImportBatchError(
+            _("该批次当前为“%(status)s”,只有任务中断的批次可以重新运行。")
+            % {"status": Status(locked.status).label},
+            field="status",
+        )
+    from ..tasks import check_import_batch, run_import_batch  # noqa: PLC0415 - the tasks module imports the services
+
+    batch_id = locked.pk
+    if locked.confirmed_by_id is not None:
+        _move(locked, Status.IMPORTING, progress=0, error="", **job_start_fields(locked))
+        transaction.on_commit(lambda: run_import_batch.delay(batch_id))
+    else:
+        _move(locked, Status.UPLOADED, progress=0, error="")
+        transaction.on_commit(lambda: check_import_batch.delay(batch_id))
+    logger.info("import batch %s restarted by %s (attempt %d)", batch_id, by.username, locked.job_attempts)
+    batch.status, batch.progress = locked.status, 0
+    return locked

@@ -29,6 +29,7 @@ from certification.services import (
     death_match_decide,
     suspension_run,
 )
+from certification.services.imports import certification_import_queue, import_job_state
 from certification.tasks import apply_certification_import
 from pensions.models import PayoutLine, WithheldRelease
 from pensions.services import plan_draft
@@ -841,3 +842,33 @@ def test_the_problem_rows_are_paged_in_place(county, client, may_10):
     assert 'id="import-problems"' in second[:100]
     assert '<td class="text-end font-monospace">52</td>' in second and "2 / 2" in second
     assert "<html" not in second
+
+
+def test_a_confirmed_import_whose_worker_died_says_so_and_can_be_confirmed_again(
+    county, client, settings, django_capture_on_commit_callbacks, may_10
+):
+    """No worker takes the job (as if it died with it): once the heartbeat is older than JOB_STALE_MINUTES,
+    the page says the job was interrupted and offers the confirmation again, which queues a new attempt."""
+    rows = [["身份证号码"], [county.retiree_a1.id_number]]
+    item = check(county.clerk, rows)
+    before = snapshot()
+    with django_capture_on_commit_callbacks():  # the task is not sent: nobody will run it
+        certification_import_queue(certification_import=item, by=county.clerk)
+    item.refresh_from_db()
+    assert (import_job_state(item), item.job_attempts) == (("running", ""), 1)
+
+    with time_machine.travel(MAY_10 + datetime.timedelta(minutes=settings.JOB_STALE_MINUTES + 1), tick=False):
+        item.refresh_from_db()
+        assert import_job_state(item) == (
+            "failed",
+            "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。",
+        )
+        client.force_login(county.clerk)
+        html = client.get(reverse("certification-import-detail", args=[item.pk])).content.decode()
+        assert "后台任务中断" in html
+        with django_capture_on_commit_callbacks() as callbacks:
+            client.post(reverse("certification-import-confirm", args=[item.pk]))
+        assert len(callbacks) == 1
+        item.refresh_from_db()
+        assert (import_job_state(item), item.job_attempts) == (("running", ""), 2)
+    assert snapshot() == before
