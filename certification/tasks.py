@@ -11,7 +11,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from registry.jobs import REDELIVERED, job_heartbeat
+from registry.jobs import job_heartbeat
 from registry.models import Staff
 
 from .errors import CertificationError
@@ -33,21 +33,21 @@ def run_suspension(year: int | None = None) -> int | None:
     return suspension_run(year=campaign.year, today=today).pk
 
 
-@shared_task(**REDELIVERED)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_suspension_notices(run_id: int) -> int:
     """The combined suspension notices of a run, one PDF per township (queued when the run commits). A second
     run makes only the townships still missing. Returns how many files it made."""
     return len(suspension_notices_make(run=SuspensionRun.objects.get(pk=run_id)))
 
 
-@shared_task(**REDELIVERED)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_remote_batch(batch_id: int) -> str:
     """The combined forms PDF of a remote batch (queued on commit by remote_batch_create / _retry).
     Returns the batch's status; a batch already rendered is left as it is."""
     return remote_batch_render(batch_id=batch_id).status
 
 
-@shared_task(**REDELIVERED)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def apply_certification_import(import_id: int, by_id: int) -> dict[str, Any]:
     """A confirmed certification import, written (queued on commit by certification_import_queue; safe to
     run twice: the second finds the import confirmed and reports the refusal). The page polls its result."""

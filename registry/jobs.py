@@ -29,10 +29,6 @@ from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("registry.jobs")
 
-# Celery options of every long task that is safe to run twice: acknowledged only when it finishes, and given
-# back to the broker when its worker process dies, so a killed worker's job is run again.
-REDELIVERED = {"acks_late": True, "reject_on_worker_lost": True}
-
 # The Chinese label every job's interrupted status uses, so the pages read the same everywhere.
 INTERRUPTED_LABEL = _("任务中断")
 INTERRUPTED_MESSAGE = _("后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。")

@@ -394,7 +394,11 @@ def certification_import_check(
     if len(source) > 100:
         raise CertificationError(_("数据来源不能超过100个字。"), field="source")
     try:
-        name, data = upload_bytes(file)
+        name, data = upload_bytes(
+            file,
+            max_mb=settings.CERTIFICATION_IMPORT_MAX_UPLOAD_MB,
+            max_rows=settings.CERTIFICATION_IMPORT_MAX_ROWS,
+        )
     except ImportBatchError as error:
         raise CertificationError(error.message, field="file") from None
     rows = read_rows(data, name, kind=kind, today=today)

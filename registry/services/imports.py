@@ -25,7 +25,7 @@ from .. import access
 from ..access import Action
 from ..errors import ImportBatchError
 from ..id_numbers import mask_resident_id
-from ..imports.reading import Table, read_table, upload_bytes
+from ..imports.reading import Table, check_header, check_row_limit, read_table, upload_bytes
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
 from ..imports.writing import write_rows
@@ -82,13 +82,16 @@ def _fail(batch_id: int, message: str) -> ImportBatch:
 
 @transaction.atomic
 def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
-    """Keep the file and queue its dry run. The header is read now, so a wrong file is refused at once
-    with a message instead of a failed batch a minute later."""
+    """Keep the file and queue its dry run. Only what needs no parsing of the rows is done in the request
+    (docs/jobs.md "Uploads"): the size, the row count against settings.IMPORT_MAX_ROWS and the header, so a
+    wrong or oversized file is refused at once; the rows are read and checked by the worker."""
     access.require(by, Action.EDIT_REGISTRY)
     name, data = upload_bytes(file)
     suffix = PurePath(name).suffix.lower()
-    table = read_table(data, name)
-    batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=len(table.rows))
+    check_header(data, name)
+    # Counted as the file says (the xlsx dimension): the dry run counts the rows it reads.
+    rows = check_row_limit(data, name, max_rows=settings.IMPORT_MAX_ROWS)
+    batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=rows)
     batch.file.save(f"import{suffix}", ContentFile(data), save=False)
     batch.save()
 
@@ -102,6 +105,9 @@ def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
 def _read(batch: ImportBatch) -> Table:
     with batch.file.open("rb") as handle:
         data = handle.read()
+    # Counted again, row by row, before the cells are loaded: an xlsx whose dimension understates its rows
+    # is stopped here, not after the parser has taken the memory.
+    check_row_limit(data, batch.original_name, max_rows=settings.IMPORT_MAX_ROWS, exact=True)
     return read_table(data, batch.original_name)
 
 
