@@ -1,6 +1,5 @@
 """Large-but-small-on-disk xlsx files for the upload-limit tests, written straight as SpreadsheetML
-(openpyxl
-would take a minute for 300,000 rows): one short inline-string column under the caller's header."""
+(openpyxl would take a minute for 300,000 rows): one short inline-string column under the caller's header."""
 
 from __future__ import annotations
 
