@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from registry.jobs import JobFields
+from registry.jobs import JobFields, job_is_stale
 from registry.models import OrgUnit, Retiree, Staff
 
 
@@ -161,7 +161,7 @@ class SuspensionNotice(models.Model):
         return f"{self.run.year} {self.township}"
 
 
-class RemoteBatch(models.Model):
+class RemoteBatch(JobFields):
     """The remote residents (异地居住人员) of a year as exported for the national remote retiree system and
     mailed the form 《异地居住人员领取社会保险待遇资格协助认证表》: the member list is fixed when the batch is
     made, so the upload file and the combined PDF describe the same people."""
@@ -170,16 +170,18 @@ class RemoteBatch(models.Model):
         RENDERING = "rendering", _("正在生成")
         READY = "ready", _("已生成")
         FAILED = "failed", _("生成失败")
+        # The worker died while rendering (registry.jobs sweeper); "重新生成PDF" starts it again.
+        INTERRUPTED = "interrupted", _("任务中断")
 
     year = models.PositiveIntegerField(_("认证年度"))
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RENDERING)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RENDERING)
     member_count = models.PositiveIntegerField(_("人数"), default=0)
     forms_pdf = models.FileField(_("协助认证表PDF"), upload_to="certification/remote/%Y/", blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     made_by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
     made_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
-    # When the PDF was (last) queued: the progress estimate counts from it, and a render that has taken far
-    # longer than expected (a worker that died) may be started again.
+    # When the PDF was (last) queued: the progress estimate counts from it. Whether the worker died is the
+    # heartbeat's business (registry.jobs): the render beats from a side thread while WeasyPrint lays out.
     render_started_at = models.DateTimeField(_("开始生成时间"), null=True, blank=True)
 
     class Meta:
@@ -196,11 +198,8 @@ class RemoteBatch(models.Model):
         return max(self.member_count / settings.CERTIFICATION_REMOTE_FORMS_PER_SECOND, 2.0)
 
     def render_stalled(self, now: datetime.datetime) -> bool:
-        """Rendering for more than three times the expected time and at least ten minutes: its worker died."""
-        if self.status != self.Status.RENDERING or self.render_started_at is None:
-            return False
-        limit = max(3 * self.render_expected_seconds(), 600.0)
-        return (now - self.render_started_at).total_seconds() > limit
+        """Rendering, and no heartbeat for JOB_STALE_MINUTES: its worker died (registry.jobs)."""
+        return job_is_stale(self, running={self.Status.RENDERING}, now=now)
 
 
 class RemoteBatchMember(models.Model):

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +88,31 @@ def job_start_fields(row: JobFields, now: datetime.datetime | None = None) -> di
 def job_heartbeat(model: type[models.Model], pk: int, **fields: object) -> None:
     """A sign of life from the worker, with any progress fields; autocommit, so it is seen at once."""
     model._default_manager.filter(pk=pk).update(job_heartbeat_at=timezone.now(), **fields)
+
+
+@contextmanager
+def job_beating(model: type[models.Model], pk: int, *, every: float | None = None) -> Iterator[None]:
+    """Heartbeats from a side thread while a call that cannot report runs (a WeasyPrint layout, the one
+    transaction of an import's write, whose own progress nobody sees until it commits). The thread has its
+    own connection, so its beats are committed at once; it stops with the block and dies with the process,
+    which is exactly what the sweeper needs to tell a slow job from a dead one."""
+    stop = threading.Event()
+    interval = every if every is not None else max(settings.JOB_STALE_MINUTES * 60 / 4, 1.0)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                job_heartbeat(model, pk)
+        finally:
+            connections.close_all()  # this thread's own connection only
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{model._meta.label}-{pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def job_is_stale(

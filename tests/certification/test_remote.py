@@ -823,22 +823,64 @@ def test_the_retry_button_renders_a_failed_batch_again(county, people, batch):
 
 
 def test_a_render_whose_worker_died_can_be_started_again(county, people, batch):
-    # 4 forms are expected in seconds; a render is stalled after three times that and at least ten minutes
+    # The render beats while it works (registry.jobs): stalled once no heartbeat for JOB_STALE_MINUTES (10)
     started = timezone.now() - datetime.timedelta(minutes=9)
-    RemoteBatch.objects.filter(pk=batch.pk).update(status="rendering", render_started_at=started)
+    RemoteBatch.objects.filter(pk=batch.pk).update(
+        status="rendering", render_started_at=started, job_heartbeat_at=started
+    )
     client = signed_in(county.clerk)
     status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
     assert 'id="batch-stalled"' not in status
     refused = client.post(f"/certification/remote/{batch.pk}/retry/", follow=True).content.decode()
     assert "只有生成失败或长时间未完成的批次可以重新生成" in refused
 
-    RemoteBatch.objects.filter(pk=batch.pk).update(render_started_at=started - datetime.timedelta(minutes=2))
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=started - datetime.timedelta(minutes=2))
     status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
     assert 'id="batch-stalled"' in status and 'id="retry-batch"' in status
     assert client.post(f"/certification/remote/{batch.pk}/retry/").status_code == 302
     batch.refresh_from_db()
-    assert batch.status == "rendering"
+    assert (batch.status, batch.job_attempts) == ("rendering", 2)
     assert timezone.now() - batch.render_started_at < datetime.timedelta(minutes=1)
+    assert timezone.now() - batch.job_heartbeat_at < datetime.timedelta(minutes=1)
+
+
+def test_the_sweeper_marks_a_dead_render_interrupted_and_it_can_be_started_again(county, people, batch):
+    from registry.jobs import job_sweep
+
+    stopped = timezone.now() - datetime.timedelta(minutes=11)
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=stopped)
+
+    assert job_sweep()["certification.RemoteBatch"] == 1
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.get_status_display(), batch.error) == (
+        "interrupted",
+        "任务中断",
+        "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。",
+    )
+    client = signed_in(county.clerk)
+    status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
+    assert "后台任务中断" in status and 'id="retry-batch"' in status
+    assert client.post(f"/certification/remote/{batch.pk}/retry/").status_code == 302
+    batch.refresh_from_db()
+    assert (batch.status, batch.error, batch.job_attempts) == ("rendering", "", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_render_beats_and_is_not_swept(county, people, batch, settings):
+    """The beats come from a thread with its own connection: committed rows only, hence transaction=True."""
+    from registry.jobs import job_beating, job_sweep
+
+    stopped = timezone.now() - datetime.timedelta(minutes=11)
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=stopped)
+    with job_beating(RemoteBatch, batch.pk, every=0.05):
+        deadline = time.monotonic() + 10
+        while (
+            RemoteBatch.objects.get(pk=batch.pk).job_heartbeat_at == stopped and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+    assert job_sweep()["certification.RemoteBatch"] == 0
+    assert RemoteBatch.objects.get(pk=batch.pk).status == "rendering"
 
 
 def test_a_batch_is_shown_only_to_those_who_see_all_its_members(county, people):
