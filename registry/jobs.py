@@ -92,10 +92,10 @@ def job_heartbeat(model: type[models.Model], pk: int, **fields: object) -> None:
 
 @contextmanager
 def job_beating(model: type[models.Model], pk: int, *, every: float | None = None) -> Iterator[None]:
-    """Heartbeats from a side thread while a call that cannot report runs (a WeasyPrint layout, the one
-    transaction of an import's write, whose own progress nobody sees until it commits). The thread has its
-    own connection, so its beats are committed at once; it stops with the block and dies with the process,
-    which is exactly what the sweeper needs to tell a slow job from a dead one."""
+    """Heartbeats from a side thread while a call that cannot report runs (a WeasyPrint layout). The thread
+    has its own connection, so its beats are committed at once; it stops with the block and dies with the
+    process, which is exactly what the sweeper needs to tell a slow job from a dead one. Not for a block that
+    holds the job row's lock: the beats would wait for it."""
     stop = threading.Event()
     interval = every if every is not None else max(settings.JOB_STALE_MINUTES * 60 / 4, 1.0)
 

@@ -29,7 +29,7 @@ from ..imports.reading import Table, check_header, check_row_limit, read_table, 
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
 from ..imports.writing import write_rows
-from ..jobs import INTERRUPTED_MESSAGE, job_beating, job_heartbeat, job_is_stale, job_start_fields
+from ..jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ImportBatch, Staff
 
 logger = logging.getLogger(__name__)
@@ -241,8 +241,9 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         _rejected_file(batch, result)
         _set_progress(batch, 70)
         now = timezone.now()
+        # No heartbeat during the write: the batch row is locked by it, so the sweeper's UPDATE waits for the
+        # commit and then finds the batch imported; a worker that dies here releases the lock and rolls back.
         with (
-            job_beating(ImportBatch, batch_id),
             transaction.atomic(),
             pghistory.context(source="import", import_batch=batch_id, user=confirmed_by.pk),
         ):
