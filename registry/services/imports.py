@@ -17,7 +17,7 @@ import pghistory
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -276,8 +276,12 @@ def import_batch_restart(*, batch: ImportBatch, by: Staff) -> ImportBatch:
     first attempt's transaction was rolled back with its worker, so nothing is written twice); an
     unconfirmed one is checked again from the start. Anything else is refused, with nothing changed."""
     access.require(by, Action.EDIT_REGISTRY)
-    # Lock the batch: two clicks must not queue two attempts, and a job finishing now is seen finished.
-    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    # Lock the batch: two clicks must not queue two attempts, and a job finishing now is seen finished. Not
+    # waiting: an import writing for longer than the stale limit holds the row; the clerk is told so at once.
+    try:
+        locked = ImportBatch.objects.select_for_update(nowait=True).get(pk=batch.pk)
+    except OperationalError:
+        raise ImportBatchError(_("该批次正在写入,请稍候刷新页面查看结果。"), field="status") from None
     if locked.status in RUNNING and job_is_stale(locked, running=RUNNING):
         _move(locked, Status.INTERRUPTED, error=str(INTERRUPTED_MESSAGE))
     if locked.status != Status.INTERRUPTED:

@@ -8,13 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -355,3 +356,36 @@ def test_a_worker_killed_mid_import_is_marked_interrupted_and_a_rerun_writes_eve
     )
     assert len(keys_each) == 1
     assert written()[3] == before[3] + 3000 * keys_each.pop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restart_while_the_import_still_writes_is_refused_at_once(county, banks):
+    """The import's write holds the batch row for its whole transaction: a clerk who clicks the button offered
+    by a stale heartbeat is told it is still writing, without waiting for the write, and nothing changes."""
+    stopped = timezone.now() - datetime.timedelta(minutes=settings.JOB_STALE_MINUTES + 1)
+    batch = make_batch(
+        county, Status.IMPORTING, confirmed_by=county.clerk, job_heartbeat_at=stopped, job_attempts=2
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        try:
+            with transaction.atomic():
+                ImportBatch.objects.select_for_update().get(pk=batch.pk)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(ImportBatchError) as refused:
+            import_batch_restart(batch=batch, by=county.clerk)
+    finally:
+        release.set()
+        writer.join(30)
+    assert refused.value.message == "该批次正在写入,请稍候刷新页面查看结果。"
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_attempts, batch.job_heartbeat_at) == (Status.IMPORTING, 2, stopped)
