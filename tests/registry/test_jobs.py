@@ -389,3 +389,20 @@ def test_a_restart_while_the_import_still_writes_is_refused_at_once(county, bank
     assert refused.value.message == "该批次正在写入,请稍候刷新页面查看结果。"
     batch.refresh_from_db()
     assert (batch.status, batch.job_attempts, batch.job_heartbeat_at) == (Status.IMPORTING, 2, stopped)
+
+
+def test_the_page_offers_the_button_as_soon_as_the_heartbeat_is_stale(county, banks):
+    now = timezone.now()
+    batch = make_batch(county, Status.IMPORTING, confirmed_by=county.clerk, progress=30, job_heartbeat_at=now)
+    client = Client()
+    client.force_login(county.clerk)
+    url = reverse("import-detail", args=[batch.pk])
+
+    live = client.get(url).content.decode()
+    assert 'id="import-stale"' not in live and 'id="restart-import"' not in live
+
+    stopped = now - datetime.timedelta(minutes=settings.JOB_STALE_MINUTES + 1)
+    ImportBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=stopped)
+    stale = client.get(url).content.decode()
+    assert 'id="import-stale"' in stale and 'id="restart-import"' in stale
+    assert ImportBatch.objects.get(pk=batch.pk).status == Status.IMPORTING  # reading changes nothing
