@@ -235,16 +235,19 @@ class CertificationImport(JobFields):
         DEATHS = "deaths", _("死亡名单(比对待核)")
 
     class Status(models.TextChoices):
+        # A file above CERTIFICATION_IMPORT_INLINE_MAX_ROWS is checked by the worker (docs/jobs.md).
+        CHECKING = "checking", _("校验中")
         CHECKED = "checked", _("待确认")
         CONFIRMED = "confirmed", _("已确认")
         CANCELLED = "cancelled", _("已取消")
+        INTERRUPTED = "interrupted", _("任务中断")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     year = models.PositiveIntegerField(_("认证年度"))
     source = models.CharField(_("数据来源"), max_length=100, blank=True)
     file = models.FileField(_("文件"), upload_to="certification/imports/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CHECKED)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CHECKED)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     matched_rows = models.PositiveIntegerField(_("匹配行数"), default=0)
     applied_rows = models.PositiveIntegerField(_("已处理行数"), default=0)

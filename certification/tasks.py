@@ -17,7 +17,7 @@ from registry.models import Staff
 from .errors import CertificationError
 from .models import Campaign, CertificationImport, SuspensionRun
 from .services import suspension_run
-from .services.imports import certification_import_apply
+from .services.imports import certification_import_apply, certification_import_check_run
 from .services.notices import suspension_notices_make
 from .services.remote import remote_batch_render
 
@@ -60,3 +60,10 @@ def apply_certification_import(import_id: int, by_id: int) -> dict[str, Any]:
     except CertificationError as error:
         return {"error": error.message}
     return {"applied": done.summary.get("applied", {})}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_certification_import(import_id: int) -> str:
+    """The check of a large certification import file (queued on commit by certification_import_check; safe
+    to run twice: only an import still checking is checked). Returns its status."""
+    return certification_import_check_run(import_id=import_id).status

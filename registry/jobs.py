@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -118,7 +118,7 @@ def job_beating(model: type[models.Model], pk: int, *, every: float | None = Non
 def job_is_stale(
     row: JobFields,
     *,
-    running: frozenset[str] | set[str],
+    running: Collection[str],
     now: datetime.datetime | None = None,
     minutes: int | None = None,
 ) -> bool:

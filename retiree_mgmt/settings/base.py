@@ -270,6 +270,9 @@ IMPORT_PREVIEW_PROBLEMS = int(os.environ.get("IMPORT_PREVIEW_PROBLEMS", "200"))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 CERTIFICATION_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("CERTIFICATION_IMPORT_MAX_UPLOAD_MB", "30"))
 CERTIFICATION_IMPORT_MAX_ROWS = int(os.environ.get("CERTIFICATION_IMPORT_MAX_ROWS", "200000"))
+# Up to this many data rows a certification import is checked in the request (the preview at once); above it
+# the request keeps the file and the worker checks it while the page shows progress.
+CERTIFICATION_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("CERTIFICATION_IMPORT_INLINE_MAX_ROWS", "5000"))
 # A bank's return file: MB; its rows may not exceed the lines sent by more than a header and trailer.
 RETURN_FILE_MAX_UPLOAD_MB = int(os.environ.get("RETURN_FILE_MAX_UPLOAD_MB", "30"))
 
