@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class CertificationConfig(AppConfig):
     name = "certification"
     verbose_name = "资格认证"
+
+    def ready(self) -> None:
+        from registry.jobs import JobKind, register_job  # noqa: PLC0415 - models load after the app registry
+
+        from .models import CertificationImport, RemoteBatch  # noqa: PLC0415
+
+        batch = RemoteBatch.Status
+        register_job(
+            JobKind(model=RemoteBatch, running=frozenset({batch.RENDERING}), interrupted=batch.INTERRUPTED)
+        )
+        # No error field: the page shows 任务中断 and the button from the status itself.
+        checking = CertificationImport.Status
+        register_job(
+            JobKind(
+                model=CertificationImport,
+                running=frozenset({checking.CHECKING}),
+                interrupted=checking.INTERRUPTED,
+                error_field="",
+            )
+        )

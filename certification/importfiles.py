@@ -101,13 +101,14 @@ def read_rows(data: bytes, filename: str, *, kind: str, today: datetime.date) ->
     rows = [(number, cells) for number, cells in records if not all(is_blank(cell) for cell in cells)]
     if not rows:
         raise CertificationError(_("文件是空的:没有表头,也没有数据行。"), field="file")
-    index = _header_index(rows[0][1], kind)
+    index = header_index(rows[0][1], kind)
     if len(rows) == 1:
         raise CertificationError(_("文件只有表头,没有数据行。"), field="file")
     return [_row(number, cells, index, today=today) for number, cells in rows[1:]]
 
 
-def _header_index(header_cells: list[Cell], kind: str) -> dict[str, int]:
+def header_index(header_cells: list[Cell], kind: str) -> dict[str, int]:
+    """Column key → position for the kind's columns, or CertificationError naming the missing ones."""
     by_header = {column.header: column for column in COLUMNS[kind]}
     index: dict[str, int] = {}
     for position, cell in enumerate(header_cells):

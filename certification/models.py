@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from registry.jobs import JobFields, job_is_stale
 from registry.models import OrgUnit, Retiree, Staff
 
 
@@ -160,7 +161,7 @@ class SuspensionNotice(models.Model):
         return f"{self.run.year} {self.township}"
 
 
-class RemoteBatch(models.Model):
+class RemoteBatch(JobFields):
     """The remote residents (异地居住人员) of a year as exported for the national remote retiree system and
     mailed the form 《异地居住人员领取社会保险待遇资格协助认证表》: the member list is fixed when the batch is
     made, so the upload file and the combined PDF describe the same people."""
@@ -169,16 +170,18 @@ class RemoteBatch(models.Model):
         RENDERING = "rendering", _("正在生成")
         READY = "ready", _("已生成")
         FAILED = "failed", _("生成失败")
+        # The worker died while rendering (registry.jobs sweeper); "重新生成PDF" starts it again.
+        INTERRUPTED = "interrupted", _("任务中断")
 
     year = models.PositiveIntegerField(_("认证年度"))
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RENDERING)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RENDERING)
     member_count = models.PositiveIntegerField(_("人数"), default=0)
     forms_pdf = models.FileField(_("协助认证表PDF"), upload_to="certification/remote/%Y/", blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     made_by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
     made_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
-    # When the PDF was (last) queued: the progress estimate counts from it, and a render that has taken far
-    # longer than expected (a worker that died) may be started again.
+    # When the PDF was (last) queued: the progress estimate counts from it. Whether the worker died is the
+    # heartbeat's business (registry.jobs): the render beats from a side thread while WeasyPrint lays out.
     render_started_at = models.DateTimeField(_("开始生成时间"), null=True, blank=True)
 
     class Meta:
@@ -195,11 +198,8 @@ class RemoteBatch(models.Model):
         return max(self.member_count / settings.CERTIFICATION_REMOTE_FORMS_PER_SECOND, 2.0)
 
     def render_stalled(self, now: datetime.datetime) -> bool:
-        """Rendering for more than three times the expected time and at least ten minutes: its worker died."""
-        if self.status != self.Status.RENDERING or self.render_started_at is None:
-            return False
-        limit = max(3 * self.render_expected_seconds(), 600.0)
-        return (now - self.render_started_at).total_seconds() > limit
+        """Rendering, and no heartbeat for JOB_STALE_MINUTES: its worker died (registry.jobs)."""
+        return job_is_stale(self, running={self.Status.RENDERING}, now=now)
 
 
 class RemoteBatchMember(models.Model):
@@ -223,9 +223,10 @@ class RemoteBatchMember(models.Model):
         return self.name
 
 
-class CertificationImport(models.Model):
+class CertificationImport(JobFields):
     """A file of results from elsewhere: online self-service results, IDs seen alive in other records (data
-    comparison), returned remote forms, or a deaths list. Checked first (the preview), then confirmed once."""
+    comparison), returned remote forms, or a deaths list. Checked first (the preview), then confirmed once;
+    the confirmed write is a worker job (registry.jobs)."""
 
     class Kind(models.TextChoices):
         ONLINE = "online", _("网上自助认证结果")
@@ -234,16 +235,19 @@ class CertificationImport(models.Model):
         DEATHS = "deaths", _("死亡名单(比对待核)")
 
     class Status(models.TextChoices):
+        # A file above CERTIFICATION_IMPORT_INLINE_MAX_ROWS is checked by the worker (docs/jobs.md).
+        CHECKING = "checking", _("校验中")
         CHECKED = "checked", _("待确认")
         CONFIRMED = "confirmed", _("已确认")
         CANCELLED = "cancelled", _("已取消")
+        INTERRUPTED = "interrupted", _("任务中断")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     year = models.PositiveIntegerField(_("认证年度"))
     source = models.CharField(_("数据来源"), max_length=100, blank=True)
     file = models.FileField(_("文件"), upload_to="certification/imports/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CHECKED)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CHECKED)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     matched_rows = models.PositiveIntegerField(_("匹配行数"), default=0)
     applied_rows = models.PositiveIntegerField(_("已处理行数"), default=0)

@@ -21,7 +21,6 @@ from django.template.loader import render_to_string
 from registry.selectors import county_name
 
 from .models import Campaign, RemoteBatch, RemoteBatchMember
-from .services.certify import campaign_for_year
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ def remote_forms_pdf(*, batch: RemoteBatch) -> bytes:
     """Every form of the batch as one PDF (WeasyPrint once per batch)."""
     return forms_pdf(
         batch=batch,
-        campaign=campaign_for_year(batch.year),
+        campaign=Campaign.or_default(batch.year),
         forms=list(batch_forms(batch)),
         sender=return_address(),
     )

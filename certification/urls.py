@@ -39,6 +39,7 @@ urlpatterns: list = [
     path("imports/", import_views.import_list, name="certification-import-list"),
     path("imports/<int:pk>/", import_views.import_detail, name="certification-import-detail"),
     path("imports/<int:pk>/confirm/", import_views.import_confirm, name="certification-import-confirm"),
+    path("imports/<int:pk>/restart/", import_views.import_restart, name="certification-import-restart"),
     path("imports/<int:pk>/cancel/", import_views.import_cancel, name="certification-import-cancel"),
     path("imports/template/<str:kind>/", import_views.import_template, name="certification-import-template"),
     path("deaths/", import_views.death_matches, name="certification-death-matches"),

@@ -14,7 +14,7 @@ from .models import PayoutPlan
 from .services import plan_draft
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def draft_payout_plan(month: int | None = None) -> int:
     """Draft the plan for `month` (yyyymm), by default the first month still open (beat, on day P: the
     current month has just closed, so the next one is drafted). A plan that exists, in any state, is left
@@ -31,7 +31,7 @@ def draft_payout_plan(month: int | None = None) -> int:
     return plan_draft(month=target, by=None).pk
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def redraft_payout_plans() -> list[int]:
     """Make every draft plan again from the registry as it is now, as the system (queued after a change to
     many retirees at once, such as the August suspension job, so a draft made before it does not pay the

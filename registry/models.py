@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import PensionMonthField, money_field
 from .id_numbers import mask_resident_id, validate_resident_id
+from .jobs import JobFields
 
 # Rates and status changes are history: a correction is a new row, never an edit (DOMAIN.md "Money rules").
 append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
@@ -641,9 +642,9 @@ class Recovery(models.Model):
         return f"{self.from_month}–{self.to_month} -¥{self.amount}"
 
 
-class ImportBatch(models.Model):
+class ImportBatch(JobFields):
     """An upload of existing retirees from the county's old system: checked in a dry run, then imported
-    whole or not at all."""
+    whole or not at all. Its check and its import are worker jobs (registry.jobs)."""
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传")
@@ -652,10 +653,12 @@ class ImportBatch(models.Model):
         IMPORTING = "importing", _("导入中")
         IMPORTED = "imported", _("已导入")
         FAILED = "failed", _("失败")
+        # The worker died mid-job (registry.jobs sweeper): nothing was written; the clerk may run it again.
+        INTERRUPTED = "interrupted", _("任务中断")
 
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     good_rows = models.PositiveIntegerField(_("合格行数"), default=0)

@@ -1,4 +1,8 @@
-"""Celery wrappers: take ids or dates, call a service, safe to run twice."""
+"""Celery wrappers: take ids or dates, call a service, safe to run twice.
+
+Long jobs that are safe to run twice are declared `acks_late=True, reject_on_worker_lost=True`: acknowledged
+only when they finish and given back to the broker when their worker process dies, so the job is run again
+(docs/jobs.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from .jobs import job_sweep
 from .services import import_batch_check, import_batch_run, registry_snapshot_take
 
 
@@ -17,13 +22,20 @@ def take_registry_snapshot(on: str | None = None) -> int:
     return registry_snapshot_take(on=day)
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def check_import_batch(batch_id: int) -> str:
     """The dry run of an uploaded file (queued on commit by import_batch_upload). Returns the status."""
     return import_batch_check(batch_id=batch_id).status
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import_batch(batch_id: int) -> str:
     """The import of a confirmed batch (queued on commit by import_batch_confirm). Returns the status."""
     return import_batch_run(batch_id=batch_id).status
+
+
+@shared_task
+def sweep_stale_jobs() -> dict[str, int]:
+    """Mark every job whose worker died (no heartbeat for settings.JOB_STALE_MINUTES) as interrupted (beat,
+    every few minutes), so its page says so and offers to run it again. Returns the count per kind."""
+    return job_sweep()

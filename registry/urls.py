@@ -33,5 +33,6 @@ urlpatterns = [
     path("imports/template.xlsx", imports.import_template, name="import-template"),
     path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/restart/", imports.import_restart, name="import-restart"),
     path("imports/<int:pk>/rejected.xlsx", imports.import_rejected, name="import-rejected"),
 ]

@@ -78,6 +78,8 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET import-detail":                         ("import",     A, A, D, D, D, NA),
     "POST import-confirm":                       ("import",     A, A, D, D, D, NA),
     "GET import-rejected":                       ("import",     A, A, D, D, D, NA),
+    # a job that died starts again (docs/jobs.md): the roles that import
+    "POST import-restart":                       ("import",     A, A, D, D, D, NA),
 
     # payouts: pages for PREPARE_PAYMENTS, APPROVE_PAYMENTS or VIEW_AUDIT; each move for its action
     # (docs/payouts.md "Moves", "Funding, bank files and return files", "Recoveries")
@@ -129,6 +131,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST certification-import-list":            ("-",          A, A, D, D, D, NA),
     "GET certification-import-detail":           ("cert_import", A, A, D, D, D, NA),
     "POST certification-import-confirm":         ("cert_import", A, A, D, D, D, NA),
+    "POST certification-import-restart":         ("cert_import", A, A, D, D, D, NA),
     "POST certification-import-cancel":          ("cert_import", A, A, D, D, D, NA),
     "GET certification-import-template":         ("kind",       A, A, D, D, D, NA),
     "GET certification-death-matches":           ("-",          A, A, D, D, D, NA),
@@ -162,6 +165,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST api-import-upload":                    ("-",          A, A, D, D, D, NA),
     "GET api-import-detail":                     ("import",     A, A, D, D, D, NA),
     "POST api-import-confirm":                   ("import",     A, A, D, D, D, NA),
+    "POST api-import-restart":                   ("import",     A, A, D, D, D, NA),
     "GET api-payout-plan-list":                  ("-",          A, A, A, A, D, NA),
     "POST api-payout-plan-list":                 ("-",          A, A, D, D, D, NA),
     "GET api-payout-plan-detail":                ("plan",       A, A, A, A, D, NA),

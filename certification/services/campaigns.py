@@ -68,6 +68,11 @@ def campaign_create(*, year: int, by: Staff, **fields: Any) -> Campaign:
     # Lock nothing: the unique year is the guard; a second create at the same moment fails on it.
     if Campaign.objects.filter(year=year).exists():
         raise CertificationError(_("%(year)s 年度的认证已经建立。") % {"year": year}, field="year")
+    if SuspensionRun.objects.filter(year=year).exists():
+        # The job ran with the default dates (Campaign.or_default): a campaign made now could say otherwise.
+        raise CertificationError(
+            _("%(year)s 年度已按默认日期执行暂停发放,不能再建立该年度。") % {"year": year}, field="year"
+        )
     with pghistory.context(source="campaign_create", user=by.pk, year=year):
         campaign = Campaign.objects.create(year=year, **values)
     return campaign

@@ -56,8 +56,17 @@ def due_before(year: int) -> datetime.date:
 
 
 def campaign_for_year(year: int) -> Campaign:
-    """The year's campaign, made with the default dates and the county's mode the first time it is asked."""
-    campaign, _created = Campaign.objects.get_or_create(year=year, defaults=Campaign.default_dates(year))
+    """The year's campaign as the admin made it, or CertificationError saying who must make it first.
+
+    Only campaign_create (services/campaigns.py, with MANAGE_SETTINGS) makes a campaign row: a path that
+    needs one for real work (a remote batch) uses the existing one or refuses; reads and the system's jobs
+    that only need the dates use Campaign.or_default, which writes nothing (docs/certification.md)."""
+    campaign = Campaign.objects.filter(year=year).first()
+    if campaign is None:
+        raise CertificationError(
+            _("%(year)s 年度的认证尚未建立,请系统管理员先在“认证年度”中建立该年度。") % {"year": year},
+            field="year",
+        )
     return campaign
 
 
@@ -175,8 +184,8 @@ def certify(
     if DeathMatch.objects.filter(retiree=locked, status=DeathMatch.Status.CONFIRMED).exists():
         # A clerk confirmed the death from a deaths list: a certification would contradict it.
         raise CertificationError(_("该退休人员已经死亡比对确认,不能认证;如有错误,请与社保局经办人员联系。"))
+    # Recorded by its counting year; no campaign row is needed (nor made): the dates are read, not kept.
     year = counting_year(certified_on)
-    campaign_for_year(year)
     certification = Certification.objects.filter(retiree=locked, year=year).first()
     created = certification is None
     if certification is None:
@@ -240,7 +249,9 @@ def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
     Set-based (NOTES.md): one UPDATE … WHERE NOT EXISTS joined to the INSERT of the status changes, under
     an exclusive transaction-level advisory lock (SUSPENSION_LOCK), so two runs never overlap and no
     certification is half-recorded while the statement reads."""
-    campaign = campaign_for_year(year)
+    # The system's job reads the dates (the admin's campaign, or the defaults) and never makes a campaign;
+    # campaign_create refuses a year whose run exists, so the dates the run used cannot change after it.
+    campaign = Campaign.or_default(year)
     since = certified_since(campaign, today)
     actor = system_staff()
     started = timezone.now()

@@ -33,16 +33,17 @@ from django.utils.translation import gettext_noop, override
 from registry import access
 from registry.access import Action
 from registry.errors import ImportBatchError
-from registry.imports.reading import upload_bytes
+from registry.imports.reading import check_row_limit, header_row, upload_bytes
+from registry.imports.sizing import count_rows
+from registry.jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
 
 from ..errors import CertificationError, RetireeNotVisibleError
-from ..importfiles import FileRow, read_rows
+from ..importfiles import FileRow, header_index, read_rows
 from ..models import Certification, CertificationImport, DeathMatch
 from .certify import (
     SUSPENSION_LOCK,
-    campaign_for_year,
     certify,
     counting_year,
     counting_years,
@@ -394,9 +395,16 @@ def certification_import_check(
     if len(source) > 100:
         raise CertificationError(_("数据来源不能超过100个字。"), field="source")
     try:
-        name, data = upload_bytes(file)
+        name, data = upload_bytes(
+            file,
+            max_mb=settings.CERTIFICATION_IMPORT_MAX_UPLOAD_MB,
+            max_rows=settings.CERTIFICATION_IMPORT_MAX_ROWS,
+        )
     except ImportBatchError as error:
         raise CertificationError(error.message, field="file") from None
+    data_rows = max(count_rows(data, name) - 1, 0)
+    if data_rows > settings.CERTIFICATION_IMPORT_INLINE_MAX_ROWS:
+        return _queue_check(data, name, kind=kind, year=year, source=source, by=by, data_rows=data_rows)
     rows = read_rows(data, name, kind=kind, today=today)
     result = _classify(rows, kind=kind, year=year, user=by, today=today)
     certification_import = CertificationImport(
@@ -412,6 +420,103 @@ def certification_import_check(
     certification_import.file.save(f"{kind}{PurePath(name).suffix.lower()}", ContentFile(data), save=False)
     certification_import.save()
     return certification_import
+
+
+def _queue_check(
+    data: bytes, name: str, *, kind: str, year: int, source: str, by: Staff, data_rows: int
+) -> CertificationImport:
+    """A large file: only its header is read here (a wrong file is still refused at once); the file is kept
+    and its check queued for the worker, which the page follows (status checking)."""
+    try:
+        header = header_row(data, name)
+    except ImportBatchError as error:
+        raise CertificationError(error.message, field="file") from None
+    if not header:
+        raise CertificationError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    header_index(list(header), kind)
+    certification_import = CertificationImport(
+        kind=kind,
+        year=year,
+        source=source,
+        original_name=name[:200],
+        total_rows=data_rows,
+        status=ImportStatus.CHECKING,
+        uploaded_by=by,
+    )
+    for name_, value in job_start_fields(certification_import).items():
+        setattr(certification_import, name_, value)
+    certification_import.file.save(f"{kind}{PurePath(name).suffix.lower()}", ContentFile(data), save=False)
+    certification_import.save()
+    _queue_check_task(certification_import.pk)
+    return certification_import
+
+
+def _queue_check_task(import_id: int) -> None:
+    from ..tasks import check_certification_import  # noqa: PLC0415 - the tasks module imports the services
+
+    transaction.on_commit(lambda: check_certification_import.delay(import_id))
+
+
+def certification_import_check_run(*, import_id: int) -> CertificationImport:
+    """The worker's check of a large file: the same reading and classification as the request's, as the
+    uploader. Writes only the import row; a file refused now ends the import cancelled with the reason in its
+    summary. Safe to run twice: only an import still checking is checked."""
+    with transaction.atomic():
+        locked = CertificationImport.objects.select_for_update().get(pk=import_id)
+        if locked.status != ImportStatus.CHECKING:
+            return locked
+    job_heartbeat(CertificationImport, import_id)
+    by = locked.uploaded_by
+    today = _today()
+    try:
+        with locked.file.open("rb") as handle:
+            data = handle.read()
+        # Counted row by row before the parser loads the sheet (an xlsx whose dimension understates it).
+        check_row_limit(
+            data, locked.original_name, max_rows=settings.CERTIFICATION_IMPORT_MAX_ROWS, exact=True
+        )
+        rows = read_rows(data, locked.original_name, kind=locked.kind, today=today)
+        job_heartbeat(CertificationImport, import_id)
+        result = _classify(rows, kind=locked.kind, year=locked.year, user=by, today=today)
+        outcome: dict[str, Any] = {
+            "status": ImportStatus.CHECKED,
+            "total_rows": len(rows),
+            "matched_rows": result.matched,
+            "summary": result.summary(),
+        }
+    except (CertificationError, ImportBatchError) as error:
+        outcome = {"status": ImportStatus.CANCELLED, "summary": {"error": error.message}}
+    with transaction.atomic():
+        locked = CertificationImport.objects.select_for_update().get(pk=import_id)
+        if locked.status != ImportStatus.CHECKING:
+            return locked
+        for name, value in outcome.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(outcome))
+    return locked
+
+
+@transaction.atomic
+def certification_import_restart(
+    *, certification_import: CertificationImport, by: Staff
+) -> CertificationImport:
+    """Check an interrupted import again (its worker died while checking: registry.jobs), or one still shown
+    checking whose heartbeat stopped. Anything else is refused with nothing changed."""
+    _require(by)
+    locked = _locked(certification_import)
+    running = {ImportStatus.CHECKING}
+    if locked.status != ImportStatus.INTERRUPTED and not job_is_stale(locked, running=running):
+        raise CertificationError(
+            _("该批次当前为“%(status)s”,只有任务中断的批次可以重新运行。")
+            % {"status": locked.get_status_display()},
+            field="status",
+        )
+    locked.status = ImportStatus.CHECKING
+    for name, value in job_start_fields(locked).items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", "job_started_at", "job_heartbeat_at", "job_attempts"])
+    _queue_check_task(locked.pk)
+    return locked
 
 
 _INSERT_CERTIFICATIONS = """
@@ -521,7 +626,6 @@ def certification_import_apply(
         if locked.kind == Kind.DEATHS:
             applied["death_matches"] = _insert_death_matches(locked, result.to_list)
         else:
-            campaign_for_year(locked.year)
             applied["certified"] = _insert_certifications(locked, result.to_certify, by=by)
             restored = 0
             for retiree_id, date, office in result.to_restore:
@@ -564,7 +668,9 @@ def certification_import_queue(
         raise CertificationError(_("该批次已取消,不能确认。请重新上传文件。"), field="status")
     job_id = str(uuid.uuid4())
     locked.summary = {**locked.summary, "job": job_id}
-    locked.save(update_fields=["summary"])
+    for name, value in job_start_fields(locked).items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["summary", "job_started_at", "job_heartbeat_at", "job_attempts"])
     import_id, by_id = locked.pk, by.pk
     from ..tasks import apply_certification_import  # noqa: PLC0415 - the tasks module imports the services
 
@@ -580,10 +686,16 @@ def import_job_state(certification_import: CertificationImport) -> tuple[str, st
     job_id = certification_import.summary.get("job")
     if certification_import.status == ImportStatus.CONFIRMED:
         return ("done", "")
+    if certification_import.status == ImportStatus.CHECKING:
+        return ("checking", "")
     if not job_id or certification_import.status != ImportStatus.CHECKED:
         return ("", "")
     result: AsyncResult[Any] = AsyncResult(job_id)
     if not result.ready():
+        # Its worker died (the write is one transaction, so nothing was written): say so, and the page offers
+        # the confirmation again, which runs the job anew (docs/jobs.md).
+        if job_is_stale(certification_import, running={ImportStatus.CHECKED}):
+            return ("failed", str(INTERRUPTED_MESSAGE))
         return ("running", "")
     if result.failed():
         return ("failed", _("写入时出错,未写入任何数据,请重新确认。"))

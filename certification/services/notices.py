@@ -19,10 +19,9 @@ from registry.models import Retiree, StatusChange
 from registry.months import PensionMonth
 from registry.selectors import county_name
 
-from ..models import SuspensionNotice, SuspensionRun
+from ..models import Campaign, SuspensionNotice, SuspensionRun
 from ..notices_pdf import NoticeBatch, NoticeRow, suspension_notices_pdf
 from ..selectors.campaigns import run_changes
-from .certify import campaign_for_year
 
 
 def _run_day(run: SuspensionRun) -> datetime.date:
@@ -75,7 +74,7 @@ def suspension_notices_make(*, run: SuspensionRun) -> list[SuspensionNotice]:
     township_ids = sorted({pk for pk in parents if pk is not None})
     if not township_ids:
         return []
-    campaign = campaign_for_year(run.year)
+    campaign = Campaign.or_default(run.year)
     suspended_from = suspended_from_month(run=run)
     dated = _run_day(run)
     bureau = county_name()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.jobs import job_beating, job_start_fields
 from registry.models import SensitiveView, Staff
 
 from ..errors import CertificationError
@@ -63,8 +64,15 @@ def remote_batch_create(*, year: int, by: Staff, today: datetime.date | None = N
     # Lock the year's campaign row: two clerks making a batch at the same moment are taken one after the
     # other, so the second sees the first's members as already in a batch and nobody is mailed twice.
     Campaign.objects.select_for_update().get(pk=campaign.pk)
+    now = timezone.now()
     batch = RemoteBatch.objects.create(
-        year=year, made_by=by, status=Status.RENDERING, render_started_at=timezone.now()
+        year=year,
+        made_by=by,
+        status=Status.RENDERING,
+        render_started_at=now,
+        job_started_at=now,
+        job_heartbeat_at=now,
+        job_attempts=1,
     )
     members = remote_batch_candidates(user=by, year=year, today=today).values_list(
         Value(batch.pk, output_field=IntegerField()),
@@ -118,7 +126,9 @@ def remote_batch_render(*, batch_id: int) -> RemoteBatch:
 
     started = timezone.now()
     try:
-        pdf = remote_forms_pdf(batch=batch)
+        # WeasyPrint reports nothing while it lays out the batch: a side thread beats for it.
+        with job_beating(RemoteBatch, batch_id):
+            pdf = remote_forms_pdf(batch=batch)
     except Exception as error:
         logger.exception("remote batch %s: rendering failed", batch_id)
         return _finish(
@@ -134,19 +144,30 @@ def remote_batch_render(*, batch_id: int) -> RemoteBatch:
 
 @transaction.atomic
 def remote_batch_retry(*, batch: RemoteBatch, by: Staff) -> RemoteBatch:
-    """Render a failed batch again, with the same members; or one whose rendering has stalled (its worker
-    died: RemoteBatch.render_stalled). A render still within its time is left alone."""
+    """Render a failed or interrupted batch again, with the same members; or one still shown rendering whose
+    heartbeat stopped before the sweeper came by (RemoteBatch.render_stalled). A live render is left alone."""
     _require_remote_work(by)
     locked = RemoteBatch.objects.select_for_update().get(pk=batch.pk)
     now = timezone.now()
-    if locked.status != Status.FAILED and not locked.render_stalled(now):
+    if locked.status not in (Status.FAILED, Status.INTERRUPTED) and not locked.render_stalled(now):
         raise CertificationError(
             _("该批次当前为“%(status)s”,只有生成失败或长时间未完成的批次可以重新生成。")
             % {"status": locked.get_status_display()},
             field="status",
         )
     locked.status, locked.error, locked.render_started_at = Status.RENDERING, "", now
-    locked.save(update_fields=["status", "error", "render_started_at"])
+    for name, value in job_start_fields(locked, now).items():
+        setattr(locked, name, value)
+    locked.save(
+        update_fields=[
+            "status",
+            "error",
+            "render_started_at",
+            "job_started_at",
+            "job_heartbeat_at",
+            "job_attempts",
+        ]
+    )
     _queue_render(locked.pk)
     return locked
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.access import Action
 from registry.errors import DomainError
+from registry.jobs import INTERRUPTED_MESSAGE
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
@@ -34,6 +35,7 @@ from ..services.imports import (
     certification_import_cancel,
     certification_import_check,
     certification_import_queue,
+    certification_import_restart,
     death_match_decide,
     import_job_state,
     outcomes_for,
@@ -120,8 +122,9 @@ def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     job_state, job_error = import_job_state(certification_import)
     if request.htmx and request.GET.get("job"):
         # The polling partial: while the job runs, the bar again; then the whole page, with the result.
-        if job_state == "running":
-            return render(request, "certification/imports/_job.html", {"item": certification_import})
+        if job_state in ("running", "checking"):
+            context = {"item": certification_import, "job_state": job_state}
+            return render(request, "certification/imports/_job.html", context)
         response = HttpResponse()
         response["HX-Refresh"] = "true"
         return response
@@ -136,6 +139,7 @@ def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "deaths": certification_import.kind == Kind.DEATHS,
         "job_state": job_state,
         "job_error": job_error,
+        "interrupted_message": INTERRUPTED_MESSAGE,
         "counts": counts,
         "will_certify": by_key.get("certify", 0) + by_key.get("suspended_other", 0),
         "will_restore": by_key.get("restore", 0),
@@ -160,6 +164,19 @@ def import_confirm(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.info(request, _("已确认,正在写入。写入完成前请勿关闭本页。"))
+    return redirect("certification-import-detail", pk=certification_import.pk)
+
+
+@importer
+@require_POST
+def import_restart(request: StaffRequest, pk: int) -> HttpResponse:
+    certification_import = get_visible_import_or_404(request.user, pk)
+    try:
+        certification_import_restart(certification_import=certification_import, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已重新开始校验。"))
     return redirect("certification-import-detail", pk=certification_import.pk)
 
 

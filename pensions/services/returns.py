@@ -9,12 +9,15 @@ import hashlib
 from dataclasses import dataclass
 
 import pghistory
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
+from registry.errors import ImportBatchError
+from registry.imports.sizing import csv_row_count, xlsx_row_count
 from registry.models import ArrearsItem, Staff
 
 from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, match_return, parse_return_file
@@ -55,6 +58,27 @@ def _line_id(reference: str, plan_id: int) -> int:
     return int(reference.removeprefix(f"P{plan_id}L"))
 
 
+# A return file may carry a header and a trailer beyond one row per line sent.
+_RETURN_EXTRA_ROWS = 10
+
+
+def _check_size(bank_file: BankFile, content: bytes) -> None:
+    """Refuse, before parsing, a file larger than settings.RETURN_FILE_MAX_UPLOAD_MB or with more rows than
+    the bank file sent (counted without reading a cell: registry.imports.sizing)."""
+    limit_mb = settings.RETURN_FILE_MAX_UPLOAD_MB
+    if len(content) > limit_mb * 1024 * 1024:
+        raise PlanError(_("回盘文件超过 %(limit)d MB,不是这份银行文件的回盘。") % {"limit": limit_mb})
+    try:
+        rows = xlsx_row_count(content) if content[:2] == b"PK" else csv_row_count(content)
+    except ImportBatchError as error:
+        raise PlanError(error.message) from None
+    if rows > bank_file.line_count + _RETURN_EXTRA_ROWS:
+        raise PlanError(
+            _("回盘文件有 %(rows)s 行,而银行文件 %(name)s 只发出 %(sent)s 笔,不是这份银行文件的回盘。")
+            % {"rows": f"{rows:,}", "name": bank_file.name, "sent": f"{bank_file.line_count:,}"}
+        )
+
+
 @transaction.atomic
 def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: str = "") -> ReturnImport:
     """Read the bank's return file for `bank_file` and mark each line it answers paid or failed.
@@ -65,6 +89,7 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
     for the same bank file is refused. When every bank file of the plan has its answer, the plan is
     reconciled."""
     access.require(by, Action.PREPARE_PAYMENTS)
+    _check_size(bank_file, content)
     sha256 = hashlib.sha256(content).hexdigest()
     # Lock the plan: imports of two banks' files at once would each see the other's file missing, and
     # neither would reconcile the plan; the same file imported twice at once would mark its lines twice.

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from ..access import Action
 from ..imports.selectors import get_visible_import_batch_or_404
 from ..models import ImportBatch, Staff
-from ..services import import_batch_confirm, import_batch_upload
+from ..services import import_batch_confirm, import_batch_restart, import_batch_upload
 
 TAG = "imports"
 
@@ -100,4 +100,23 @@ class ImportBatchConfirmApi(APIView):
     def post(self, request: Request, pk: int, *args: Any, **kwargs: Any) -> Response:
         batch = get_visible_import_batch_or_404(_staff(request), pk)
         batch = import_batch_confirm(batch=batch, by=_staff(request))
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportBatchRestartApi(APIView):
+    required_action = Action.EDIT_REGISTRY
+
+    @extend_schema(
+        tags=[TAG],
+        summary=_("重新运行任务中断的批次"),
+        description=_(
+            "处理进程意外停止(状态 interrupted,或进度长时间不动)的批次:已确认的重新导入,未确认的重新校验。"
+            "中断的运行未写入任何数据。"
+        ),
+        request=None,
+        responses={202: ImportBatchSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
+    )
+    def post(self, request: Request, pk: int, *args: Any, **kwargs: Any) -> Response:
+        batch = get_visible_import_batch_or_404(_staff(request), pk)
+        batch = import_batch_restart(batch=batch, by=_staff(request))
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

@@ -40,4 +40,5 @@ urlpatterns = [
     path("imports/", api_imports.ImportBatchUploadApi.as_view(), name="api-import-upload"),
     path("imports/<int:pk>/", api_imports.ImportBatchDetailApi.as_view(), name="api-import-detail"),
     path("imports/<int:pk>/confirm/", api_imports.ImportBatchConfirmApi.as_view(), name="api-import-confirm"),
+    path("imports/<int:pk>/restart/", api_imports.ImportBatchRestartApi.as_view(), name="api-import-restart"),
 ]

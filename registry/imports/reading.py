@@ -23,21 +23,28 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import ImportBatchError
 from .columns import BY_HEADER, REQUIRED_HEADERS, normalise_header
+from .sizing import count_rows, xlsx_header
 
 Cell = (
     str | float | int | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
 )
 
 EXTENSIONS = (".xlsx", ".csv")
+# The header of a CSV is looked for in its first 64 KB.
+_CSV_HEAD_BYTES = 64 * 1024
 
 
-def upload_bytes(file: File[bytes]) -> tuple[str, bytes]:
+def upload_bytes(
+    file: File[bytes], *, max_mb: int | None = None, max_rows: int | None = None
+) -> tuple[str, bytes]:
     """An uploaded table file's own name (no path) and its bytes, or ImportBatchError for a file of another
-    kind, too large (settings.IMPORT_MAX_UPLOAD_MB) or empty. Shared by every import of a table."""
+    kind, too large, with more data rows than the limit, or empty. The limits are the caller's kind's
+    settings (by default the registry import's IMPORT_MAX_UPLOAD_MB and IMPORT_MAX_ROWS); the rows are counted
+    without parsing a cell (imports.sizing). Shared by every import of a table."""
     name = PurePath(file.name or "").name
     if PurePath(name).suffix.lower() not in EXTENSIONS:
         raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
-    limit_mb = settings.IMPORT_MAX_UPLOAD_MB
+    limit_mb = settings.IMPORT_MAX_UPLOAD_MB if max_mb is None else max_mb
     if (file.size or 0) > limit_mb * 1024 * 1024:
         raise ImportBatchError(
             _("文件超过 %(limit)d MB,请分成几个文件导入。") % {"limit": limit_mb}, field="file"
@@ -45,7 +52,48 @@ def upload_bytes(file: File[bytes]) -> tuple[str, bytes]:
     data = file.read()
     if not data:
         raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    check_row_limit(data, name, max_rows=settings.IMPORT_MAX_ROWS if max_rows is None else max_rows)
     return name, data
+
+
+def check_row_limit(data: bytes, name: str, *, max_rows: int, exact: bool = False) -> int:
+    """The file's data rows (its rows less the header), or ImportBatchError when there are more than
+    `max_rows`; counted streaming (imports.sizing), before any parsing of the cells."""
+    data_rows = max(count_rows(data, name, exact=exact) - 1, 0)
+    if data_rows > max_rows:
+        raise ImportBatchError(
+            _("文件有 %(rows)s 行数据,超过每个文件 %(limit)s 行的上限,请分成几个文件导入。")
+            % {"rows": f"{data_rows:,}", "limit": f"{max_rows:,}"},
+            field="file",
+        )
+    return data_rows
+
+
+def header_row(data: bytes, filename: str) -> list[str]:
+    """The header of a table file, read without reading its data rows: the xlsx sheet's first row streaming
+    (imports.sizing), or the first line of the CSV decoded as read_table would decode it."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return xlsx_header(data)
+    if suffix != ".csv":
+        raise ImportBatchError(_("只能导入 .xlsx 或 .csv 文件。"), field="file")
+    head = data[:_CSV_HEAD_BYTES]
+    if len(data) > _CSV_HEAD_BYTES:
+        # Whole lines only, so a multi-byte character is never cut in two.
+        head = head[: head.rfind(b"\n") + 1] or head
+    text, _encoding = decode_csv(head)
+    for _number, cells in csv_records(text):
+        if not all(is_blank(cell) for cell in cells):
+            return ["" if is_blank(cell) else str(cell).strip() for cell in cells]
+    return []
+
+
+def check_header(data: bytes, filename: str) -> None:
+    """Refuse, at once and without reading the data rows, a file whose header is not the import's."""
+    headers = header_row(data, filename)
+    if not headers:
+        raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
+    _header_index(headers)
 
 
 @dataclass
@@ -118,6 +166,16 @@ def _table(records: Iterable[tuple[int, list[Cell]]], *, encoding: str) -> Table
         raise ImportBatchError(_("文件是空的:没有表头,也没有数据行。"), field="file")
     _header_number, header_cells = rows[0]
     headers = ["" if is_blank(cell) else str(cell).strip() for cell in header_cells]
+    index = _header_index(headers)
+    data_rows = rows[1:]
+    if not data_rows:
+        raise ImportBatchError(_("文件只有表头,没有数据行。"), field="file")
+    return Table(headers=headers, index=index, rows=data_rows, encoding=encoding)
+
+
+def _header_index(headers: list[str]) -> dict[str, int]:
+    """Column key → position for the import's columns, or ImportBatchError naming what is missing or
+    repeated."""
     index: dict[str, int] = {}
     repeated: list[str] = []
     for position, header in enumerate(headers):
@@ -138,7 +196,4 @@ def _table(records: Iterable[tuple[int, list[Cell]]], *, encoding: str) -> Table
         raise ImportBatchError(
             _("表头中这些列出现了不止一次:%(columns)s。") % {"columns": "、".join(repeated)}, field="file"
         )
-    data_rows = rows[1:]
-    if not data_rows:
-        raise ImportBatchError(_("文件只有表头,没有数据行。"), field="file")
-    return Table(headers=headers, index=index, rows=data_rows, encoding=encoding)
+    return index

@@ -1,7 +1,13 @@
 """Every write to the registry. Keyword-only, typed, atomic; refusals are DomainError subclasses."""
 
 from .changes import change_request_approve, change_request_create, change_request_reject, document_required
-from .imports import import_batch_check, import_batch_confirm, import_batch_run, import_batch_upload
+from .imports import (
+    import_batch_check,
+    import_batch_confirm,
+    import_batch_restart,
+    import_batch_run,
+    import_batch_upload,
+)
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
 from .retirees import retiree_change_status
 from .search_keys import retiree_search_keys_rebuild
@@ -12,6 +18,7 @@ from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_u
 __all__ = [
     "import_batch_check",
     "import_batch_confirm",
+    "import_batch_restart",
     "import_batch_run",
     "import_batch_upload",
     "change_request_approve",

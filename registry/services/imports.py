@@ -17,7 +17,7 @@ import pghistory
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,10 +25,11 @@ from .. import access
 from ..access import Action
 from ..errors import ImportBatchError
 from ..id_numbers import mask_resident_id
-from ..imports.reading import Table, read_table, upload_bytes
+from ..imports.reading import Table, check_header, check_row_limit, read_table, upload_bytes
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
 from ..imports.writing import write_rows
+from ..jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ImportBatch, Staff
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,17 @@ Status = ImportBatch.Status
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     Status.UPLOADED: frozenset({Status.CHECKING, Status.FAILED}),
-    Status.CHECKING: frozenset({Status.CHECKED, Status.FAILED}),
+    Status.CHECKING: frozenset({Status.CHECKED, Status.FAILED, Status.INTERRUPTED}),
     Status.CHECKED: frozenset({Status.IMPORTING}),
-    Status.IMPORTING: frozenset({Status.IMPORTED, Status.FAILED}),
+    Status.IMPORTING: frozenset({Status.IMPORTED, Status.FAILED, Status.INTERRUPTED}),
     Status.IMPORTED: frozenset(),
     Status.FAILED: frozenset(),
+    # Run again (import_batch_restart): the check from the start, or the confirmed import.
+    Status.INTERRUPTED: frozenset({Status.UPLOADED, Status.IMPORTING}),
 }
 IN_PROGRESS = frozenset({Status.UPLOADED, Status.CHECKING, Status.IMPORTING})
+# The statuses in which a worker holds the batch: the sweeper marks them interrupted when the heartbeat stops.
+RUNNING = frozenset({Status.CHECKING, Status.IMPORTING})
 
 
 def _move(batch: ImportBatch, to: str, **fields: Any) -> None:
@@ -63,8 +68,8 @@ def _move(batch: ImportBatch, to: str, **fields: Any) -> None:
 
 
 def _set_progress(batch: ImportBatch, percent: int) -> None:
-    # Outside any transaction, so the page polling the batch sees it at once.
-    ImportBatch.objects.filter(pk=batch.pk).update(progress=max(0, min(100, percent)))
+    # Outside any transaction, so the page polling the batch (and the stale-job sweeper) sees it at once.
+    job_heartbeat(ImportBatch, batch.pk, progress=max(0, min(100, percent)))
 
 
 def _fail(batch_id: int, message: str) -> ImportBatch:
@@ -77,13 +82,16 @@ def _fail(batch_id: int, message: str) -> ImportBatch:
 
 @transaction.atomic
 def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
-    """Keep the file and queue its dry run. The header is read now, so a wrong file is refused at once
-    with a message instead of a failed batch a minute later."""
+    """Keep the file and queue its dry run. Only what needs no parsing of the rows is done in the request
+    (docs/jobs.md "Uploads"): the size, the row count against settings.IMPORT_MAX_ROWS and the header, so a
+    wrong or oversized file is refused at once; the rows are read and checked by the worker."""
     access.require(by, Action.EDIT_REGISTRY)
     name, data = upload_bytes(file)
     suffix = PurePath(name).suffix.lower()
-    table = read_table(data, name)
-    batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=len(table.rows))
+    check_header(data, name)
+    # Counted as the file says (the xlsx dimension): the dry run counts the rows it reads.
+    rows = check_row_limit(data, name, max_rows=settings.IMPORT_MAX_ROWS)
+    batch = ImportBatch(original_name=name[:200], uploaded_by=by, total_rows=rows)
     batch.file.save(f"import{suffix}", ContentFile(data), save=False)
     batch.save()
 
@@ -97,6 +105,9 @@ def import_batch_upload(*, file: UploadedFile[bytes], by: Staff) -> ImportBatch:
 def _read(batch: ImportBatch) -> Table:
     with batch.file.open("rb") as handle:
         data = handle.read()
+    # Counted again, row by row, before the cells are loaded: an xlsx whose dimension understates its rows
+    # is stopped here, not after the parser has taken the memory.
+    check_row_limit(data, batch.original_name, max_rows=settings.IMPORT_MAX_ROWS, exact=True)
     return read_table(data, batch.original_name)
 
 
@@ -166,7 +177,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != Status.UPLOADED:
             return batch
-        _move(batch, Status.CHECKING, progress=0)
+        _move(batch, Status.CHECKING, progress=0, **job_start_fields(batch))
 
     def work() -> ImportBatch:
         result = _checked(batch, by=batch.uploaded_by, start=0, end=100)
@@ -204,7 +215,7 @@ def import_batch_confirm(*, batch: ImportBatch, by: Staff) -> ImportBatch:
         )
     if locked.good_rows == 0:
         raise ImportBatchError(_("该批次没有合格记录,无可导入。"), field="status")
-    _move(locked, Status.IMPORTING, confirmed_by=by, progress=0)
+    _move(locked, Status.IMPORTING, confirmed_by=by, progress=0, **job_start_fields(locked))
 
     from ..tasks import run_import_batch  # noqa: PLC0415 - the tasks module imports the services
 
@@ -222,12 +233,16 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     if batch.status != Status.IMPORTING or batch.confirmed_by is None:
         return batch
     confirmed_by = batch.confirmed_by
+    # The worker has it: the time between the confirmation and now was the queue's, not this job's.
+    job_heartbeat(ImportBatch, batch_id)
 
     def work() -> ImportBatch:
         result = _checked(batch, by=confirmed_by, start=0, end=60)
         _rejected_file(batch, result)
         _set_progress(batch, 70)
         now = timezone.now()
+        # No heartbeat during the write: the batch row is locked by it, so the sweeper's UPDATE waits for the
+        # commit and then finds the batch imported; a worker that dies here releases the lock and rolls back.
         with (
             transaction.atomic(),
             pghistory.context(source="import", import_batch=batch_id, user=confirmed_by.pk),
@@ -252,3 +267,38 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         return locked
 
     return _guarded(batch_id, work, what=_("导入"))
+
+
+@transaction.atomic
+def import_batch_restart(*, batch: ImportBatch, by: Staff) -> ImportBatch:
+    """Run an interrupted batch again (its worker died: registry.jobs), or one still shown running whose
+    heartbeat stopped before the sweeper came by. A confirmed batch is imported again as confirmed (the
+    first attempt's transaction was rolled back with its worker, so nothing is written twice); an
+    unconfirmed one is checked again from the start. Anything else is refused, with nothing changed."""
+    access.require(by, Action.EDIT_REGISTRY)
+    # Lock the batch: two clicks must not queue two attempts, and a job finishing now is seen finished. Not
+    # waiting: an import writing for longer than the stale limit holds the row; the clerk is told so at once.
+    try:
+        locked = ImportBatch.objects.select_for_update(nowait=True).get(pk=batch.pk)
+    except OperationalError:
+        raise ImportBatchError(_("该批次正在写入,请稍候刷新页面查看结果。"), field="status") from None
+    if locked.status in RUNNING and job_is_stale(locked, running=RUNNING):
+        _move(locked, Status.INTERRUPTED, error=str(INTERRUPTED_MESSAGE))
+    if locked.status != Status.INTERRUPTED:
+        raise ImportBatchError(
+            _("该批次当前为“%(status)s”,只有任务中断的批次可以重新运行。")
+            % {"status": Status(locked.status).label},
+            field="status",
+        )
+    from ..tasks import check_import_batch, run_import_batch  # noqa: PLC0415 - the tasks module imports the services
+
+    batch_id = locked.pk
+    if locked.confirmed_by_id is not None:
+        _move(locked, Status.IMPORTING, progress=0, error="", **job_start_fields(locked))
+        transaction.on_commit(lambda: run_import_batch.delay(batch_id))
+    else:
+        _move(locked, Status.UPLOADED, progress=0, error="")
+        transaction.on_commit(lambda: check_import_batch.delay(batch_id))
+    logger.info("import batch %s restarted by %s (attempt %d)", batch_id, by.username, locked.job_attempts)
+    batch.status, batch.progress = locked.status, 0
+    return locked

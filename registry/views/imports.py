@@ -19,9 +19,10 @@ from ..errors import DomainError
 from ..imports.columns import COLUMNS
 from ..imports.selectors import get_visible_import_batch_or_404, import_batches_visible_to
 from ..imports.workbooks import template_workbook
+from ..jobs import job_is_stale
 from ..models import ImportBatch
-from ..services import import_batch_confirm, import_batch_upload
-from ..services.imports import IN_PROGRESS
+from ..services import import_batch_confirm, import_batch_restart, import_batch_upload
+from ..services.imports import IN_PROGRESS, RUNNING
 from .common import StaffRequest, requires
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,7 +61,13 @@ def import_list(request: StaffRequest) -> HttpResponse:
 @require_GET
 def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = get_visible_import_batch_or_404(request.user, pk)
-    context = {"batch": batch, "Status": ImportBatch.Status, "in_progress": batch.status in IN_PROGRESS}
+    context = {
+        "batch": batch,
+        "Status": ImportBatch.Status,
+        "in_progress": batch.status in IN_PROGRESS,
+        # The worker died and the sweeper has not come by yet: the button is offered already.
+        "stale": job_is_stale(batch, running=RUNNING),
+    }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "registry/imports/_batch.html" if partial else "registry/imports/import_detail.html"
     response = render(request, template, context)
@@ -78,6 +85,19 @@ def import_confirm(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("已确认导入,正在写入。"))
+    return redirect("import-detail", pk=batch.pk)
+
+
+@require_POST
+@requires(Action.EDIT_REGISTRY)
+def import_restart(request: StaffRequest, pk: int) -> HttpResponse:
+    batch = get_visible_import_batch_or_404(request.user, pk)
+    try:
+        import_batch_restart(batch=batch, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已重新开始运行。"))
     return redirect("import-detail", pk=batch.pk)
 
 

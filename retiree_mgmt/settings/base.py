@@ -268,6 +268,25 @@ IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "30"))
 IMPORT_PROGRESS_EVERY = int(os.environ.get("IMPORT_PROGRESS_EVERY", "2000"))
 IMPORT_PREVIEW_PROBLEMS = int(os.environ.get("IMPORT_PREVIEW_PROBLEMS", "200"))
 
+# Upload limits per kind, checked before any parsing (docs/jobs.md "Uploads"): data rows per file, counted
+# from the file's structure (an 8 MB xlsx can hold a million rows), and MB. Scans: their *_MAX_BYTES above.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+CERTIFICATION_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("CERTIFICATION_IMPORT_MAX_UPLOAD_MB", "30"))
+CERTIFICATION_IMPORT_MAX_ROWS = int(os.environ.get("CERTIFICATION_IMPORT_MAX_ROWS", "200000"))
+# Up to this many data rows a certification import is checked in the request (the preview at once); above it
+# the request keeps the file and the worker checks it while the page shows progress.
+CERTIFICATION_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("CERTIFICATION_IMPORT_INLINE_MAX_ROWS", "5000"))
+# A bank's return file: MB; its rows may not exceed the lines sent by more than a header and trailer.
+RETURN_FILE_MAX_UPLOAD_MB = int(os.environ.get("RETURN_FILE_MAX_UPLOAD_MB", "30"))
+
+# Long jobs (docs/jobs.md): a running job whose heartbeat has not moved for this many minutes lost its worker;
+# the sweeper (beat) marks it 任务中断 and its page offers to run it again.
+JOB_STALE_MINUTES = int(os.environ.get("JOB_STALE_MINUTES", "10"))
+CELERY_BEAT_SCHEDULE["registry-sweep-stale-jobs"] = {
+    "task": "registry.tasks.sweep_stale_jobs",
+    "schedule": crontab(minute="*/2"),
+}
+
 # Audit triggers fire once per statement and copy the statement's rows from its transition table, so an
 # import of 100,000 people or a mass status update writes its history in one INSERT … SELECT, not 100,000
 # trigger calls (ADR 0004). django-stubs reads this module while mypy is still inside pgtrigger's imports, so

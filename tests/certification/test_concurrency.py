@@ -14,12 +14,13 @@ import pytest
 from django.db import connection, connections, transaction
 
 from certification.models import Certification, SuspensionRun
-from certification.services import SUSPENSION_LOCK, campaign_for_year, certify, suspension_run
+from certification.services import SUSPENSION_LOCK, certify, suspension_run
 from pensions.models import WithheldRelease
 from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
+from tests.certification.campaigns import campaign_of
 
 AUG_1 = datetime.date(2026, 8, 1)
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +87,7 @@ def suspended_changes(retiree: Retiree) -> int:
 
 
 def test_a_certification_in_flight_when_the_job_starts_is_never_suspended(county):
-    campaign_for_year(2026)
+    campaign_of(2026)
     certifying = threading.Event()
     results: dict[str, Any] = {}
 
@@ -123,7 +124,7 @@ def test_a_certification_in_flight_when_the_job_starts_is_never_suspended(county
 
 
 def test_a_certification_arriving_while_the_job_runs_waits_and_then_restores(county):
-    campaign_for_year(2026)
+    campaign_of(2026)
     results: dict[str, Any] = {}
     release = threading.Event()
 
@@ -165,7 +166,7 @@ def test_a_certification_arriving_while_the_job_runs_waits_and_then_restores(cou
 def test_two_jobs_at_once_make_one_run_and_one_change_per_person(county, enrol):
     for _index in range(20):
         enrol()
-    campaign_for_year(2026)
+    campaign_of(2026)
     results: dict[str, Any] = {}
     held = threading.Event()
 

@@ -29,11 +29,18 @@ from certification.services import (
     death_match_decide,
     suspension_run,
 )
+from certification.services.imports import (
+    certification_import_check_run,
+    certification_import_queue,
+    certification_import_restart,
+    import_job_state,
+)
 from certification.tasks import apply_certification_import
 from pensions.models import PayoutLine, WithheldRelease
 from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.id_numbers import check_character
+from registry.jobs import job_sweep
 from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
 from registry.services import system_staff
@@ -841,3 +848,101 @@ def test_the_problem_rows_are_paged_in_place(county, client, may_10):
     assert 'id="import-problems"' in second[:100]
     assert '<td class="text-end font-monospace">52</td>' in second and "2 / 2" in second
     assert "<html" not in second
+
+
+def test_a_confirmed_import_whose_worker_died_says_so_and_can_be_confirmed_again(
+    county, client, settings, django_capture_on_commit_callbacks, may_10
+):
+    """No worker takes the job (as if it died with it): once the heartbeat is older than JOB_STALE_MINUTES,
+    the page says the job was interrupted and offers the confirmation again, which queues a new attempt."""
+    rows = [["身份证号码"], [county.retiree_a1.id_number]]
+    item = check(county.clerk, rows)
+    before = snapshot()
+    with django_capture_on_commit_callbacks():  # the task is not sent: nobody will run it
+        certification_import_queue(certification_import=item, by=county.clerk)
+    item.refresh_from_db()
+    assert (import_job_state(item), item.job_attempts) == (("running", ""), 1)
+
+    with time_machine.travel(MAY_10 + datetime.timedelta(minutes=settings.JOB_STALE_MINUTES + 1), tick=False):
+        item.refresh_from_db()
+        assert import_job_state(item) == (
+            "failed",
+            "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。",
+        )
+        client.force_login(county.clerk)
+        html = client.get(reverse("certification-import-detail", args=[item.pk])).content.decode()
+        assert "后台任务中断" in html
+        with django_capture_on_commit_callbacks() as callbacks:
+            client.post(reverse("certification-import-confirm", args=[item.pk]))
+        assert len(callbacks) == 1
+        item.refresh_from_db()
+        assert (import_job_state(item), item.job_attempts) == (("running", ""), 2)
+    assert snapshot() == before
+
+
+def test_a_large_file_is_checked_by_the_worker_with_the_same_result(
+    county, client, settings, django_capture_on_commit_callbacks, may_10
+):
+    """Above CERTIFICATION_IMPORT_INLINE_MAX_ROWS the request keeps the file and reads only its header; the
+    worker's check then records what the request's check would have."""
+    rows = [["身份证号码"], [county.retiree_a1.id_number], [county.retiree_b1.id_number], ["bad"]]
+    inline = check(county.clerk, rows)
+    settings.CERTIFICATION_IMPORT_INLINE_MAX_ROWS = 2
+    before = snapshot()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = check(county.clerk, rows)
+    assert (queued.status, queued.total_rows, queued.summary, queued.job_attempts, len(callbacks)) == (
+        "checking",
+        3,
+        {},
+        1,
+        1,
+    )
+    client.force_login(county.clerk)
+    url = reverse("certification-import-detail", args=[queued.pk])
+    assert "正在后台校验" in client.get(url).content.decode()
+    assert "正在后台校验" in client.get(url, {"job": 1}, HTTP_HX_REQUEST="true").content.decode()
+
+    checked = certification_import_check_run(import_id=queued.pk)
+
+    assert (checked.status, checked.total_rows, checked.matched_rows) == ("checked", 3, inline.matched_rows)
+    assert checked.summary == inline.summary
+    assert certification_import_check_run(import_id=queued.pk).summary == inline.summary  # a rerun: the same
+    assert snapshot() == before
+
+
+def test_a_large_file_with_a_wrong_header_is_refused_at_once(county, settings, may_10):
+    settings.CERTIFICATION_IMPORT_INLINE_MAX_ROWS = 1
+    with pytest.raises(CertificationError) as refused:
+        check(county.clerk, [["姓名"], ["张建国"], ["李秀兰"]])
+    assert refused.value.message == "表头缺少必需的列:身份证号码。请使用该类型的导入模板,表头在第一行。"
+    assert not CertificationImport.objects.exists()
+
+
+def test_a_large_check_whose_worker_died_is_swept_and_checked_again(
+    county, client, settings, django_capture_on_commit_callbacks, may_10
+):
+    settings.CERTIFICATION_IMPORT_INLINE_MAX_ROWS = 1
+    with django_capture_on_commit_callbacks():
+        queued = check(
+            county.clerk, [["身份证号码"], [county.retiree_a1.id_number], [county.retiree_b1.id_number]]
+        )
+    refused_while_live = pytest.raises(CertificationError, match="只有任务中断的批次可以重新运行")
+    with refused_while_live:
+        certification_import_restart(certification_import=queued, by=county.clerk)
+
+    later = MAY_10 + datetime.timedelta(minutes=settings.JOB_STALE_MINUTES + 1)
+    assert job_sweep(now=later)["certification.CertificationImport"] == 1
+    queued.refresh_from_db()
+    assert queued.get_status_display() == "任务中断"
+    client.force_login(county.clerk)
+    html = client.get(reverse("certification-import-detail", args=[queued.pk])).content.decode()
+    assert "后台任务中断" in html and 'id="restart-import"' in html
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("certification-import-restart", args=[queued.pk]))
+    assert response.status_code == 302 and len(callbacks) == 1
+    queued.refresh_from_db()
+    assert (queued.status, queued.job_attempts) == ("checking", 2)
+    assert certification_import_check_run(import_id=queued.pk).status == "checked"

@@ -13,11 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.models import Campaign, Certification, SuspensionNotice, SuspensionRun
+from certification.models import Certification, SuspensionNotice, SuspensionRun
 from certification.services import certify, suspended_from_month, suspension_notices_make, suspension_run
 from pensions.models import PayoutPlan
 from registry.models import Retiree
 from registry.months import PensionMonth
+from tests.certification.campaigns import campaign_of
 from tests.factories import RetireeFactory
 from tests.pdfs import pdf_info, pdf_text
 
@@ -48,11 +49,11 @@ def run(county) -> SuspensionRun:
         remote_city="深圳市",
         remote_address="南山区科技园路8号",
     )
+    campaign_of(2026, window_end=datetime.date(2026, 6, 15))
     certified = RetireeFactory.create(name="赵认证", community=county.community_a1)
     certify(
         retiree=certified, channel=Certification.Channel.IN_PERSON, certified_on=AUG_1, by=county.officer_a
     )
-    Campaign.objects.filter(year=2026).update(window_end=datetime.date(2026, 6, 15))
     return suspension_run(year=2026, today=AUG_1)
 
 

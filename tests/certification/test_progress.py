@@ -27,6 +27,7 @@ from certification.selectors.progress import (
 )
 from certification.services import certify
 from registry.models import Agent, OrgUnit, Retiree, Staff
+from tests.certification.campaigns import campaign_of
 from tests.conftest import County
 from tests.factories import RetireeFactory, StaffFactory, make_id_number
 from tests.pdfs import pdf_fonts, pdf_info, pdf_text
@@ -66,7 +67,10 @@ def _certify(retiree: Retiree, on: datetime.date, by: Staff) -> None:
 def people(county: County) -> People:
     """Township A: 东街社区 (A1) and 西街社区 (A2); township B: 梅林村 (B1). Deceased and terminated people
     are never due. Campaign 2026 (default mode), today 2026-08-10:
-    A1 due 4 certified 2; A2 due 3 certified 2; A due 7 certified 4; B1 due 2 certified 1; county 9 / 5."""
+    A1 due 4 certified 2; A2 due 3 certified 2; A due 7 certified 4; B1 due 2 certified 1; county 9 / 5.
+    The admin made the 2025 and 2026 campaigns (certifying makes none)."""
+    campaign_of(2025)
+    campaign_of(2026)
     a1, a2, b1 = county.community_a1, county.community_a2, county.community_b1
     zhang = county.retiree_a1
     zhang.name, zhang.address, zhang.phone = "张建国", "东街12号", "13900000012"

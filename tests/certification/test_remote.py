@@ -36,6 +36,7 @@ from certification.services.remote import (
 from registry.models import Retiree, SensitiveView, StatusChange
 from tests.browser import conftest as browser_fixtures
 from tests.browser.session import sign_in
+from tests.certification.campaigns import campaign_of
 from tests.factories import EmployerFactory, RetireeFactory
 from tests.pdfs import pdf_info, pdf_text
 
@@ -64,7 +65,9 @@ def remote(community, name, *, city="海口市", address="龙华区滨海大道1
 
 @pytest.fixture
 def people(county):
-    """Remote residents of both townships who are due, and everyone who must stay out of a 2026 batch."""
+    """Remote residents of both townships who are due, and everyone who must stay out of a 2026 batch; and the
+    2026 campaign the admin made (a batch uses an existing campaign, never makes one)."""
+    campaign_of(2026)
     employer = EmployerFactory.create(name="示范机械厂")
     due = {
         "active_a": remote(county.community_a1, "赵文华", employer=employer),
@@ -174,11 +177,7 @@ def test_two_clerks_making_a_batch_at_once_mail_nobody_twice(county, people):
 
 
 def test_the_candidates_in_the_rolling_mode_are_those_without_a_certification_in_12_months(county, people):
-    from certification.services import campaign_for_year
-
-    campaign = campaign_for_year(2026)
-    campaign.mode = "rolling_12_months"
-    campaign.save()
+    Campaign.objects.filter(year=2026).update(mode="rolling_12_months")
 
     names = set(
         remote_batch_candidates(user=county.clerk, year=2026, today=MARCH_10).values_list("name", flat=True)
@@ -693,6 +692,22 @@ def test_a_member_of_another_batch_is_not_found(county, people, batch):
 # API --------------------------------------------------------------------------------------------------------
 
 
+def test_a_batch_for_a_year_without_a_campaign_is_refused_and_makes_no_campaign(county, people):
+    """The clerk's path (page or API) never makes a campaign row: only the admin's campaign service does."""
+    client = signed_in(county.clerk)
+    with time_machine.travel(NOW, tick=False):
+        refused = client.post(
+            "/api/certification/remote/batches/", {"year": 2000}, content_type="application/json"
+        )
+        page = client.post("/certification/remote/create/", {"year": "2025"})
+    assert refused.status_code == 400
+    assert refused.json() == {"year": ["2000 年度的认证尚未建立,请系统管理员先在“认证年度”中建立该年度。"]}
+    assert (page.status_code, page["Location"]) == (302, "/certification/remote/?year=2025")
+    assert list(Campaign.objects.values_list("year", flat=True)) == [2026]
+    assert not RemoteBatch.objects.exists()
+    assert not RemoteBatchMember.objects.exists()
+
+
 def test_the_api_lists_makes_and_records(county, people):
     client = signed_in(county.clerk)
     with time_machine.travel(NOW, tick=False):
@@ -808,22 +823,64 @@ def test_the_retry_button_renders_a_failed_batch_again(county, people, batch):
 
 
 def test_a_render_whose_worker_died_can_be_started_again(county, people, batch):
-    # 4 forms are expected in seconds; a render is stalled after three times that and at least ten minutes
+    # The render beats while it works (registry.jobs): stalled once no heartbeat for JOB_STALE_MINUTES (10)
     started = timezone.now() - datetime.timedelta(minutes=9)
-    RemoteBatch.objects.filter(pk=batch.pk).update(status="rendering", render_started_at=started)
+    RemoteBatch.objects.filter(pk=batch.pk).update(
+        status="rendering", render_started_at=started, job_heartbeat_at=started
+    )
     client = signed_in(county.clerk)
     status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
     assert 'id="batch-stalled"' not in status
     refused = client.post(f"/certification/remote/{batch.pk}/retry/", follow=True).content.decode()
     assert "只有生成失败或长时间未完成的批次可以重新生成" in refused
 
-    RemoteBatch.objects.filter(pk=batch.pk).update(render_started_at=started - datetime.timedelta(minutes=2))
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=started - datetime.timedelta(minutes=2))
     status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
     assert 'id="batch-stalled"' in status and 'id="retry-batch"' in status
     assert client.post(f"/certification/remote/{batch.pk}/retry/").status_code == 302
     batch.refresh_from_db()
-    assert batch.status == "rendering"
+    assert (batch.status, batch.job_attempts) == ("rendering", 2)
     assert timezone.now() - batch.render_started_at < datetime.timedelta(minutes=1)
+    assert timezone.now() - batch.job_heartbeat_at < datetime.timedelta(minutes=1)
+
+
+def test_the_sweeper_marks_a_dead_render_interrupted_and_it_can_be_started_again(county, people, batch):
+    from registry.jobs import job_sweep
+
+    stopped = timezone.now() - datetime.timedelta(minutes=11)
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=stopped)
+
+    assert job_sweep()["certification.RemoteBatch"] == 1
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.get_status_display(), batch.error) == (
+        "interrupted",
+        "任务中断",
+        "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。",
+    )
+    client = signed_in(county.clerk)
+    status = client.get(f"/certification/remote/{batch.pk}/status/").content.decode()
+    assert "后台任务中断" in status and 'id="retry-batch"' in status
+    assert client.post(f"/certification/remote/{batch.pk}/retry/").status_code == 302
+    batch.refresh_from_db()
+    assert (batch.status, batch.error, batch.job_attempts) == ("rendering", "", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_render_beats_and_is_not_swept(county, people, batch, settings):
+    """The beats come from a thread with its own connection: committed rows only, hence transaction=True."""
+    from registry.jobs import job_beating, job_sweep
+
+    stopped = timezone.now() - datetime.timedelta(minutes=11)
+    RemoteBatch.objects.filter(pk=batch.pk).update(job_heartbeat_at=stopped)
+    with job_beating(RemoteBatch, batch.pk, every=0.05):
+        deadline = time.monotonic() + 10
+        while (
+            RemoteBatch.objects.get(pk=batch.pk).job_heartbeat_at == stopped and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+    assert job_sweep()["certification.RemoteBatch"] == 0
+    assert RemoteBatch.objects.get(pk=batch.pk).status == "rendering"
 
 
 def test_a_batch_is_shown_only_to_those_who_see_all_its_members(county, people):

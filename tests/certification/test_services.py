@@ -23,6 +23,7 @@ from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
+from tests.certification.campaigns import campaign_of
 from tests.certification.deaths import confirmed_death
 
 IN_PERSON = Certification.Channel.IN_PERSON
@@ -30,22 +31,45 @@ AUG_1 = datetime.date(2026, 8, 1)
 REASON_2026 = "未在2026年度认证期内完成领取资格认证"
 
 
-def test_a_campaign_gets_the_default_dates_and_mode(db):
-    campaign = campaign_for_year(2026)
+def test_a_year_without_a_campaign_reads_the_default_dates_and_mode_and_makes_no_row(db):
+    campaign = Campaign.or_default(2026)
     assert (
+        campaign.pk,
         campaign.window_start,
         campaign.window_end,
         campaign.remote_export_deadline,
         campaign.suspension_date,
         campaign.mode,
     ) == (
+        None,
         datetime.date(2026, 4, 1),
         datetime.date(2026, 5, 31),
         datetime.date(2026, 3, 31),
         AUG_1,
         "campaign",
     )
+    with pytest.raises(CertificationError) as refused:
+        campaign_for_year(2026)
+    assert refused.value.message == "2026 年度的认证尚未建立,请系统管理员先在“认证年度”中建立该年度。"
+    assert Campaign.objects.count() == 0
+
+
+def test_certifying_and_the_suspension_job_make_no_campaign(county):
+    certify(
+        retiree=county.retiree_a1,
+        channel=IN_PERSON,
+        certified_on=datetime.date(2026, 4, 15),
+        by=county.officer_a,
+    )
+    run = suspension_run(year=2026, today=AUG_1)
+    assert run.suspended_count == 2
+    assert Campaign.objects.count() == 0
+
+
+def test_an_existing_campaign_is_the_one_used(db):
+    campaign = campaign_of(2026, suspension_date=datetime.date(2026, 9, 1))
     assert campaign_for_year(2026) == campaign
+    assert Campaign.or_default(2026).suspension_date == datetime.date(2026, 9, 1)
     assert Campaign.objects.count() == 1
 
 
@@ -236,7 +260,8 @@ def test_the_12_month_mode_counts_certifications_of_the_last_12_months(county, s
 
     run = suspension_run(year=2026, today=AUG_1)
 
-    assert campaign_for_year(2026).mode == "rolling_12_months"
+    assert Campaign.or_default(2026).mode == "rolling_12_months"
+    assert not Campaign.objects.exists()
     assert run.suspended_count == 2
     statuses = dict(Retiree.objects.values_list("name", "status"))
     # 2025-09-10 is within the 12 months up to 2026-08-01; 2025-07-31 is not

@@ -351,3 +351,24 @@ def test_the_selectors_show_files_answers_and_failed_lines(county, banks, failed
         "reissued",
         Decimal("2650.00"),
     )
+
+
+@pytest.mark.django_db
+def test_a_return_file_too_large_or_with_more_rows_than_were_sent_is_refused_before_parsing(
+    county, banks, exported, settings
+):
+    plan, files = exported
+    before = snapshot(plan)
+    sent = files["psbc"].line_count
+    many = b"x\r\n" * (sent + 11)
+    with pytest.raises(PlanError) as refused:
+        answer(files["psbc"], many, county.clerk)
+    assert refused.value.message == (
+        f"回盘文件有 {sent + 11} 行,而银行文件 {files['psbc'].name} 只发出 {sent} 笔,不是这份银行文件的回盘。"
+    )
+    settings.RETURN_FILE_MAX_UPLOAD_MB = 0
+    with pytest.raises(PlanError) as too_large:
+        answer(files["psbc"], bank_answer(files["psbc"], failures={}), county.clerk)
+    assert too_large.value.message == "回盘文件超过 0 MB,不是这份银行文件的回盘。"
+    assert snapshot(plan) == before
+    assert not ReturnFile.objects.exists()
