@@ -54,35 +54,32 @@ people AS (
 ),
 """
 
-# The same people with each retiree's status on %(status_on)s instead of today's: the newest status change in
-# force by then; before a person's first change, what that change changed from; without any, the status as
-# it is. Only for a history made after the fact (the demo county's past months, pensions.demo): a month
-# drafted in its own time reads today's status, which is then the same thing.
+# The same people with each retiree's status on %(status_on)s instead of today's: the newest status change
+# in force by then; before a person's first change, what that change changed from; without any change, the
+# status as it is. Only for a history made after the fact (the demo county's past months, pensions.demo):
+# a month drafted in its own time reads today's status, which is then the same thing.
 _PEOPLE_AS_OF = """
-status_then AS (
-    SELECT p.id AS retiree_id,
-           coalesce(last_change.to_status, first_change.from_status, p.status) AS status
-      FROM registry_retiree p
-      LEFT JOIN LATERAL (
-            SELECT c.to_status FROM registry_statuschange c
-             WHERE c.retiree_id = p.id AND c.effective_date <= %(status_on)s
-             ORDER BY c.effective_date DESC, c.id DESC LIMIT 1
-           ) last_change ON true
-      LEFT JOIN LATERAL (
-            SELECT c.from_status FROM registry_statuschange c
-             WHERE c.retiree_id = p.id ORDER BY c.effective_date, c.id LIMIT 1
-           ) first_change ON true
+status_changed AS (
+    -- One row per retiree with status changes (a small table): the newest change in force on the day gives
+    -- its to_status; with none in force yet, the earliest later change gives its from_status.
+    SELECT DISTINCT ON (c.retiree_id) c.retiree_id,
+           CASE WHEN c.effective_date <= %(status_on)s THEN c.to_status ELSE c.from_status END AS status
+      FROM registry_statuschange c
+     ORDER BY c.retiree_id, (c.effective_date <= %(status_on)s) DESC,
+              abs(c.effective_date - %(status_on)s::date),
+              CASE WHEN c.effective_date <= %(status_on)s THEN -c.id ELSE c.id END
 ),
 people AS (
-    SELECT p.id AS retiree_id, p.name, p.id_number, status_then.status = %(suspended)s AS is_withheld,
+    SELECT p.id AS retiree_id, p.name, p.id_number,
+           coalesce(changed.status, p.status) = %(suspended)s AS is_withheld,
            p.community_id, community.parent_id AS township_id, rate.amount AS regular,
            account.bank_id, account.account_number, account.holder_name
       FROM registry_retiree p
-      JOIN status_then ON status_then.retiree_id = p.id
+      LEFT JOIN status_changed changed ON changed.retiree_id = p.id
       JOIN rate ON rate.retiree_id = p.id
       JOIN registry_orgunit community ON community.id = p.community_id
       LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
-     WHERE status_then.status IN (%(active)s, %(suspended)s)
+     WHERE coalesce(changed.status, p.status) IN (%(active)s, %(suspended)s)
        AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
 ),
 """
