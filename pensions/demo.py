@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from registry.models import OrgUnit, Staff
 from registry.months import PensionMonth
 
-from .bankfiles import BankFileProfile, RenderContext, render_return_file
+from .bankfiles import BankFileProfile, PaymentLine, RenderContext, render_return_file
 from .models import BankFile, PayoutLine, PayoutPlan, PlanTransition
 from .services import (
     bank_files_export,
@@ -235,7 +235,9 @@ def _exported_and_credited(plan: PayoutPlan, *, by: Staff) -> None:
     plan_mark_reconciled(plan=plan, by=by, reason=_("演示历史月份:全部到账"))
 
 
-def _answer(bank_file: BankFile, lines: list, *, plan: PayoutPlan, by: Staff, county_code: str) -> None:
+def _answer(
+    bank_file: BankFile, lines: list[PaymentLine], *, plan: PayoutPlan, by: Staff, county_code: str
+) -> None:
     """The bank's return file for `bank_file` (every payment credited), imported as a clerk would."""
     profile = BankFileProfile.from_dict(bank_file.profile)
     context = RenderContext(

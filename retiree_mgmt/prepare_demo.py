@@ -10,7 +10,6 @@ the project state (docs/development.md, "How fast `make run` starts").
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 
@@ -49,4 +48,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
