@@ -102,7 +102,8 @@ def _certify_year(
 def demo_certifications_seeded(*, as_of: datetime.date) -> bool:
     """Whether seed_demo_certifications would add nothing on `as_of`, in one query over existing rows instead
     of the two INSERT … SELECT over every retiree: both years have certifications, the latest window has
-    closed (while it is open, each day brings more people), and the suspension run is on record."""
+    closed (while it is open, the days given to people depend on the date, so the inserts run and let
+    ON CONFLICT decide), and the suspension run is on record."""
     window_start = Campaign.default_dates(as_of.year)["window_start"]
     current = as_of.year if as_of >= window_start else as_of.year - 1
     latest = Campaign.objects.filter(year=current).first()
