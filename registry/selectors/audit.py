@@ -168,11 +168,13 @@ def _events_of(retiree: Retiree) -> models.QuerySet[Events]:
 
 
 def _parse_cursor(cursor: str, size: int) -> list[int]:
-    """Offsets per source from "12.3.0.1"; anything malformed starts from the top."""
+    """Offsets per source from "12.3.0.1"; anything malformed starts from the top. A cursor made before a
+    source was added (a shorter one, e.g. a "更多" link of an open page) reads the new sources from their
+    start: its page showed none of their entries."""
     parts = cursor.split(".") if cursor else []
-    if len(parts) != size or not all(part.isdigit() for part in parts):
+    if not parts or len(parts) > size or not all(part.isdigit() for part in parts):
         return [0] * size
-    return [int(part) for part in parts]
+    return [int(part) for part in parts] + [0] * (size - len(parts))
 
 
 def _entries(items: Iterable[_Item]) -> list[AuditEntry]:
@@ -211,7 +213,7 @@ def _entries(items: Iterable[_Item]) -> list[AuditEntry]:
                     note=row.reason,
                 )
             )
-        elif item.source == 4:
+        elif item.source == 4:  # a printing of the benefit certificate
             entries.append(
                 AuditEntry(
                     at=item.at,
