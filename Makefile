@@ -21,6 +21,7 @@ migrate: setup
 seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_certifications
+	$(PY) manage.py seed_demo_payouts
 
 lint: venv
 	.venv/bin/ruff check .

@@ -18,7 +18,7 @@ from django.utils import timezone
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import system_staff
 
-from .models import Campaign, SuspensionRun
+from .models import Campaign, Certification, SuspensionRun
 from .services import campaign_create, due_before
 
 # Share of the due still missing while this year's window is open (the progress page then has work to show).
@@ -108,6 +108,27 @@ def _campaign(year: int) -> Campaign:
     if admin is None:
         raise RuntimeError("the demo county has no bureau admin: run seed_demo first")
     return campaign_create(year=year, by=admin)
+
+
+def demo_certifications_seeded(*, as_of: datetime.date) -> bool:
+    """Whether seed_demo_certifications would add nothing on `as_of`, in one query over existing rows instead
+    of the two INSERT … SELECT over every retiree: both years have certifications, the latest window has
+    closed (while it is open, the days given to people depend on the date, so the inserts run and let
+    ON CONFLICT decide), and the suspension run is on record."""
+    window_start = Campaign.default_dates(as_of.year)["window_start"]
+    current = as_of.year if as_of >= window_start else as_of.year - 1
+    latest = Campaign.objects.filter(year=current).first()
+    previous = Campaign.objects.filter(year=current - 1).first()
+    if latest is None or previous is None or as_of <= latest.window_end:
+        return False
+    missed = latest if as_of >= latest.suspension_date else previous
+    years = set(
+        Certification.objects.filter(year__in=[previous.year, latest.year])
+        .order_by()
+        .values_list("year", flat=True)
+        .distinct()
+    )
+    return years == {previous.year, latest.year} and SuspensionRun.objects.filter(year=missed.year).exists()
 
 
 @transaction.atomic

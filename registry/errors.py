@@ -38,3 +38,7 @@ class SensitiveViewError(DomainError):
 
 class ImportBatchError(DomainError):
     """A bulk import refused: an unreadable or empty file, a wrong header, a batch in the wrong state."""
+
+
+class CertificateError(DomainError):
+    """A benefit certificate could not be printed: the retiree has no certificate number yet."""

@@ -443,6 +443,34 @@ class SensitiveView(models.Model):
         return f"{self.staff} {self.field} {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
+class CertificatePrint(models.Model):
+    """Each printing of a retiree's benefit certificate (待遇证): the first after intake and every reprint.
+    The certificate carries the full ID number and is handed to the person, so who printed it and when is
+    kept with the record (its audit tab) and never changed."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("页面")
+        API = "api", _("接口")
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="certificate_prints")
+    certificate_number = models.CharField(_("待遇证号"), max_length=30, db_collation="C")
+    printed_by = models.ForeignKey(
+        Staff, verbose_name=_("打印人"), on_delete=models.PROTECT, related_name="+"
+    )
+    printed_at = models.DateTimeField(_("打印时间"))
+    channel = models.CharField(_("打印方式"), max_length=8, choices=Channel.choices)
+
+    class Meta:
+        verbose_name = _("待遇证打印记录")
+        verbose_name_plural = _("待遇证打印记录")
+        ordering = ["-printed_at", "-id"]
+        indexes = [models.Index(fields=["retiree", "-printed_at"], name="certificateprint_retiree")]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_number} {self.printed_by} {self.printed_at:%Y-%m-%d %H:%M}"
+
+
 class CertificateSequence(models.Model):
     """The last benefit certificate number issued in a year. Numbers are taken under a row lock and never
     reused, even when the intake that took one is rolled back later by a correction."""

@@ -12,11 +12,9 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-retiree_mgmt.settings.d
 export PORT="${PORT:-8000}"
 mkdir -p var
 
-step "Applying database migrations"
-"$PY" manage.py migrate --no-input -v 0
-step "Loading the demo county (seed_demo, seed_demo_certifications)"
-"$PY" manage.py seed_demo
-"$PY" manage.py seed_demo_certifications
+# Migrations (only when some are pending) and the demo data (each step skipped at once when done) in one
+# Python process: every start of Django costs seconds on a small machine (docs/development.md).
+"$PY" -m retiree_mgmt.prepare_demo
 
 step "Starting web (http://127.0.0.1:$PORT), worker and beat; Ctrl-C stops them"
 # honcho hands the first Procfile entry (web) the port given by -p.

@@ -57,12 +57,49 @@ trust_loopback_postgres() {
             "Still cannot connect to 127.0.0.1:5432 as postgres. Check $hba_file, or set DATABASE_URL with a password."
 }
 
+# The database named in DATABASE_URL: used when it exists; created when the server answers and the user may
+# create databases; otherwise the script stops and says exactly what to run (never a Python traceback later).
+url_part() { python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.unquote(p.path.lstrip("/")) if sys.argv[2] == "name" else u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL" "$1"; }
+url_psql() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+
+ensure_url_database() {
+    local name maintenance create can_create
+    name="$(url_part name)"
+    [ -n "$name" ] || die "DATABASE_URL 没有写数据库名,例如 postgres://user:密码@host:5432/retiree_mgmt。" \
+        "DATABASE_URL names no database, e.g. postgres://user:password@host:5432/retiree_mgmt."
+    if url_psql -d "$DATABASE_URL" -c 'SELECT 1' >/dev/null 2>&1; then
+        step "Database $name: exists"
+        return
+    fi
+    maintenance="$(url_part maintenance)"
+    create="CREATE DATABASE \"$name\" ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+    if ! url_psql -d "$maintenance" -c 'SELECT 1' >/dev/null 2>&1; then
+        die "无法连接数据库 $name,也无法连接同一服务器上的 postgres 库(用户名、密码或权限不对)。请检查 DATABASE_URL,或请数据库管理员执行:$create OWNER 你的用户名;" \
+            "Cannot connect to database $name, nor to the postgres database on the same server (wrong user, password or rights). Check DATABASE_URL, or ask the database administrator to run: $create OWNER your_user;"
+    fi
+    if [ "$(url_psql -d "$maintenance" -c "SELECT 1 FROM pg_database WHERE datname = '${name//\'/\'\'}'")" = "1" ]; then
+        die "数据库 $name 已存在,但 DATABASE_URL 中的用户无法连接它。请检查用户名、密码,或执行:GRANT CONNECT ON DATABASE \"$name\" TO 你的用户名;" \
+            "Database $name exists but the user in DATABASE_URL cannot connect to it. Check user and password, or run: GRANT CONNECT ON DATABASE \"$name\" TO your_user;"
+    fi
+    can_create="$(url_psql -d "$maintenance" -c 'SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user')"
+    if [ "$can_create" != "t" ]; then
+        die "数据库 $name 不存在,DATABASE_URL 中的用户也没有建库权限。请数据库管理员执行:$create OWNER 你的用户名; 然后重新运行 make run。" \
+            "Database $name does not exist and the user in DATABASE_URL may not create databases. Ask the database administrator to run: $create OWNER your_user; then run make run again."
+    fi
+    step "Creating database $name"
+    # template0 with an explicit UTF-8 locale: Chinese text needs UTF8 whatever the server's default is.
+    url_psql -d "$maintenance" -c "$create" >/dev/null ||
+        die "创建数据库 $name 失败(见上方 PostgreSQL 的提示)。可手工执行:$create;" \
+            "Creating database $name failed (see PostgreSQL's message above). To do it by hand: $create;"
+}
+
 ensure_postgres() {
     if ! uses_local_postgres; then
         step "PostgreSQL: checking DATABASE_URL"
         pg_isready -q -d "$DATABASE_URL" ||
             die "DATABASE_URL 指向的 PostgreSQL 无响应。请确认服务器已启动、地址正确。" \
                 "The PostgreSQL server in DATABASE_URL does not answer. Check that it is running and the URL is right."
+        ensure_url_database
         return
     fi
     if pg_isready -q -h 127.0.0.1 -p 5432; then

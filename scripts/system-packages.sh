@@ -15,9 +15,12 @@ if [ ! -x "$PY" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     packages+=(python3-venv)
 fi
 
+# One dpkg-query for all of them (a dpkg -s per package cost a process each): "ii" means installed; a
+# package dpkg has never heard of is not listed at all.
+installed="$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>/dev/null | awk '$1 == "ii" { print $2 }' || true)"
 missing=()
 for package in "${packages[@]}"; do
-    if ! dpkg -s "$package" >/dev/null 2>&1; then
+    if ! grep -qxF "$package" <<<"$installed"; then
         missing+=("$package")
     fi
 done

@@ -21,6 +21,15 @@ if [ ! -x "$VENV/bin/uv" ]; then
     "$PY" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 
+# The hash of uv.lock and pyproject.toml at the last successful sync: while they are unchanged, the
+# environment is what uv made of them, and even `uv sync --check` (which resolves and inspects every
+# installed package) can be skipped.
+stamp="$VENV/.uv-lock-sha256"
+lock_hash="$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; then
+    step "Python packages: uv.lock unchanged since the last sync"
+    exit 0
+fi
 # --inexact keeps packages that are not in the lock, above all uv itself.
 if "$VENV/bin/uv" sync --frozen --inexact --check --quiet >/dev/null 2>&1; then
     step "Python packages: in sync with uv.lock"
@@ -28,3 +37,4 @@ else
     step "Installing Python packages from uv.lock"
     "$VENV/bin/uv" sync --frozen --inexact --quiet
 fi
+printf '%s\n' "$lock_hash" >"$stamp"

@@ -54,8 +54,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET retiree-intake-id-check":               ("-",          A, A, D, D, D, NA),
     "GET retiree-intake-communities":            ("-",          A, A, D, D, D, NA),
     "GET retiree-intake-employers":              ("-",          A, A, D, D, D, NA),
-    # the certificate: scoped, EDIT_REGISTRY or VIEW_SENSITIVE (docs/intake.md)
-    "GET retiree-certificate":                   ("retiree",    A, A, A, A, D, H),
+    # the certificate (打印待遇证): scoped, EDIT_REGISTRY; every printing recorded (docs/intake.md)
+    "GET retiree-certificate":                   ("retiree",    A, A, D, D, D, H),
+    "GET api-retiree-certificate":               ("retiree",    A, A, D, D, D, H),
     # the record page: VIEW_REGISTRY in scope, 404 outside (docs/record-page.md)
     "GET retiree-photo":                         ("retiree",    A, A, A, A, A, N),
     "GET retiree-detail":                        ("retiree",    A, A, A, A, A, N),

@@ -41,16 +41,7 @@ def recovery_share() -> Decimal:
     return share
 
 
-# The lines of a month, as CTEs ending in `lines`. Shared with bench/payout_plan.py, whose bare
-# INSERT … SELECT reads the same rows.
-LINES_CTES = """
-WITH rate AS (
-    -- The rate in force: the newest with effective_month <= the plan's month.
-    SELECT DISTINCT ON (r.retiree_id) r.retiree_id, r.amount
-      FROM registry_pensionrate r
-     WHERE r.effective_month <= %(month)s
-     ORDER BY r.retiree_id, r.effective_month DESC
-),
+_PEOPLE_NOW = """
 people AS (
     SELECT p.id AS retiree_id, p.name, p.id_number, p.status = %(suspended)s AS is_withheld,
            p.community_id, community.parent_id AS township_id, rate.amount AS regular,
@@ -62,7 +53,49 @@ people AS (
      WHERE p.status IN (%(active)s, %(suspended)s)
        AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
 ),
-pending_arrears AS (
+"""
+
+# The same people with each retiree's status on %(status_on)s instead of today's: the newest status change
+# in force by then; before a person's first change, what that change changed from; without any change, the
+# status as it is. Only for a history made after the fact (the demo county's past months, pensions.demo):
+# a month drafted in its own time reads today's status, which is then the same thing.
+_PEOPLE_AS_OF = """
+status_changed AS (
+    -- One row per retiree with status changes (a small table): the newest change in force on the day gives
+    -- its to_status; with none in force yet, the earliest later change gives its from_status.
+    SELECT DISTINCT ON (c.retiree_id) c.retiree_id,
+           CASE WHEN c.effective_date <= %(status_on)s THEN c.to_status ELSE c.from_status END AS status
+      FROM registry_statuschange c
+     ORDER BY c.retiree_id, (c.effective_date <= %(status_on)s) DESC,
+              abs(c.effective_date - %(status_on)s::date),
+              CASE WHEN c.effective_date <= %(status_on)s THEN -c.id ELSE c.id END
+),
+people AS (
+    SELECT p.id AS retiree_id, p.name, p.id_number,
+           coalesce(changed.status, p.status) = %(suspended)s AS is_withheld,
+           p.community_id, community.parent_id AS township_id, rate.amount AS regular,
+           account.bank_id, account.account_number, account.holder_name
+      FROM registry_retiree p
+      LEFT JOIN status_changed changed ON changed.retiree_id = p.id
+      JOIN rate ON rate.retiree_id = p.id
+      JOIN registry_orgunit community ON community.id = p.community_id
+      LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
+     WHERE coalesce(changed.status, p.status) IN (%(active)s, %(suspended)s)
+       AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
+),
+"""
+
+# The lines of a month, as CTEs ending in `lines`. Shared with bench/payout_plan.py, whose bare
+# INSERT … SELECT reads the same rows.
+_LINES_CTES = """
+WITH rate AS (
+    -- The rate in force: the newest with effective_month <= the plan's month.
+    SELECT DISTINCT ON (r.retiree_id) r.retiree_id, r.amount
+      FROM registry_pensionrate r
+     WHERE r.effective_month <= %(month)s
+     ORDER BY r.retiree_id, r.effective_month DESC
+),
+{people}pending_arrears AS (
     -- Never a month later than the plan's: that month's own plan pays it.
     SELECT item.id, item.retiree_id, item.amount
       FROM registry_arrearsitem item
@@ -96,6 +129,8 @@ lines AS (
              ON owed.retiree_id = people.retiree_id
 )
 """
+LINES_CTES = _LINES_CTES.replace("{people}", _PEOPLE_NOW.strip("\n") + "\n", 1)
+LINES_CTES_AS_OF = _LINES_CTES.replace("{people}", _PEOPLE_AS_OF.strip("\n") + "\n", 1)
 
 INSERT_LINES = """
 INSERT INTO pensions_payoutline (
@@ -111,8 +146,7 @@ SELECT %(plan)s, retiree_id, name, id_number, bank_id, coalesce(account_number, 
 """
 
 # Built from the constants above: no input reaches the text (ruff S608).
-_GENERATE = f"""
-{LINES_CTES},
+_GENERATE_TAIL = f"""
 inserted AS (
     {INSERT_LINES}
     RETURNING id, retiree_id, is_withheld, deduction
@@ -145,6 +179,8 @@ deducted AS (
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM released),
        ARRAY(SELECT DISTINCT recovery_id FROM deducted)
 """  # noqa: S608
+_GENERATE = f"\n{LINES_CTES},{_GENERATE_TAIL}"
+_GENERATE_AS_OF = f"\n{LINES_CTES_AS_OF},{_GENERATE_TAIL}"
 
 # One scan of the lines gives the bank subtotals (level 1), the township subtotals (level 2) and the
 # overall total (level 3). The empty grouping set yields its row even for a plan without lines.
@@ -231,8 +267,15 @@ def plan_month_check(*, month: PensionMonth, today: datetime.date | None = None)
         )
 
 
-def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
+def plan_draft(
+    *, month: PensionMonth, by: Staff | None, status_on: datetime.date | None = None
+) -> PayoutPlan:
     """Make the plan for `month`, or make it again while it is a draft. `by` None is the beat job (系统).
+
+    `status_on` reads each retiree's status as it was on that day (from the status changes) instead of
+    today's. Pages, the API and the beat job never pass it; it exists to build a past the system did not
+    live through, the demo county's history (pensions.demo), where a person suspended this August was paid
+    in every month before it.
 
     Regenerating deletes the draft's lines with the arrears releases and recovery deductions they carried,
     so the new lines release and deduct them afresh; nothing is released or deducted twice.
@@ -243,6 +286,8 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
     share = recovery_share()
     now = timezone.now()
     context: dict[str, Any] = {"source": "plan_draft", "month": month.number}
+    if status_on is not None:
+        context["status_on"] = status_on.isoformat()
     if by is not None:
         context["user"] = by.pk
     with transaction.atomic(), pghistory.context(**context):
@@ -283,10 +328,11 @@ def plan_draft(*, month: PensionMonth, by: Staff | None) -> PayoutPlan:
 
         with connection.cursor() as cursor:
             cursor.execute(
-                _GENERATE,
+                _GENERATE if status_on is None else _GENERATE_AS_OF,
                 {
                     "plan": plan.pk,
                     "month": month.number,
+                    "status_on": status_on,
                     "share": share,
                     "active": Retiree.Status.ACTIVE,
                     "suspended": Retiree.Status.SUSPENDED,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import approvals as api_approvals
+from . import certificates as api_certificates
 from . import changes as api_changes
 from . import imports as api_imports
 from . import intake as api_intake
@@ -15,6 +16,11 @@ urlpatterns = [
     path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),
     path("retirees/<int:pk>/", api.RetireeDetailApi.as_view(), name="api-retiree-detail"),
     path("retirees/<int:pk>/reveal/", api.RetireeRevealApi.as_view(), name="api-retiree-reveal"),
+    path(
+        "retirees/<int:pk>/certificate.pdf",
+        api_certificates.RetireeCertificateApi.as_view(),
+        name="api-retiree-certificate",
+    ),
     path("org-units/", api.OrgUnitListApi.as_view(), name="api-org-unit-list"),
     path("banks/", api.BankListApi.as_view(), name="api-bank-list"),
     # What waits for the signed-in person's approval, from every app (registry.approvals)

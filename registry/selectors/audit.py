@@ -6,6 +6,7 @@ Three sources, merged newest first:
   event's context, which pghistory.middleware.HistoryMiddleware fills with {"user": pk, "url": path} for each
   web request; events written without a request (seed, import jobs, a shell) have no user and show as 系统.
 - SensitiveView rows: who was shown a full number, when.
+- CertificatePrint rows: who printed the benefit certificate, when, from the page or the API.
 - ChangeRequest rows (not tracked by pghistory): their own requested_by/requested_at and
   decided_by/decided_at say who asked for and who decided each change.
 
@@ -37,6 +38,7 @@ from ..models import (
     ArrearsItem,
     Bank,
     BankAccount,
+    CertificatePrint,
     ChangeRequest,
     Employer,
     ManagementFeeReceipt,
@@ -87,8 +89,8 @@ class FieldChange:
 class AuditEntry:
     at: datetime.datetime
     who: str
-    subject: str  # what was touched: a model's name, 敏感信息查看, 信息变更申请
-    action: str  # 新增, 修改, 删除, 查看完整号码, 提交申请, 批准, 驳回
+    subject: str  # what was touched: a model's name, 敏感信息查看, 信息变更申请, 待遇证打印记录
+    action: str  # 新增, 修改, 删除, 查看完整号码, 提交申请, 批准, 驳回, 打印待遇证
     changes: tuple[FieldChange, ...] = ()
     note: str = ""
     url: str = ""  # the page or endpoint the change was made through, when known
@@ -127,12 +129,18 @@ def retiree_audit(*, retiree: Retiree, cursor: str = "", page_size: int = 30) ->
             .select_related("decided_by")
             .order_by("-decided_at", "-id")[offset : offset + limit]
         ),
+        lambda offset, limit: list(
+            CertificatePrint.objects.filter(retiree=retiree)
+            .select_related("printed_by")
+            .order_by("-printed_at", "-id")[offset : offset + limit]
+        ),
     )
     time_of: Sequence[Callable[[Any], datetime.datetime]] = (
         lambda event: event.pgh_created_at,
         lambda view: view.viewed_at,
         lambda request: request.requested_at,
         lambda request: request.decided_at,
+        lambda printing: printing.printed_at,
     )
     offsets = _parse_cursor(cursor, len(sources))
     fetched: list[_Item] = []
@@ -160,11 +168,13 @@ def _events_of(retiree: Retiree) -> models.QuerySet[Events]:
 
 
 def _parse_cursor(cursor: str, size: int) -> list[int]:
-    """Offsets per source from "12.3.0.1"; anything malformed starts from the top."""
+    """Offsets per source from "12.3.0.1"; anything malformed starts from the top. A cursor made before a
+    source was added (a shorter one, e.g. a "更多" link of an open page) reads the new sources from their
+    start: its page showed none of their entries."""
     parts = cursor.split(".") if cursor else []
-    if len(parts) != size or not all(part.isdigit() for part in parts):
+    if not parts or len(parts) > size or not all(part.isdigit() for part in parts):
         return [0] * size
-    return [int(part) for part in parts]
+    return [int(part) for part in parts] + [0] * (size - len(parts))
 
 
 def _entries(items: Iterable[_Item]) -> list[AuditEntry]:
@@ -201,6 +211,17 @@ def _entries(items: Iterable[_Item]) -> list[AuditEntry]:
                         ),
                     ),
                     note=row.reason,
+                )
+            )
+        elif item.source == 4:  # a printing of the benefit certificate
+            entries.append(
+                AuditEntry(
+                    at=item.at,
+                    who=row.printed_by.display_name,
+                    subject=str(CertificatePrint._meta.verbose_name),
+                    action=_("打印待遇证"),
+                    note=_("待遇证号 %(number)s(%(channel)s)")
+                    % {"number": row.certificate_number, "channel": row.get_channel_display()},
                 )
             )
         else:

@@ -1,5 +1,6 @@
 """Every write to the registry. Keyword-only, typed, atomic; refusals are DomainError subclasses."""
 
+from .certificates import certificate_print, may_print_certificate
 from .changes import change_request_approve, change_request_create, change_request_reject, document_required
 from .imports import (
     import_batch_check,
@@ -16,6 +17,8 @@ from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
 
 __all__ = [
+    "certificate_print",
+    "may_print_certificate",
     "import_batch_check",
     "import_batch_confirm",
     "import_batch_restart",

@@ -48,6 +48,8 @@ def retiree_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "may_reveal": access.can(request.user, Action.VIEW_SENSITIVE),
         "may_request_changes": access.can(request.user, Action.EDIT_REGISTRY),
         "may_view_audit": selectors.may_view_audit(request.user),
+        "may_print_certificate": bool(retiree.certificate_number)
+        and services.may_print_certificate(request.user),
         "Status": Retiree.Status,
         "Residence": Retiree.Residence,
         "ChangeField": ChangeRequest.Field,

@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import Count
 
+from certification.demo import seed_demo_certifications
 from certification.models import Certification, SuspensionRun
 from certification.selectors.campaigns import run_changes
 from certification.services import due_before, suspension_run
@@ -88,8 +89,23 @@ def test_a_second_run_adds_nothing(db):
     first = seed(datetime.date(2026, 11, 23))
     before = list(Certification.objects.values("year").annotate(n=Count("id")).order_by("year"))
 
+    # The inserts themselves add nothing a second time (ON CONFLICT DO NOTHING) ...
+    assert [year.created for year in seed_demo_certifications(as_of=datetime.date(2026, 11, 23))] == [0, 0]
+    # ... and the command does not even run them once the window has closed.
     second = seed(datetime.date(2026, 11, 23))
 
     assert list(Certification.objects.values("year").annotate(n=Count("id")).order_by("year")) == before
     assert "本次新增 0 条" not in first
-    assert second.count("本次新增 0 条") == 2
+    assert second == "资格认证演示数据已生成,认证期已结束,跳过。\n"
+
+
+def test_while_the_window_is_open_a_second_run_is_not_skipped(db):
+    seed(datetime.date(2026, 4, 20))
+    before = Certification.objects.filter(year=2026).count()
+
+    later = seed(datetime.date(2026, 5, 10))
+
+    # The quick check only trusts a closed window; the inserts run and find everyone there already.
+    assert Certification.objects.filter(year=2026).count() == before
+    assert later.count("本次新增 0 条") == 2
+    assert "跳过" not in later

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from registry.certificates import _pattern, certificate_number_take
-from registry.models import CertificateSequence, SensitiveView
+from registry.models import CertificatePrint, CertificateSequence, SensitiveView
 from registry.services import retiree_intake
 from tests.conftest import County
 from tests.pdfs import pdf_fonts, pdf_info, pdf_text
@@ -85,16 +85,39 @@ def test_certificate_font_is_embedded(certificate) -> None:
     assert "Noto-Sans-CJK-SC" in fonts
 
 
-@pytest.mark.parametrize(("username", "status"), [("officer_a", 403), ("reviewer", 200), ("officer_b", 404)])
+# Printing is registry work (EDIT_REGISTRY): the clerk and the admin. Reviewer and auditor see full numbers
+# through the recorded reveal, never by printing the person's certificate; a record outside the township
+# officer's scope is 404 before any role check.
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("clerk", 200),
+        ("admin", 200),
+        ("reviewer", 403),
+        ("auditor", 403),
+        ("officer_a", 403),
+        ("officer_b", 404),
+    ],
+)
 def test_who_may_print(county: County, username: str, status: int) -> None:
     county.retiree_a1.certificate_number = "360721201800001"
     county.retiree_a1.save(update_fields=["certificate_number"])
     client = Client()
-    client.force_login(county.staff_by_role()[username])
+    staff = county.staff_by_role()[username]
+    client.force_login(staff)
     before = SensitiveView.objects.count()
     response = client.get(reverse("retiree-certificate", args=[county.retiree_a1.pk]))
     assert response.status_code == status
     assert SensitiveView.objects.count() == before + (1 if status == 200 else 0)
+    expected = [(staff.pk, "360721201800001", "page")] if status == 200 else []
+    assert (
+        list(
+            CertificatePrint.objects.filter(retiree=county.retiree_a1).values_list(
+                "printed_by", "certificate_number", "channel"
+            )
+        )
+        == expected
+    )
 
 
 def test_no_certificate_number_no_pdf(county: County) -> None:
@@ -103,3 +126,4 @@ def test_no_certificate_number_no_pdf(county: County) -> None:
     response = client.get(reverse("retiree-certificate", args=[county.retiree_a1.pk]))
     assert response.status_code == 404
     assert not SensitiveView.objects.exists()
+    assert not CertificatePrint.objects.exists()

@@ -226,11 +226,30 @@ def test_each_demo_login_signs_in_with_its_role_and_unit(seeded: str) -> None:
 def test_a_second_run_adds_nothing_and_changes_nothing(seeded: str) -> None:
     before = snapshot()
 
-    output = seed(retirees=RETIREES)
+    output = seed(retirees=RETIREES, full=True)
 
     assert snapshot() == before
     assert "其中已存在 300 名,待写入 0 名" in output
     assert "退休人员:共 300 条,本次新增 0 条" in output
+
+
+def test_a_second_run_stops_after_one_check_and_changes_nothing(
+    seeded: str, django_assert_max_num_queries: Any
+) -> None:
+    before = snapshot()
+
+    with django_assert_max_num_queries(1):
+        output = seed(retirees=RETIREES)
+
+    assert snapshot() == before
+    assert output == "示范县已生成(300 名退休人员,种子 360721),跳过;用 --full 逐一比对补充。\n"
+
+
+def test_the_quick_check_does_not_skip_a_larger_or_another_county(seeded: str) -> None:
+    # More people asked for than registered: the run goes on and adds them.
+    assert "待写入 100 名" in seed(retirees=RETIREES + 100)
+    # Another seed's first person is not registered: the run goes on.
+    assert "待写入 5 名" in seed(retirees=5, seed=7)
 
 
 def test_a_larger_run_adds_only_the_missing_people_and_leaves_the_others(seeded: str) -> None:

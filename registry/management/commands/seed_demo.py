@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.demo_county import DEFAULT_RETIREES, DEFAULT_SEED, seed_demo_county
+from registry.demo_county import DEFAULT_RETIREES, DEFAULT_SEED, demo_county_seeded, seed_demo_county
 from registry.models import (
     Agent,
     Bank,
@@ -48,9 +48,20 @@ class Command(BaseCommand):
             default=DEFAULT_SEED,
             help=f"随机种子,相同种子生成相同人员(默认 {DEFAULT_SEED})",
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="不做快速检查,重新生成全部人员并逐一比对(默认:已生成过时一次查询后直接结束)",
+        )
 
-    def handle(self, *args: Any, retirees: int, seed: int, **options: Any) -> None:
+    def handle(self, *args: Any, retirees: int, seed: int, full: bool, **options: Any) -> None:
         started = time.monotonic()
+        if not full and demo_county_seeded(retirees=retirees, seed=seed, as_of=timezone.localdate()):
+            self.stdout.write(
+                _("示范县已生成(%(retirees)d 名退休人员,种子 %(seed)d),跳过;用 --full 逐一比对补充。")
+                % {"retirees": retirees, "seed": seed}
+            )
+            return
         report = seed_demo_county(
             retirees=retirees, seed=seed, as_of=timezone.localdate(), log=self.stdout.write
         )
