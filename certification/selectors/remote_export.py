@@ -20,7 +20,7 @@ from registry.models import OrgUnit, Staff
 from registry.selectors.exports import xlsx_table
 
 from ..models import RemoteBatch
-from ..remote_forms_pdf import return_address
+from ..pdfs.remote_forms import return_address
 from ..selectors.remote import remote_upload_rows
 
 CSV_ENCODING = "gb18030"

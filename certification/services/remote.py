@@ -114,7 +114,7 @@ def remote_batch_render(*, batch_id: int) -> RemoteBatch:
     batch = RemoteBatch.objects.get(pk=batch_id)
     if batch.status != Status.RENDERING:
         return batch
-    from ..remote_forms_pdf import remote_forms_pdf  # noqa: PLC0415 - WeasyPrint loads only in the worker
+    from ..pdfs.remote_forms import remote_forms_pdf  # noqa: PLC0415 - WeasyPrint loads only in the worker
 
     started = timezone.now()
     try:

@@ -36,8 +36,8 @@ from ..api.plans import (
     amount_field,
 )
 from ..api.statements import PdfRenderer
-from ..funding_pdf import funding_request_pdf
 from ..models import BankFile, PayoutLine
+from ..pdfs.funding_request import funding_request_pdf
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
 

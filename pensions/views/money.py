@@ -29,8 +29,8 @@ from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
 
 from .. import selectors, services
-from ..funding_pdf import funding_request_pdf
 from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..pdfs.funding_request import funding_request_pdf
 from ..views.plans import plan_detail_context, plan_viewer
 
 Status = PayoutPlan.Status

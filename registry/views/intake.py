@@ -24,10 +24,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .. import access, selectors, services
 from ..access import Action
-from ..certificates import certificate_context, certificate_pdf
 from ..errors import IntakeError
 from ..forms_intake import IntakeForm
 from ..models import Employer, OrgUnit, Retiree
+from ..pdfs.certificate import certificate_context, certificate_pdf
 from .common import StaffRequest, requires
 
 

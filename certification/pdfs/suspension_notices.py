@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.template.loader import render_to_string
-
 from registry.months import PensionMonth
+from registry.pdfs.rendering import render_pdf
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,4 @@ class NoticeBatch:
 
 
 def suspension_notices_pdf(batch: NoticeBatch) -> bytes:
-    # Imported here: WeasyPrint loads Pango and fonts, which the rest of certification never needs.
-    from weasyprint import HTML
-
-    html = render_to_string("certification/suspension_notice_pdf.html", {"b": batch})
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf
+    return render_pdf(template="certification/suspension_notice_pdf.html", context={"b": batch})

@@ -11,17 +11,16 @@ lower two thirds are the form the retiree takes to the social insurance office w
 from __future__ import annotations
 
 import datetime
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.loader import render_to_string
 
+from registry.pdfs.rendering import render_pdf
 from registry.selectors import county_name
 
-from .models import Campaign, RemoteBatch, RemoteBatchMember
-from .services.certify import campaign_for_year
+from ..models import Campaign, RemoteBatch, RemoteBatchMember
+from ..services.certify import campaign_for_year
 
 
 @dataclass(frozen=True)
@@ -86,31 +85,18 @@ def batch_forms(batch: RemoteBatch) -> Iterator[Form]:
         )
 
 
-def forms_html(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> str:
-    return render_to_string(
-        "certification/remote/forms_pdf.html",
-        {"batch": batch, "campaign": campaign, "forms": forms, "sender": sender},
-    )
+def forms_context(
+    *, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress
+) -> dict[str, object]:
+    return {"batch": batch, "campaign": campaign, "forms": forms, "sender": sender}
 
 
 def forms_pdf(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> bytes:
     """The forms as one PDF: one WeasyPrint run, so the font subset is embedded once for the whole batch."""
-    # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.
-    from weasyprint import HTML
-
-    html = forms_html(batch=batch, campaign=campaign, forms=forms, sender=sender)
-    # The layout of a batch makes millions of objects that all live until the PDF is written; the cyclic
-    # collector would walk them over and over (bench/remote_forms.py: a quarter of the time at 300 pages).
-    # Reference counting still frees everything once the document is dropped.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        pdf = HTML(string=html).write_pdf()
-    finally:
-        if collecting:
-            gc.enable()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf
+    return render_pdf(
+        template="certification/remote/forms_pdf.html",
+        context=forms_context(batch=batch, campaign=campaign, forms=forms, sender=sender),
+    )
 
 
 def remote_forms_pdf(*, batch: RemoteBatch) -> bytes:
