@@ -3,6 +3,7 @@
 from .changes import change_request_approve, change_request_create, change_request_reject
 from .imports import import_batch_check, import_batch_confirm, import_batch_run, import_batch_upload
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
+from .recoveries import recoveries_status_sync
 from .retirees import retiree_change_status, retirees_suspend_many
 from .search_keys import retiree_search_keys_rebuild
 from .sensitive import sensitive_view_record
@@ -23,6 +24,7 @@ __all__ = [
     "intake_id_check",
     "retiree_intake",
     "registry_snapshot_take",
+    "recoveries_status_sync",
     "retiree_change_status",
     "retirees_suspend_many",
     "retiree_search_keys_rebuild",
