@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from registry import access
 from registry.access import Action
 from registry.models import SensitiveView, Staff
+from registry.services import sensitive_views_record_many
 
 from ..errors import CertificationError
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
@@ -158,22 +159,10 @@ def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int)
     each retiree's audit shows who had their number and when; and a log line with the count. Returns the
     number of people recorded."""
     _require_remote_work(by)
-    now = timezone.now()
-    members = RemoteBatchMember.objects.filter(
-        batch=batch, retiree__in=access.retirees_visible_to(by)
-    ).values_list(
-        Value(by.pk, output_field=IntegerField()),
-        "retiree_id",
-        Value(SensitiveView.Field.ID_NUMBER),
-        Value(now),
+    members = RemoteBatchMember.objects.filter(batch=batch, retiree__in=access.retirees_visible_to(by))
+    recorded = sensitive_views_record_many(
+        retiree_ids=members.values_list("retiree_id"), field=SensitiveView.Field.ID_NUMBER, by=by
     )
-    sql, params = members.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SensitiveView._meta.db_table} (staff_id, retiree_id, field, viewed_at) {sql}",  # noqa: S608  # constant names
-            params,
-        )
-        recorded: int = cursor.rowcount
     logger.info(
         "remote batch %s exported: user=%s (id %s) what=%s rows=%d people recorded=%d",
         batch.pk,

@@ -1,13 +1,15 @@
-"""retirees_suspend_many: the registry's one bulk door for suspending, used by certification's August job."""
+"""The registry's bulk writes that other apps call: retirees_suspend_many (certification's August job) and
+sensitive_views_record_many (a remote batch's upload file and forms PDF)."""
 
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 
-from registry.errors import StatusChangeError
-from registry.models import Retiree, StatusChange
-from registry.services import retiree_change_status, retirees_suspend_many
+from registry.errors import SensitiveViewError, StatusChangeError
+from registry.models import Retiree, SensitiveView, StatusChange
+from registry.services import retiree_change_status, retirees_suspend_many, sensitive_views_record_many
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 8, 1)
@@ -85,3 +87,25 @@ def test_a_filter_with_a_join_or_no_reason_is_refused_and_nothing_changes(county
 
     assert statuses(county) == {"张建国": "active", "李秀兰": "active", "王德胜": "active"}
     assert StatusChange.objects.count() == 0
+
+
+def test_many_full_number_viewings_are_recorded_one_row_per_id(county):
+    ids = Retiree.objects.filter(pk__in=[county.retiree_a1.pk, county.retiree_b1.pk]).values_list("pk")
+
+    recorded = sensitive_views_record_many(retiree_ids=ids, field="id_number", by=county.clerk)
+
+    rows = SensitiveView.objects.order_by("retiree_id").values_list("staff_id", "retiree_id", "field")
+    assert recorded == 2
+    assert list(rows) == [
+        (county.clerk.pk, county.retiree_a1.pk, "id_number"),
+        (county.clerk.pk, county.retiree_b1.pk, "id_number"),
+    ]
+
+
+def test_a_role_without_full_numbers_or_an_unknown_field_records_nothing(county):
+    ids = Retiree.objects.values_list("pk")
+    with pytest.raises(PermissionDenied):
+        sensitive_views_record_many(retiree_ids=ids, field="id_number", by=county.officer_a)
+    with pytest.raises(SensitiveViewError):
+        sensitive_views_record_many(retiree_ids=ids, field="phone", by=county.clerk)
+    assert SensitiveView.objects.count() == 0
