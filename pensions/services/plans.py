@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.models import Recovery, Retiree, Staff
+from registry.models import ArrearsItem, BankAccount, OrgUnit, PensionRate, Recovery, Retiree, Staff
 from registry.months import PensionMonth
+from registry.sql import with_names
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
@@ -41,41 +42,50 @@ def recovery_share() -> Decimal:
 
 # The lines of a month, as CTEs ending in `lines`. Shared with bench/payout_plan.py, whose bare
 # INSERT … SELECT reads the same rows.
-LINES_CTES = """
+# The registry's tables are read here, set-based; their names come from the models (registry.sql), so a
+# renamed table or column fails when this module is imported.
+LINES_CTES = with_names(
+    """
 WITH rate AS (
     -- The rate in force: the newest with effective_month <= the plan's month.
-    SELECT DISTINCT ON (r.retiree_id) r.retiree_id, r.amount
-      FROM registry_pensionrate r
-     WHERE r.effective_month <= %(month)s
-     ORDER BY r.retiree_id, r.effective_month DESC
+    SELECT DISTINCT ON (r.{rate.retiree}) r.{rate.retiree} AS retiree_id, r.{rate.amount} AS amount
+      FROM {rate} r
+     WHERE r.{rate.effective_month} <= %(month)s
+     ORDER BY r.{rate.retiree}, r.{rate.effective_month} DESC
 ),
 people AS (
-    SELECT p.id AS retiree_id, p.name, p.id_number, p.status = %(suspended)s AS is_withheld,
-           p.community_id, community.parent_id AS township_id, rate.amount AS regular,
-           account.bank_id, account.account_number, account.holder_name
-      FROM registry_retiree p
-      JOIN rate ON rate.retiree_id = p.id
-      JOIN registry_orgunit community ON community.id = p.community_id
-      LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
-     WHERE p.status IN (%(active)s, %(suspended)s)
-       AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
+    SELECT p.{retiree.id} AS retiree_id, p.{retiree.name} AS name, p.{retiree.id_number} AS id_number,
+           p.{retiree.status} = %(suspended)s AS is_withheld, p.{retiree.community} AS community_id,
+           community.{unit.parent} AS township_id, rate.amount AS regular,
+           account.{account.bank} AS bank_id, account.{account.account_number} AS account_number,
+           account.{account.holder_name} AS holder_name
+      FROM {retiree} p
+      JOIN rate ON rate.retiree_id = p.{retiree.id}
+      JOIN {unit} community ON community.{unit.id} = p.{retiree.community}
+      LEFT JOIN {account} account
+             ON account.{account.retiree} = p.{retiree.id} AND account.{account.is_current}
+     WHERE p.{retiree.status} IN (%(active)s, %(suspended)s)
+       AND (p.{retiree.regular_payment_from} IS NULL OR p.{retiree.regular_payment_from} <= %(month)s)
 ),
 pending_arrears AS (
     -- Never a month later than the plan's: that month's own plan pays it.
-    SELECT item.id, item.retiree_id, item.amount
-      FROM registry_arrearsitem item
-     WHERE item.month <= %(month)s
-       AND NOT EXISTS (SELECT 1 FROM pensions_arrearsrelease r WHERE r.arrears_item_id = item.id)
+    SELECT item.{arrears.id} AS id, item.{arrears.retiree} AS retiree_id, item.{arrears.amount} AS amount
+      FROM {arrears} item
+     WHERE item.{arrears.month} <= %(month)s
+       AND NOT EXISTS (SELECT 1 FROM pensions_arrearsrelease r WHERE r.arrears_item_id = item.{arrears.id})
 ),
 open_balance AS (
-    SELECT recovery.id, recovery.retiree_id, recovery.created_at,
-           recovery.amount - coalesce(
-               (SELECT sum(d.amount) FROM pensions_recoverydeduction d WHERE d.recovery_id = recovery.id), 0
+    SELECT recovery.{recovery.id} AS id, recovery.{recovery.retiree} AS retiree_id,
+           recovery.{recovery.created_at} AS created_at,
+           recovery.{recovery.amount} - coalesce(
+               (SELECT sum(d.amount) FROM pensions_recoverydeduction d
+                 WHERE d.recovery_id = recovery.{recovery.id}), 0
            ) - coalesce(
-               (SELECT sum(f.amount) FROM pensions_recoveryrefund f WHERE f.recovery_id = recovery.id), 0
+               (SELECT sum(f.amount) FROM pensions_recoveryrefund f
+                 WHERE f.recovery_id = recovery.{recovery.id}), 0
            ) AS balance
-      FROM registry_recovery recovery
-     WHERE recovery.status = %(open)s
+      FROM {recovery} recovery
+     WHERE recovery.{recovery.status} = %(open)s
 ),
 lines AS (
     SELECT people.*,
@@ -93,7 +103,14 @@ lines AS (
                   GROUP BY retiree_id) owed
              ON owed.retiree_id = people.retiree_id
 )
-"""
+""",
+    rate=PensionRate,
+    retiree=Retiree,
+    unit=OrgUnit,
+    account=BankAccount,
+    arrears=ArrearsItem,
+    recovery=Recovery,
+)
 
 INSERT_LINES = """
 INSERT INTO pensions_payoutline (
