@@ -61,7 +61,7 @@ class PayoutPlan(models.Model):
         verbose_name_plural = _("发放计划")
         ordering = ["-month"]
         constraints = [
-            # Four eyes, in the database as well as in the service (NOTES.md).
+            # Four eyes, in the database as well as in the service (docs/technical-notes.md).
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
                 name="payoutplan_approver_is_not_submitter",
@@ -570,7 +570,7 @@ class RecoveryWriteOff(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="recoverywriteoff_amount_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="recoverywriteoff_has_reason"),
-            # Four eyes (NOTES.md): never written off by whoever recorded the recovery.
+            # Four eyes (docs/technical-notes.md): never written off by whoever recorded the recovery.
             models.CheckConstraint(
                 condition=~Q(by=F("recovery_created_by")), name="recoverywriteoff_not_by_creator"
             ),

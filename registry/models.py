@@ -154,7 +154,7 @@ class Retiree(models.Model):
         LOCAL = "local", _("本地居住")
         REMOTE = "remote", _("异地居住")
 
-    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (NOTES.md, measured).
+    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (docs/technical-notes.md).
     id_number = models.CharField(
         _("身份证号码"), max_length=18, unique=True, db_collation="C", validators=[validate_resident_id]
     )
@@ -390,8 +390,8 @@ class RegistrySnapshot(models.Model):
 
 class RetireeSearchKey(models.Model):
     """What the search box matches, kept beside the retiree rather than on it: every index on the
-    retiree table makes the mass status updates (suspension, restoration) slower (NOTES.md), and these keys
-    change only with the name. Derived data, rebuilt from registry.search.search_keys_for."""
+    retiree table makes the mass status updates (suspension, restoration) slower (docs/technical-notes.md),
+    and these keys change only with the name. Derived data, rebuilt from registry.search.search_keys_for."""
 
     class Kind(models.TextChoices):
         NAME = "n", _("姓名")  # the whole name, matched by prefix

@@ -1,6 +1,6 @@
 """The combined PDF of a remote batch's forms 《异地居住人员领取社会保险待遇资格协助认证表》: one A4 page per
-member, all of them rendered by one WeasyPrint run into one file (NOTES.md: every PDF file embeds its own font
-subset, so one file per person is ten times slower and two hundred times larger).
+member, all of them rendered by one WeasyPrint run into one file: every PDF file embeds its own font subset,
+so one file per person is ten times slower and two hundred times larger (docs/technical-notes.md, "PDFs").
 
 The top third of the page is the mailing part: the recipient block sits where the window of a DL window
 envelope (A4 folded in three) shows it, and a cut line below it lets the office post it otherwise. The

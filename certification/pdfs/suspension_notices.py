@@ -1,7 +1,8 @@
 """The combined PDF of one township's suspension notices (暂停发放基本养老金告知书), one page per person.
 
-One file per township and run, never one per person: WeasyPrint embeds a font subset in every file (NOTES.md:
-1,000 one-page notices are about 22 s and 1.2 MB as one PDF, 220 s and 269 MB as 1,000 files).
+One file per township and run, never one per person: WeasyPrint embeds a font subset in every file
+(1,000 one-page notices are about 22 s and 1.2 MB as one PDF, 220 s and 269 MB as 1,000 files;
+docs/technical-notes.md).
 """
 
 from __future__ import annotations

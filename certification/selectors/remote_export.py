@@ -1,7 +1,7 @@
 """The upload file of a remote batch for the national remote retiree system (人社部异地退管系统): one row
 per member, the columns in docs/remote-residents.md. As xlsx (IDs as text, registry.selectors.exports) or
 as CSV in GB18030, which is byte for byte GBK for every character GBK has and still encodes the rare name
-characters GBK lacks (NOTES.md) instead of replacing them.
+characters GBK lacks (docs/technical-notes.md, "Chinese text") instead of replacing them.
 
 Full ID numbers: only for roles with VIEW_SENSITIVE (the views and remote_export_record check it, and record
 who took them out)."""

@@ -181,7 +181,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 7
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The beat schedule lives in code (one beat process; NOTES.md: django-celery-beat has duplicate-run reports).
+# The beat schedule lives in code, one beat process (django-celery-beat: duplicate runs; technical-notes.md).
 CELERY_BEAT_SCHEDULE = {
     "registry-daily-snapshot": {
         "task": "registry.tasks.take_registry_snapshot",
