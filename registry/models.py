@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from .fields import PensionMonthField, money_field
 from .id_numbers import mask_resident_id, validate_resident_id
 
-# Rates and status changes are history: a correction is a new row, never an edit (DOMAIN.md "Money rules").
+# Rates and status changes are history: a correction is a new row, never an edit (docs/domain.md, "Money
+# rules").
 append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
@@ -60,7 +61,7 @@ class OrgUnit(models.Model):
 
 
 class Staff(AbstractUser):
-    """A bureau or township account: one role, one org unit (DOMAIN.md "Who uses it")."""
+    """A bureau or township account: one role, one org unit (docs/domain.md "Who uses it")."""
 
     class Role(models.TextChoices):
         BUREAU_ADMIN = "bureau_admin", _("社保局系统管理员")

@@ -1,4 +1,4 @@
-"""Certifying (with restoration and back pay), campaigns, and the August suspension job (DOMAIN.md
+"""Certifying (with restoration and back pay), campaigns, and the August suspension job (docs/domain.md
 "Annual eligibility certification")."""
 
 from __future__ import annotations

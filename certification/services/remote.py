@@ -1,5 +1,5 @@
-"""Remote residents (异地居住人员, DOMAIN.md "Annual eligibility certification"): the year's batch for the
-national remote retiree system and the mailed form, its combined PDF, the record of who took the full ID
+"""Remote residents (异地居住人员, docs/domain.md "Annual eligibility certification"): the year's batch for
+the national remote retiree system and the mailed form, its combined PDF, the record of who took the full ID
 numbers out, and the returned forms recorded one by one as remote-assisted certifications."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The money API of a payout plan (issue 4): fundings, the funding request PDF, the bank files' export and
+"""The money API of a payout plan: fundings, the funding request PDF, the bank files' export and
 download, return files, and failed payments re-issued or paid by hand. Thin views over pensions.selectors and
 pensions.services, the same the pages use (pensions.views.money); the same roles (a township officer gets
 403). Errors come back as {field: [message]} (registry.api.errors).

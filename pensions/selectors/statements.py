@@ -3,7 +3,8 @@
 A retiree who doubts their pension comes to the bureau (or the township office) with their ID card or benefit
 certificate; the clerk prints this statement of their rates, the monthly payout lines, the arrears released
 to them and the recoveries deducted from them. Every figure is read from the payout lines and the ledger rows
-that hang on them, and the period's totals are the sums of the month rows shown (DOMAIN.md "Money rules").
+that hang on them, and the period's totals are the sums of the month rows shown (docs/domain.md "Money
+rules").
 
 `retiree_statement` assembles it as frozen dataclasses; pensions.pdfs.statement renders it
 (docs/statements.md).

@@ -190,7 +190,8 @@ def write_rows(rows: Sequence[GoodRow], *, by: Staff, now: datetime.datetime) ->
         if row.status != Retiree.Status.ACTIVE
     ]
     if suspended:
-        # Every status other than the default has a recorded change with a reason and a person (DOMAIN.md).
+        # Every status other than the default has a recorded change with a reason and a person
+        # (docs/domain.md).
         reason = copy_text(SUSPENDED_REASON)
         today = now.date().isoformat()
         _copy(

@@ -1,4 +1,4 @@
-"""Intake of a newly retired person (seed 000 §3.1, DOMAIN.md "Intake").
+"""Intake of a newly retired person (seed 000 §3.1, docs/domain.md "Intake").
 
 `intake_check` validates everything and works out what the intake will write (the arrears it creates move
 money, so the page shows them before the clerk confirms); `retiree_intake` runs the same check and writes it

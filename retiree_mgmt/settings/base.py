@@ -205,7 +205,7 @@ CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {
     "task": "pensions.tasks.draft_payout_plan",
     "schedule": crontab(hour=2, minute=0, day_of_month=PAYOUT_PLAN_DAY),
 }
-# Annual certification (DOMAIN.md): "campaign" (one window a year) or "rolling_12_months" (each
+# Annual certification (docs/domain.md): "campaign" (one window a year) or "rolling_12_months" (each
 # certification valid 12 months from its date), copied onto each new campaign.
 CERTIFICATION_MODE = os.environ.get("CERTIFICATION_MODE", "campaign")
 # Jobs (the suspension job) act as the inactive staff account named here (created on first use by
