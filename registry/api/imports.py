@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..access import Action
-from ..imports.selectors import get_visible_import_batch_or_404
 from ..models import ImportBatch, Staff
+from ..selectors.imports import get_visible_import_batch_or_404
 from ..services import import_batch_confirm, import_batch_upload
 
 TAG = "imports"
