@@ -1,4 +1,5 @@
-"""The printed benefit certificate (基本养老保险待遇证), A5; its number is issued by registry.certificates."""
+"""The printed benefit certificate (基本养老保险待遇证), A5; its number is issued by
+registry.services.certificate_numbers."""
 
 from __future__ import annotations
 

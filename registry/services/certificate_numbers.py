@@ -1,4 +1,4 @@
-"""The benefit certificate (基本养老保险待遇证): its number. The printed form is registry.pdfs.certificate.
+"""The benefit certificate's number (待遇证号); the printed certificate is registry.pdfs.certificate.
 
 Numbers follow settings.CERTIFICATE_NUMBER_PATTERN ("{county_code}{year}{sequence:05d}") with a sequence per
 year kept in CertificateSequence. See docs/intake.md for how a year starts and why a number is never reused.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
-from .models import CertificateSequence, OrgUnit, Retiree
+from ..models import CertificateSequence, OrgUnit, Retiree
 
 
 @dataclass(frozen=True)
