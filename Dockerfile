@@ -1,7 +1,7 @@
 # Production image: one image for web (gunicorn), worker and beat (docker-compose.yml picks the command).
 FROM python:3.11-slim-bookworm
 
-# WeasyPrint's native libraries and the CJK font that covers rare characters in names (NOTES.md: PDFs).
+# WeasyPrint's native libraries and the CJK font that covers rare characters in names (docs/technical-notes.md: PDFs).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \

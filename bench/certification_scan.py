@@ -1,4 +1,4 @@
-"""The township entry screen's scan-to-saved time on 1,000,000 retirees, server side (issue 5: p95 < 100 ms).
+"""The township entry screen's scan-to-saved time on 1,000,000 retirees, server side (aim: p95 < 100 ms).
 
 Usage: .venv/bin/python bench/certification_scan.py [--people 500] [--keep]
 

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/remote_forms.py [--members 1000] [--rounds 3] [--out var/bench/remote-forms.pdf]
 
-Renders through certification.remote_forms_pdf.forms_pdf, the function the Celery task runs after reading the
+Renders through certification.pdfs.remote_forms.forms_pdf, the function the Celery task runs after reading the
 batch (reading 1,000 members from PostgreSQL takes milliseconds and is left out, so no database is needed):
 one template render and one WeasyPrint run for the whole batch. The forms get distinct names, ID numbers and
 addresses of realistic length so the embedded font subset is as large as a real batch's. Prints each round,
@@ -21,8 +21,10 @@ from benchdb import ROOT, set_up_django
 
 set_up_django()
 
+from django.template.loader import render_to_string  # noqa: E402
+
 from certification.models import Campaign, RemoteBatch  # noqa: E402
-from certification.remote_forms_pdf import Form, ReturnAddress, forms_html, forms_pdf  # noqa: E402
+from certification.pdfs.remote_forms import Form, ReturnAddress, forms_context, forms_pdf  # noqa: E402
 from registry.id_numbers import check_character  # noqa: E402
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜欧阳司马上官诸葛"
@@ -79,7 +81,10 @@ def main() -> None:
     forms = make_forms(args.members)
 
     started = time.perf_counter()
-    forms_html(batch=batch, campaign=campaign, forms=forms, sender=sender)
+    render_to_string(
+        "certification/remote/forms_pdf.html",
+        forms_context(batch=batch, campaign=campaign, forms=forms, sender=sender),
+    )
     print(f"template only: {time.perf_counter() - started:.2f} s")
     times = []
     pdf = b""

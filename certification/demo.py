@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import system_staff
+from registry.sql import with_names
 
 from .models import Campaign, Certification, SuspensionRun
 from .services import campaign_create, due_before
@@ -28,47 +29,53 @@ FALLBACK_RECORDER = "clerk"
 
 # Each person's day in the window and channel come from hashes of their ID number: stable across runs. The
 # day is skewed towards the start of the window, as queues at township offices are in the first weeks.
-_INSERT = """
+_INSERT = with_names(
+    """
 INSERT INTO certification_certification (
     retiree_id, year, certified_on, channel, visitor_name, document, certifying_office, note,
     recorded_by_id, recorded_at
 )
-SELECT r.id, %(year)s, day.certified_on, pick.channel,
+SELECT r.{retiree.id}, %(year)s, day.certified_on, pick.channel,
        CASE WHEN pick.channel = 'home_visit' THEN recorder.name ELSE '' END,
        '',
-       CASE WHEN pick.channel = 'remote_assisted' THEN r.remote_city || '社会保险事业管理局' ELSE '' END,
+       CASE WHEN pick.channel = 'remote_assisted' THEN r.{retiree.remote_city} || '社会保险事业管理局'
+            ELSE '' END,
        '', recorder.id,
        (day.certified_on + time '09:00' + draw.minute * interval '1 minute') AT TIME ZONE %(time_zone)s
-  FROM registry_retiree r
-  JOIN registry_orgunit community ON community.id = r.community_id
+  FROM {retiree} r
+  JOIN {unit} community ON community.{unit.id} = r.{retiree.community}
   CROSS JOIN LATERAL (
-      SELECT abs(hashtext(r.id_number || 'day')) / 2147483647.0 AS day,
-             abs(hashtext(r.id_number || 'channel')) %% 100 AS channel,
-             abs(hashtext(r.id_number || 'missing')) / 2147483647.0 AS missing,
-             abs(hashtext(r.id_number || 'minute')) %% 480 AS minute
+      SELECT abs(hashtext(r.{retiree.id_number} || 'day')) / 2147483647.0 AS day,
+             abs(hashtext(r.{retiree.id_number} || 'channel')) %% 100 AS channel,
+             abs(hashtext(r.{retiree.id_number} || 'missing')) / 2147483647.0 AS missing,
+             abs(hashtext(r.{retiree.id_number} || 'minute')) %% 480 AS minute
   ) draw
   CROSS JOIN LATERAL (
       SELECT (%(first)s::date + floor(power(draw.day, 1.8) * %(days)s)::int) AS certified_on
   ) day
   CROSS JOIN LATERAL (
-      SELECT CASE WHEN r.residence = 'remote' THEN 'remote_assisted'
+      SELECT CASE WHEN r.{retiree.residence} = 'remote' THEN 'remote_assisted'
                   WHEN draw.channel < 74 THEN 'in_person'
                   WHEN draw.channel < 84 THEN 'home_visit'
                   WHEN draw.channel < 93 THEN 'online'
                   ELSE 'data_comparison' END AS channel
   ) pick
   CROSS JOIN LATERAL (
-      SELECT s.id, s.last_name || s.first_name AS name
-        FROM registry_staff s
-       WHERE s.org_unit_id = community.parent_id OR s.id = %(fallback)s
-       ORDER BY (s.id = %(fallback)s), s.id
+      SELECT s.{staff.id} AS id, s.{staff.last_name} || s.{staff.first_name} AS name
+        FROM {staff} s
+       WHERE s.{staff.org_unit} = community.{unit.parent} OR s.{staff.id} = %(fallback)s
+       ORDER BY (s.{staff.id} = %(fallback)s), s.{staff.id}
        LIMIT 1
   ) recorder
- WHERE r.status = ANY(%(statuses)s)
-   AND r.retirement_date < %(due_before)s
+ WHERE r.{retiree.status} = ANY(%(statuses)s)
+   AND r.{retiree.retirement_date} < %(due_before)s
    AND draw.missing >= %(missing_share)s
 ON CONFLICT (retiree_id, year) DO NOTHING
-"""
+""",
+    retiree=Retiree,
+    unit=OrgUnit,
+    staff=Staff,
+)
 
 
 @dataclass(frozen=True)

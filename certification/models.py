@@ -1,4 +1,4 @@
-"""Annual eligibility certification (领取养老金资格认证, DOMAIN.md "Annual eligibility certification").
+"""Annual eligibility certification (领取养老金资格认证, docs/domain.md "Annual eligibility certification").
 
 A campaign per year with its dates, the certifications recorded for it, and the record of the August
 suspension job. Writes go through certification.services.

@@ -1,4 +1,4 @@
-"""/certification/…: the annual certification pages (issue 5)."""
+"""/certification/…: the annual certification pages."""
 
 from django.urls import path
 

@@ -1,5 +1,5 @@
 """Payout plans: one plan a month, one line per retiree, and the ledger rows that tie arrears and recoveries
-to the line that paid or deducted them (DOMAIN.md "Monthly pension disbursement", docs/payouts.md).
+to the line that paid or deducted them (docs/domain.md "Monthly pension disbursement", docs/payouts.md).
 
 Writes go through pensions.services; these classes hold fields and the invariants the database can keep.
 """

@@ -1,4 +1,4 @@
-"""/pensions/…: the payout plan pages (issue 4); funding and bank files add their routes here."""
+"""/pensions/…: the payout plan pages; funding and bank files add their routes here."""
 
 from django.urls import path
 

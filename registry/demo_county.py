@@ -167,7 +167,7 @@ DEATH_REASONS = (
     "村(居)委会报告死亡,死亡医学证明已核验",
     "公安户籍注销信息比对发现死亡,家属已确认",
 )
-# The adjustment is announced mid-year and back-dated to January (DOMAIN.md "Annual pension adjustment").
+# The adjustment is announced mid-year and back-dated to January (docs/domain.md "Annual pension adjustment").
 ADJUSTMENT_ANNOUNCED_MONTH = 7
 # A campaign's default suspension date is August 1 (certification.models.Campaign.default_dates).
 SUSPENSION_MONTH = 8

@@ -66,5 +66,6 @@ class PensionMonthField(models.IntegerField):
 
 
 def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField:
-    """Yuan to the fen: numeric(12,2), the one place money precision is decided (DOMAIN.md "Money rules")."""
+    """Yuan to the fen: numeric(12,2), the one place money precision is decided (docs/domain.md "Money
+    rules")."""
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)

@@ -2,7 +2,8 @@
 
 The check character is ISO 7064 MOD 11-2. The address code (first six digits) is never a reason to refuse a
 number: counties are renamed and renumbered, and a retiree born in 1950 carries a code that may no longer
-exist (NOTES.md: python-stdnum refuses such real numbers). Unknown codes are a warning for the clerk.
+exist (docs/technical-notes.md: python-stdnum refuses such real numbers). Unknown codes are a warning for
+the clerk.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from .fields import PensionMonthField, money_field
 from .id_numbers import mask_resident_id, validate_resident_id
 from .jobs import JobFields
 
-# Rates and status changes are history: a correction is a new row, never an edit (DOMAIN.md "Money rules").
+# Rates and status changes are history: a correction is a new row, never an edit (docs/domain.md, "Money
+# rules").
 append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
@@ -62,7 +63,7 @@ class OrgUnit(models.Model):
 
 
 class Staff(AbstractUser):
-    """A bureau or township account: one role, one org unit (DOMAIN.md "Who uses it")."""
+    """A bureau or township account: one role, one org unit (docs/domain.md "Who uses it")."""
 
     class Role(models.TextChoices):
         BUREAU_ADMIN = "bureau_admin", _("社保局系统管理员")
@@ -156,7 +157,7 @@ class Retiree(models.Model):
         LOCAL = "local", _("本地居住")
         REMOTE = "remote", _("异地居住")
 
-    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (NOTES.md, measured).
+    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (docs/technical-notes.md).
     id_number = models.CharField(
         _("身份证号码"), max_length=18, unique=True, db_collation="C", validators=[validate_resident_id]
     )
@@ -396,8 +397,8 @@ class RegistrySnapshot(models.Model):
 
 class RetireeSearchKey(models.Model):
     """What the search box matches, kept beside the retiree rather than on it: every index on the
-    retiree table makes the mass status updates (suspension, restoration) slower (NOTES.md), and these keys
-    change only with the name. Derived data, rebuilt from registry.search.search_keys_for."""
+    retiree table makes the mass status updates (suspension, restoration) slower (docs/technical-notes.md),
+    and these keys change only with the name. Derived data, rebuilt from registry.search.search_keys_for."""
 
     class Kind(models.TextChoices):
         NAME = "n", _("姓名")  # the whole name, matched by prefix

@@ -1,8 +1,9 @@
 """Search keys for a retiree's name: what the search box matches besides ID, certificate and account numbers.
 
 A name gets one key per reading of its characters, because common surnames have several (曾 zeng/ceng,
-单 shan/dan, 解 xie/jie; pypinyin's default reading is wrong for several of them, NOTES.md). The number of
-combinations is capped: a name of rare characters with many readings keeps the first MAX_READINGS.
+单 shan/dan, 解 xie/jie; pypinyin's default reading is wrong for several of them,
+docs/technical-notes.md). The number of combinations is capped: a name of rare characters with many
+readings keeps the first MAX_READINGS.
 """
 
 from __future__ import annotations

@@ -24,3 +24,8 @@ def pdf_info(path: Path) -> dict[str, str]:
 def pdf_fonts(path: Path) -> str:
     """pdffonts' table: one line per font, with whether it is embedded."""
     return _poppler("pdffonts", str(path))
+
+
+def pdf_image_count(path: Path) -> int:
+    """How many images the PDF holds (pdfimages -list: two header lines, then one line per image)."""
+    return len(_poppler("pdfimages", "-list", str(path)).splitlines()) - 2

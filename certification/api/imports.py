@@ -64,13 +64,13 @@ class ImporterPermission(BasePermission):
 # Output -----------------------------------------------------------------------------------------------------
 
 
-class CertificationImportOutcomeSerializer(serializers.Serializer):
+class CertificationImportOutcomeSerializer(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 
-class CertificationImportProblemSerializer(serializers.Serializer):
+class CertificationImportProblemSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text=gettext_lazy("文件中的行号(表头为第1行)"))
     id_number = serializers.CharField(help_text=gettext_lazy("已遮蔽"))
     name = serializers.CharField()
@@ -78,7 +78,7 @@ class CertificationImportProblemSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class CertificationImportRestorationSerializer(serializers.Serializer):
+class CertificationImportRestorationSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField()
     retiree_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -87,7 +87,7 @@ class CertificationImportRestorationSerializer(serializers.Serializer):
     certified_on = serializers.DateField()
 
 
-class CertificationImportDeathMatchSerializer(serializers.Serializer):
+class CertificationImportDeathMatchSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField()
     retiree_id = serializers.IntegerField()
     name = serializers.CharField(help_text=gettext_lazy("登记姓名"))
@@ -98,13 +98,13 @@ class CertificationImportDeathMatchSerializer(serializers.Serializer):
     name_differs = serializers.BooleanField()
 
 
-class CertificationImportAppliedSerializer(serializers.Serializer):
+class CertificationImportAppliedSerializer(serializers.Serializer[Any]):
     certified = serializers.IntegerField(required=False, help_text=gettext_lazy("记录认证人数"))
     restored = serializers.IntegerField(required=False, help_text=gettext_lazy("恢复发放并补发人数"))
     death_matches = serializers.IntegerField(required=False, help_text=gettext_lazy("列入待核名单人数"))
 
 
-class CertificationImportSerializer(serializers.Serializer):
+class CertificationImportSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     kind = serializers.CharField(
         help_text=gettext_lazy(
@@ -164,7 +164,7 @@ class ImportCheckApi(APIView):
     permission_classes = [ImporterPermission]
     parser_classes = [MultiPartParser, FormParser]
 
-    class CertificationImportCheckInputSerializer(serializers.Serializer):
+    class CertificationImportCheckInputSerializer(serializers.Serializer[Any]):
         file = serializers.FileField(help_text=gettext_lazy(".xlsx 或 .csv(UTF-8、GBK、GB18030),表头见模板"))
         kind = serializers.CharField(
             help_text=gettext_lazy("类型:online、data_comparison、remote_results、deaths")
@@ -251,7 +251,7 @@ class ImportCancelApi(APIView):
         return Response(CertificationImportSerializer(done).data)
 
 
-class DeathMatchSerializer(serializers.Serializer):
+class DeathMatchSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     retiree_id = serializers.IntegerField()
     retiree_name = serializers.CharField(source="retiree.name")
@@ -280,7 +280,7 @@ class DeathMatchSerializer(serializers.Serializer):
         return mask_resident_id(match.retiree.id_number)
 
 
-class DeathMatchListApi(ListAPIView):
+class DeathMatchListApi(ListAPIView[DeathMatch]):
     required_action = Action.EDIT_REGISTRY
     serializer_class = DeathMatchSerializer
 
@@ -309,7 +309,7 @@ class DeathMatchListApi(ListAPIView):
 class DeathMatchDecideApi(APIView):
     required_action = Action.EDIT_REGISTRY
 
-    class DeathMatchDecideInputSerializer(serializers.Serializer):
+    class DeathMatchDecideInputSerializer(serializers.Serializer[Any]):
         confirm = serializers.BooleanField(help_text=gettext_lazy("true 确认死亡(立即暂停发放),false 排除"))
         note = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=200, help_text=gettext_lazy("排除时必填")

@@ -23,7 +23,7 @@ from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 
-from ..missing_pdf import address_of
+from ..pdfs.missing_list import address_of
 from ..selectors import progress as selectors
 
 TAG = "certification"

@@ -29,6 +29,7 @@ from django.db.models.functions import Collate
 from registry import access
 from registry.models import Agent, OrgUnit, Retiree, Staff
 from registry.selectors import in_unit_order
+from registry.sql import with_names
 
 from ..models import Campaign, Certification
 from ..services.certify import certified_since, due_before
@@ -146,12 +147,15 @@ def _certified_condition(since: datetime.date | None) -> str:
     return "cert.certified_on BETWEEN %(since)s AND %(as_of)s"
 
 
+_IN_COMMUNITIES = with_names("r.{retiree.community} = ANY(%(communities)s)", retiree=Retiree)
+
+
 def _scope_condition(unit: OrgUnit) -> str:
     """The retirees of `unit` (r: retiree), for a statement with the parameter communities. A list of
     community ids rather than a join on the township keeps the plan on the (community, status) index."""
     if unit.kind == Kind.COUNTY:
         return "TRUE"
-    return "r.community_id = ANY(%(communities)s)"
+    return _IN_COMMUNITIES
 
 
 def _community_ids(unit: OrgUnit) -> list[int]:
@@ -162,19 +166,24 @@ def _community_ids(unit: OrgUnit) -> list[int]:
     return []
 
 
-# ROLLUP gives the (township, community) rows, each township's subtotal and the grand total in one pass.
-# GROUPING(...) says which: 0 a community, 1 a township subtotal, 3 the total.
-_COUNTS = """
-WITH certified AS ({certified})
-SELECT c.parent_id, r.community_id, GROUPING(c.parent_id, r.community_id) AS level,
+# The registry's tables are read here in SQL; their names come from the models (registry.sql), so a rename
+# fails at import. ROLLUP gives the (township, community) rows, each township's subtotal and the grand total
+# in one pass. GROUPING(...) says which: 0 a community, 1 a township subtotal, 3 the total.
+_COUNTS = with_names(
+    """
+WITH certified AS ({{certified}})
+SELECT c.{unit.parent}, r.{retiree.community}, GROUPING(c.{unit.parent}, r.{retiree.community}) AS level,
        count(*) AS due, count(x.retiree_id) AS certified
-  FROM registry_retiree r
-  JOIN registry_orgunit c ON c.id = r.community_id
-  LEFT JOIN certified x ON x.retiree_id = r.id
- WHERE r.status IN (%(active)s, %(suspended)s)
-   AND r.retirement_date < %(due_before)s AND {scope}
- GROUP BY ROLLUP (c.parent_id, r.community_id)
-"""
+  FROM {retiree} r
+  JOIN {unit} c ON c.{unit.id} = r.{retiree.community}
+  LEFT JOIN certified x ON x.retiree_id = r.{retiree.id}
+ WHERE r.{retiree.status} IN (%(active)s, %(suspended)s)
+   AND r.{retiree.retirement_date} < %(due_before)s AND {{scope}}
+ GROUP BY ROLLUP (c.{unit.parent}, r.{retiree.community})
+""",
+    retiree=Retiree,
+    unit=OrgUnit,
+)
 # In the campaign mode a retiree has at most one certification a year (a unique constraint); in the
 # 12-month mode they may have two within the 12 months, hence DISTINCT.
 _CERTIFIED_CAMPAIGN = "SELECT cert.retiree_id FROM certification_certification cert WHERE {condition}"
@@ -224,29 +233,35 @@ def _grouped_counts(
 # counting date, so that it ends at `certified`. In the campaign mode a retiree has one record a year, so both
 # are the same count; in the 12-month mode the records are numbered per retiree (a window function, which
 # costs a sort: only there).
-_BY_DAY_CAMPAIGN = """
+_BY_DAY_CAMPAIGN = with_names(
+    """
 SELECT cert.certified_on, count(*), count(*)
   FROM certification_certification cert
-  JOIN registry_retiree r ON r.id = cert.retiree_id
- WHERE {condition} AND r.status IN (%(active)s, %(suspended)s)
-   AND r.retirement_date < %(due_before)s AND {scope}
+  JOIN {retiree} r ON r.{retiree.id} = cert.retiree_id
+ WHERE {{condition}} AND r.{retiree.status} IN (%(active)s, %(suspended)s)
+   AND r.{retiree.retirement_date} < %(due_before)s AND {{scope}}
  GROUP BY cert.certified_on
  ORDER BY cert.certified_on
-"""
-_BY_DAY_ROLLING = """
+""",
+    retiree=Retiree,
+)
+_BY_DAY_ROLLING = with_names(
+    """
 WITH counted AS (
     SELECT cert.certified_on,
            row_number() OVER (PARTITION BY cert.retiree_id ORDER BY cert.certified_on, cert.id) AS nth
       FROM certification_certification cert
-      JOIN registry_retiree r ON r.id = cert.retiree_id
-     WHERE {condition} AND r.status IN (%(active)s, %(suspended)s)
-   AND r.retirement_date < %(due_before)s AND {scope}
+      JOIN {retiree} r ON r.{retiree.id} = cert.retiree_id
+     WHERE {{condition}} AND r.{retiree.status} IN (%(active)s, %(suspended)s)
+   AND r.{retiree.retirement_date} < %(due_before)s AND {{scope}}
 )
 SELECT certified_on, count(*), count(*) FILTER (WHERE nth = 1)
   FROM counted
  GROUP BY certified_on
  ORDER BY certified_on
-"""
+""",
+    retiree=Retiree,
+)
 
 
 def _by_day(

@@ -1,7 +1,7 @@
 """The upload file of a remote batch for the national remote retiree system (人社部异地退管系统): one row
 per member, the columns in docs/remote-residents.md. As xlsx (IDs as text, registry.selectors.exports) or
 as CSV in GB18030, which is byte for byte GBK for every character GBK has and still encodes the rare name
-characters GBK lacks (NOTES.md) instead of replacing them.
+characters GBK lacks (docs/technical-notes.md, "Chinese text") instead of replacing them.
 
 Full ID numbers: only for roles with VIEW_SENSITIVE (the views and remote_export_record check it, and record
 who took them out)."""
@@ -20,7 +20,7 @@ from registry.models import OrgUnit, Staff
 from registry.selectors.exports import xlsx_table
 
 from ..models import RemoteBatch
-from ..remote_forms_pdf import return_address
+from ..pdfs.remote_forms import return_address
 from ..selectors.remote import remote_upload_rows
 
 CSV_ENCODING = "gb18030"

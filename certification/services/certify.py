@@ -1,4 +1,4 @@
-"""Certifying (with restoration and back pay), campaigns, and the August suspension job (DOMAIN.md
+"""Certifying (with restoration and back pay), campaigns, and the August suspension job (docs/domain.md
 "Annual eligibility certification")."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pghistory
 from django.conf import settings
 from django.core.files.base import File
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
@@ -20,7 +21,7 @@ from pensions.tasks import redraft_payout_plans
 from registry import access
 from registry.access import Action
 from registry.models import Retiree, Staff, StatusChange
-from registry.services import retiree_change_status, system_staff
+from registry.services import retiree_change_status, retirees_suspend_many, system_staff
 
 from ..errors import CertificationError, RetireeNotVisibleError
 from ..models import (
@@ -218,37 +219,14 @@ def certify(
     return CertifyResult(certification=certification, created=created, restored=restored)
 
 
-# One statement: the retirees suspended and their status changes come from the same snapshot, so every
-# suspended person has exactly one change row and nobody certified in between is touched.
-_SUSPEND = """
-WITH suspended AS (
-    UPDATE registry_retiree r
-       SET status = %(suspended)s, updated_at = %(now)s
-     WHERE r.status = %(active)s
-       AND r.retirement_date < %(due_before)s
-       AND NOT EXISTS (
-           SELECT 1 FROM certification_certification c
-            WHERE c.retiree_id = r.id
-              AND (CASE WHEN %(since)s::date IS NULL THEN c.year = %(year)s
-                        ELSE c.certified_on BETWEEN %(since)s::date AND %(today)s::date END)
-       )
-    RETURNING r.id
-)
-INSERT INTO registry_statuschange (
-    retiree_id, from_status, to_status, effective_date, reason, actor_id, created_at
-)
-SELECT id, %(active)s, %(suspended)s, %(today)s, %(reason)s, %(actor)s, %(now)s FROM suspended
-"""
-
-
 def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
     """Suspend every active retiree without a certification for `year` (in the 12-month mode: none in the
     12 months up to `today`), from `today`: plans not yet made pay them nothing and record the amount as
     withheld. Once per year: the SuspensionRun row makes a second run return the first run's record.
 
-    Set-based (NOTES.md): one UPDATE … WHERE NOT EXISTS joined to the INSERT of the status changes, under
-    an exclusive transaction-level advisory lock (SUSPENSION_LOCK), so two runs never overlap and no
-    certification is half-recorded while the statement reads."""
+    Set-based: registry.services.retirees_suspend_many, one UPDATE … WHERE NOT EXISTS joined to the INSERT of
+    the status changes, under an exclusive transaction-level advisory lock (SUSPENSION_LOCK), so two runs
+    never overlap and no certification is half-recorded while the statement reads."""
     # The system's job reads the dates (the admin's campaign, or the defaults) and never makes a campaign;
     # campaign_create refuses a year whose run exists, so the dates the run used cannot change after it.
     campaign = Campaign.or_default(year)
@@ -258,29 +236,24 @@ def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
     with transaction.atomic(), pghistory.context(source="suspension_run", year=year):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUSPENSION_LOCK])
-            # The anti-join spills to disk with the stock 4 MB at a million retirees (NOTES.md).
-            cursor.execute("SET LOCAL work_mem = '64MB'")
         done = SuspensionRun.objects.filter(year=year).first()
         if done is not None:
             return done
         with override(settings.LANGUAGE_CODE):
             reason = _(SUSPENSION_REASON) % {"year": year}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _SUSPEND,
-                {
-                    "active": Retiree.Status.ACTIVE,
-                    "suspended": Retiree.Status.SUSPENDED,
-                    "year": year,
-                    "since": since,
-                    "today": today,
-                    "due_before": due_before(year),
-                    "now": started,
-                    "reason": reason,
-                    "actor": actor.pk,
-                },
-            )
-            count = cursor.rowcount
+        certified = Certification.objects.filter(retiree=OuterRef("pk"))
+        if since is None:
+            certified = certified.filter(year=year)
+        else:
+            certified = certified.filter(certified_on__range=(since, today))
+        count = retirees_suspend_many(
+            retirees=Retiree.objects.filter(
+                status=Retiree.Status.ACTIVE, retirement_date__lt=due_before(year)
+            ).filter(~Exists(certified)),
+            effective_date=today,
+            reason=reason,
+            by=actor,
+        )
         run = SuspensionRun.objects.create(
             year=year, started_at=started, finished_at=timezone.now(), suspended_count=count
         )

@@ -38,6 +38,7 @@ from registry.imports.sizing import count_rows
 from registry.jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from registry.models import OrgUnit, Retiree, Staff, StatusChange
 from registry.services import retiree_change_status
+from registry.sql import with_names
 
 from ..errors import CertificationError, RetireeNotVisibleError
 from ..importfiles import FileRow, header_index, read_rows
@@ -182,6 +183,9 @@ def _any_of(column: str, values: list[Any]) -> RawSQL:
     return RawSQL(f"{column} = ANY(%s)", (values,), output_field=BooleanField())  # noqa: S611
 
 
+_RETIREE_ID_NUMBER = with_names("{retiree}.{retiree.id_number}", retiree=Retiree)
+
+
 def _known(user: Staff, numbers: Iterable[str]) -> dict[str, _Known]:
     """The registry records of these ID numbers that `user` may see, one query per 10,000 numbers. A number
     outside the user's scope is simply not found: the preview says nothing about that person."""
@@ -191,7 +195,7 @@ def _known(user: Staff, numbers: Iterable[str]) -> dict[str, _Known]:
     units = {unit.pk: unit for unit in OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMUNITY)}
     townships = dict(OrgUnit.objects.filter(kind=OrgUnit.Kind.TOWNSHIP).values_list("id", "name"))
     for start in range(0, len(numbers), _CHUNK):
-        rows = visible.filter(_any_of('"registry_retiree"."id_number"', numbers[start : start + _CHUNK]))
+        rows = visible.filter(_any_of(_RETIREE_ID_NUMBER, numbers[start : start + _CHUNK]))
         for number, pk, name, status, community_id in rows.values_list(
             "id_number", "id", "name", "status", "community_id"
         ):
@@ -519,7 +523,8 @@ def certification_import_restart(
     return locked
 
 
-_INSERT_CERTIFICATIONS = """
+_INSERT_CERTIFICATIONS = with_names(
+    """
 INSERT INTO certification_certification (
     retiree_id, year, certified_on, channel, visitor_name, document, certifying_office, note,
     source_import_id, recorded_by_id, recorded_at
@@ -528,25 +533,30 @@ SELECT t.retiree_id, %(year)s, t.certified_on, %(channel)s, '', '', t.office, %(
        %(import)s, %(by)s, %(now)s
   FROM unnest(%(ids)s::bigint[], %(dates)s::date[], %(offices)s::text[])
        AS t(retiree_id, certified_on, office)
-  JOIN registry_retiree r ON r.id = t.retiree_id
- WHERE r.status IN (%(active)s, %(suspended)s)
+  JOIN {retiree} r ON r.{retiree.id} = t.retiree_id
+ WHERE r.{retiree.status} IN (%(active)s, %(suspended)s)
    -- A death a clerk confirmed after the check: certify() refuses it too.
    AND NOT EXISTS (SELECT 1 FROM certification_deathmatch d
                     WHERE d.retiree_id = t.retiree_id AND d.status = %(confirmed)s)
 ON CONFLICT (retiree_id, year) DO NOTHING
-"""
+""",
+    retiree=Retiree,
+)
 
-_INSERT_DEATH_MATCHES = """
+_INSERT_DEATH_MATCHES = with_names(
+    """
 INSERT INTO certification_deathmatch (
     source_import_id, retiree_id, reported_name, reported_died_on, status, decision_note
 )
 SELECT %(import)s, t.retiree_id, t.reported_name, t.died_on, %(pending)s, ''
   FROM unnest(%(ids)s::bigint[], %(names)s::text[], %(dates)s::date[])
        AS t(retiree_id, reported_name, died_on)
-  JOIN registry_retiree r ON r.id = t.retiree_id
- WHERE r.status IN (%(active)s, %(suspended)s)
+  JOIN {retiree} r ON r.{retiree.id} = t.retiree_id
+ WHERE r.{retiree.status} IN (%(active)s, %(suspended)s)
 ON CONFLICT (source_import_id, retiree_id) DO NOTHING
-"""
+""",
+    retiree=Retiree,
+)
 
 
 def _insert_certifications(

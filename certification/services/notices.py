@@ -20,7 +20,7 @@ from registry.months import PensionMonth
 from registry.selectors import county_name
 
 from ..models import Campaign, SuspensionNotice, SuspensionRun
-from ..notices_pdf import NoticeBatch, NoticeRow, suspension_notices_pdf
+from ..pdfs.suspension_notices import NoticeBatch, NoticeRow, suspension_notices_pdf
 from ..selectors.campaigns import run_changes
 
 

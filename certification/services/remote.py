@@ -1,5 +1,5 @@
-"""Remote residents (异地居住人员, DOMAIN.md "Annual eligibility certification"): the year's batch for the
-national remote retiree system and the mailed form, its combined PDF, the record of who took the full ID
+"""Remote residents (异地居住人员, docs/domain.md "Annual eligibility certification"): the year's batch for
+the national remote retiree system and the mailed form, its combined PDF, the record of who took the full ID
 numbers out, and the returned forms recorded one by one as remote-assisted certifications."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from registry import access
 from registry.access import Action
 from registry.jobs import job_beating, job_start_fields
 from registry.models import SensitiveView, Staff
+from registry.services import sensitive_views_record_many
 
 from ..errors import CertificationError
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
@@ -122,7 +123,7 @@ def remote_batch_render(*, batch_id: int) -> RemoteBatch:
     batch = RemoteBatch.objects.get(pk=batch_id)
     if batch.status != Status.RENDERING:
         return batch
-    from ..remote_forms_pdf import remote_forms_pdf  # noqa: PLC0415 - WeasyPrint loads only in the worker
+    from ..pdfs.remote_forms import remote_forms_pdf  # noqa: PLC0415 - WeasyPrint loads only in the worker
 
     started = timezone.now()
     try:
@@ -179,22 +180,10 @@ def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int)
     each retiree's audit shows who had their number and when; and a log line with the count. Returns the
     number of people recorded."""
     _require_remote_work(by)
-    now = timezone.now()
-    members = RemoteBatchMember.objects.filter(
-        batch=batch, retiree__in=access.retirees_visible_to(by)
-    ).values_list(
-        Value(by.pk, output_field=IntegerField()),
-        "retiree_id",
-        Value(SensitiveView.Field.ID_NUMBER),
-        Value(now),
+    members = RemoteBatchMember.objects.filter(batch=batch, retiree__in=access.retirees_visible_to(by))
+    recorded = sensitive_views_record_many(
+        retiree_ids=members.values_list("retiree_id"), field=SensitiveView.Field.ID_NUMBER, by=by
     )
-    sql, params = members.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SensitiveView._meta.db_table} (staff_id, retiree_id, field, viewed_at) {sql}",  # noqa: S608  # constant names
-            params,
-        )
-        recorded: int = cursor.rowcount
     logger.info(
         "remote batch %s exported: user=%s (id %s) what=%s rows=%d people recorded=%d",
         batch.pk,

@@ -27,8 +27,8 @@ from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.views.common import StaffRequest, requires
 
 from ..errors import CertificationError
-from ..missing_pdf import missing_filename, missing_pdf, missing_xlsx
 from ..models import Campaign
+from ..pdfs.missing_list import missing_filename, missing_pdf, missing_xlsx
 from ..selectors import progress as selectors
 
 PAGE_SIZE = 50

@@ -1,4 +1,4 @@
-"""The money API of a payout plan (issue 4): fundings, the funding request PDF, the bank files' export and
+"""The money API of a payout plan: fundings, the funding request PDF, the bank files' export and
 download, return files, and failed payments re-issued or paid by hand. Thin views over pensions.selectors and
 pensions.services, the same the pages use (pensions.views.money); the same roles (a township officer gets
 403). Errors come back as {field: [message]} (registry.api.errors).
@@ -36,8 +36,8 @@ from ..api.plans import (
     amount_field,
 )
 from ..api.statements import PdfRenderer
-from ..funding_pdf import funding_request_pdf
 from ..models import BankFile, PayoutLine
+from ..pdfs.funding_request import funding_request_pdf
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
 

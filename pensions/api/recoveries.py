@@ -46,22 +46,6 @@ def _recovery_or_404(request: Request, pk: int) -> Recovery:
 # Output -----------------------------------------------------------------------------------------------------
 
 
-class RefundSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    amount = amount_field(gettext_lazy("退款金额(元)"))
-    reference = serializers.CharField()
-    paid_on = serializers.DateField()
-    by = serializers.CharField(source="by.display_name")
-    at = serializers.DateTimeField()
-
-
-class WriteOffSerializer(serializers.Serializer):
-    amount = amount_field(gettext_lazy("核销金额(元):核销时的待追回余额"))
-    reason = serializers.CharField()
-    by = serializers.CharField(source="by.display_name")
-    at = serializers.DateTimeField()
-
-
 class RecoverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     retiree_id = serializers.IntegerField()

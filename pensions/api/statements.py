@@ -20,12 +20,8 @@ from rest_framework.views import APIView
 from registry.access import Action
 from registry.models import Staff
 
-from ..selectors.statements import (
-    retiree_statement,
-    statement_filename,
-    statement_pdf,
-    statement_period_parse,
-)
+from ..pdfs.statement import statement_filename, statement_pdf
+from ..selectors.statements import retiree_statement, statement_period_parse
 
 TAG = "pensions"
 

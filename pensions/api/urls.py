@@ -1,4 +1,4 @@
-"""/api/pensions/…: payout plans and their lines (issue 4); funding and bank files add theirs."""
+"""/api/pensions/…: payout plans and their lines; funding and bank files add theirs."""
 
 from django.urls import path
 

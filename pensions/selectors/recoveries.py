@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from registry import access
@@ -42,6 +43,15 @@ def recoveries_with_balance(queryset: QuerySet[Recovery] | None = None) -> Query
         refunded=_sum_of(RecoveryRefund),
         written_off=_sum_of(RecoveryWriteOff),
     ).annotate(balance=F("amount") - F("deducted") - F("refunded") - F("written_off"))
+
+
+def recovery_settling_balance() -> CombinedExpression:
+    """The balance that settles or reopens a recovery, as an expression over the Recovery row: amount −
+    deducted − refunded (registry.services.recoveries_status_sync leaves written-off recoveries alone, so
+    write-offs are not part of it)."""
+    return CombinedExpression(
+        F("amount") - _sum_of(RecoveryDeduction), "-", _sum_of(RecoveryRefund), output_field=_MONEY
+    )
 
 
 def recovery_balance(*, recovery: Recovery) -> Decimal:

@@ -3,9 +3,11 @@
 A retiree who doubts their pension comes to the bureau (or the township office) with their ID card or benefit
 certificate; the clerk prints this statement of their rates, the monthly payout lines, the arrears released
 to them and the recoveries deducted from them. Every figure is read from the payout lines and the ledger rows
-that hang on them, and the period's totals are the sums of the month rows shown (DOMAIN.md "Money rules").
+that hang on them, and the period's totals are the sums of the month rows shown (docs/domain.md "Money
+rules").
 
-`retiree_statement` assembles it as frozen dataclasses; `statement_pdf` renders it (docs/statements.md).
+`retiree_statement` assembles it as frozen dataclasses; pensions.pdfs.statement renders it
+(docs/statements.md).
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from registry import access
@@ -471,39 +471,3 @@ def _recovery_rows(
             )
         )
     return tuple(rows)
-
-
-# The PDF ---------------------------------------------------------------------------------------------------
-
-
-def statement_filename(statement: Statement) -> str:
-    """ASCII only: the certificate number (or record id) and the period."""
-    key = statement.identity.certificate_number or f"r{statement.retiree_id}"
-    return f"statement-{key}-{statement.from_month.number}-{statement.to_month.number}.pdf"
-
-
-def _css_string(text: str) -> str:
-    """A quoted CSS string for the page margins. Inside <style> HTML entities are not decoded, so the text
-    is escaped for CSS instead: quotes, backslashes, line breaks and "<" (which could close the element)."""
-    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
-    return f'"{escaped}"'
-
-
-def statement_pdf(statement: Statement) -> bytes:
-    """Render the statement on A4 with WeasyPrint: page numbers and repeated table headers come from CSS."""
-    # Imported here: WeasyPrint loads Pango and fonts, which the rest of pensions never needs.
-    from weasyprint import HTML
-
-    identity = statement.identity
-    running = {
-        "title": _("企业退休人员养老金待遇查询单"),
-        "who": _("%(name)s  待遇证号 %(number)s")
-        % {"name": identity.name, "number": identity.certificate_number or "—"},
-        "printed": _("打印:%(at)s  %(by)s")
-        % {"at": statement.printed_at.strftime("%Y-%m-%d %H:%M"), "by": statement.printed_by},
-    }
-    css = {key: mark_safe(_css_string(value)) for key, value in running.items()}  # noqa: S308  # escaped
-    html = render_to_string("pensions/statement_pdf.html", {"s": statement, "css": css})
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf

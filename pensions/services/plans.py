@@ -16,13 +16,24 @@ from typing import Any
 import pghistory
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.models import Recovery, Retiree, Staff
+from registry.models import (
+    ArrearsItem,
+    BankAccount,
+    OrgUnit,
+    PensionRate,
+    Recovery,
+    Retiree,
+    Staff,
+    StatusChange,
+)
 from registry.months import PensionMonth
+from registry.sql import with_names
 
 from .. import reasons
 from ..errors import PlanError
@@ -43,15 +54,18 @@ def recovery_share() -> Decimal:
 
 _PEOPLE_NOW = """
 people AS (
-    SELECT p.id AS retiree_id, p.name, p.id_number, p.status = %(suspended)s AS is_withheld,
-           p.community_id, community.parent_id AS township_id, rate.amount AS regular,
-           account.bank_id, account.account_number, account.holder_name
-      FROM registry_retiree p
-      JOIN rate ON rate.retiree_id = p.id
-      JOIN registry_orgunit community ON community.id = p.community_id
-      LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
-     WHERE p.status IN (%(active)s, %(suspended)s)
-       AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
+    SELECT p.{retiree.id} AS retiree_id, p.{retiree.name} AS name, p.{retiree.id_number} AS id_number,
+           p.{retiree.status} = %(suspended)s AS is_withheld, p.{retiree.community} AS community_id,
+           community.{unit.parent} AS township_id, rate.amount AS regular,
+           account.{account.bank} AS bank_id, account.{account.account_number} AS account_number,
+           account.{account.holder_name} AS holder_name
+      FROM {retiree} p
+      JOIN rate ON rate.retiree_id = p.{retiree.id}
+      JOIN {unit} community ON community.{unit.id} = p.{retiree.community}
+      LEFT JOIN {account} account
+             ON account.{account.retiree} = p.{retiree.id} AND account.{account.is_current}
+     WHERE p.{retiree.status} IN (%(active)s, %(suspended)s)
+       AND (p.{retiree.regular_payment_from} IS NULL OR p.{retiree.regular_payment_from} <= %(month)s)
 ),
 """
 
@@ -63,54 +77,63 @@ _PEOPLE_AS_OF = """
 status_changed AS (
     -- One row per retiree with status changes (a small table): the newest change in force on the day gives
     -- its to_status; with none in force yet, the earliest later change gives its from_status.
-    SELECT DISTINCT ON (c.retiree_id) c.retiree_id,
-           CASE WHEN c.effective_date <= %(status_on)s THEN c.to_status ELSE c.from_status END AS status
-      FROM registry_statuschange c
-     ORDER BY c.retiree_id, (c.effective_date <= %(status_on)s) DESC,
-              abs(c.effective_date - %(status_on)s::date),
-              CASE WHEN c.effective_date <= %(status_on)s THEN -c.id ELSE c.id END
+    SELECT DISTINCT ON (c.{change.retiree}) c.{change.retiree} AS retiree_id,
+           CASE WHEN c.{change.effective_date} <= %(status_on)s THEN c.{change.to_status}
+                ELSE c.{change.from_status} END AS status
+      FROM {change} c
+     ORDER BY c.{change.retiree}, (c.{change.effective_date} <= %(status_on)s) DESC,
+              abs(c.{change.effective_date} - %(status_on)s::date),
+              CASE WHEN c.{change.effective_date} <= %(status_on)s THEN -c.{change.id} ELSE c.{change.id} END
 ),
 people AS (
-    SELECT p.id AS retiree_id, p.name, p.id_number,
-           coalesce(changed.status, p.status) = %(suspended)s AS is_withheld,
-           p.community_id, community.parent_id AS township_id, rate.amount AS regular,
-           account.bank_id, account.account_number, account.holder_name
-      FROM registry_retiree p
-      LEFT JOIN status_changed changed ON changed.retiree_id = p.id
-      JOIN rate ON rate.retiree_id = p.id
-      JOIN registry_orgunit community ON community.id = p.community_id
-      LEFT JOIN registry_bankaccount account ON account.retiree_id = p.id AND account.is_current
-     WHERE coalesce(changed.status, p.status) IN (%(active)s, %(suspended)s)
-       AND (p.regular_payment_from IS NULL OR p.regular_payment_from <= %(month)s)
+    SELECT p.{retiree.id} AS retiree_id, p.{retiree.name} AS name, p.{retiree.id_number} AS id_number,
+           coalesce(changed.status, p.{retiree.status}) = %(suspended)s AS is_withheld,
+           p.{retiree.community} AS community_id, community.{unit.parent} AS township_id,
+           rate.amount AS regular,
+           account.{account.bank} AS bank_id, account.{account.account_number} AS account_number,
+           account.{account.holder_name} AS holder_name
+      FROM {retiree} p
+      LEFT JOIN status_changed changed ON changed.retiree_id = p.{retiree.id}
+      JOIN rate ON rate.retiree_id = p.{retiree.id}
+      JOIN {unit} community ON community.{unit.id} = p.{retiree.community}
+      LEFT JOIN {account} account
+             ON account.{account.retiree} = p.{retiree.id} AND account.{account.is_current}
+     WHERE coalesce(changed.status, p.{retiree.status}) IN (%(active)s, %(suspended)s)
+       AND (p.{retiree.regular_payment_from} IS NULL OR p.{retiree.regular_payment_from} <= %(month)s)
 ),
 """
 
 # The lines of a month, as CTEs ending in `lines`. Shared with bench/payout_plan.py, whose bare
 # INSERT … SELECT reads the same rows.
+# The registry's tables are read here, set-based; their names come from the models (registry.sql), so a
+# renamed table or column fails when this module is imported.
 _LINES_CTES = """
 WITH rate AS (
     -- The rate in force: the newest with effective_month <= the plan's month.
-    SELECT DISTINCT ON (r.retiree_id) r.retiree_id, r.amount
-      FROM registry_pensionrate r
-     WHERE r.effective_month <= %(month)s
-     ORDER BY r.retiree_id, r.effective_month DESC
+    SELECT DISTINCT ON (r.{rate.retiree}) r.{rate.retiree} AS retiree_id, r.{rate.amount} AS amount
+      FROM {rate} r
+     WHERE r.{rate.effective_month} <= %(month)s
+     ORDER BY r.{rate.retiree}, r.{rate.effective_month} DESC
 ),
 {people}pending_arrears AS (
     -- Never a month later than the plan's: that month's own plan pays it.
-    SELECT item.id, item.retiree_id, item.amount
-      FROM registry_arrearsitem item
-     WHERE item.month <= %(month)s
-       AND NOT EXISTS (SELECT 1 FROM pensions_arrearsrelease r WHERE r.arrears_item_id = item.id)
+    SELECT item.{arrears.id} AS id, item.{arrears.retiree} AS retiree_id, item.{arrears.amount} AS amount
+      FROM {arrears} item
+     WHERE item.{arrears.month} <= %(month)s
+       AND NOT EXISTS (SELECT 1 FROM pensions_arrearsrelease r WHERE r.arrears_item_id = item.{arrears.id})
 ),
 open_balance AS (
-    SELECT recovery.id, recovery.retiree_id, recovery.created_at,
-           recovery.amount - coalesce(
-               (SELECT sum(d.amount) FROM pensions_recoverydeduction d WHERE d.recovery_id = recovery.id), 0
+    SELECT recovery.{recovery.id} AS id, recovery.{recovery.retiree} AS retiree_id,
+           recovery.{recovery.created_at} AS created_at,
+           recovery.{recovery.amount} - coalesce(
+               (SELECT sum(d.amount) FROM pensions_recoverydeduction d
+                 WHERE d.recovery_id = recovery.{recovery.id}), 0
            ) - coalesce(
-               (SELECT sum(f.amount) FROM pensions_recoveryrefund f WHERE f.recovery_id = recovery.id), 0
+               (SELECT sum(f.amount) FROM pensions_recoveryrefund f
+                 WHERE f.recovery_id = recovery.{recovery.id}), 0
            ) AS balance
-      FROM registry_recovery recovery
-     WHERE recovery.status = %(open)s
+      FROM {recovery} recovery
+     WHERE recovery.{recovery.status} = %(open)s
 ),
 lines AS (
     SELECT people.*,
@@ -129,8 +152,19 @@ lines AS (
              ON owed.retiree_id = people.retiree_id
 )
 """
-LINES_CTES = _LINES_CTES.replace("{people}", _PEOPLE_NOW.strip("\n") + "\n", 1)
-LINES_CTES_AS_OF = _LINES_CTES.replace("{people}", _PEOPLE_AS_OF.strip("\n") + "\n", 1)
+_REGISTRY_NAMES: dict[str, type[Model]] = {
+    "rate": PensionRate,
+    "retiree": Retiree,
+    "unit": OrgUnit,
+    "account": BankAccount,
+    "arrears": ArrearsItem,
+    "recovery": Recovery,
+    "change": StatusChange,
+}
+LINES_CTES = with_names(_LINES_CTES.replace("{people}", _PEOPLE_NOW.strip("\n") + "\n", 1), **_REGISTRY_NAMES)
+LINES_CTES_AS_OF = with_names(
+    _LINES_CTES.replace("{people}", _PEOPLE_AS_OF.strip("\n") + "\n", 1), **_REGISTRY_NAMES
+)
 
 INSERT_LINES = """
 INSERT INTO pensions_payoutline (

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import pghistory
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from registry import access
 from registry.access import Action
 from registry.formats import yuan
 from registry.models import Recovery, Staff
+from registry.services import recoveries_status_sync
 
 from ..errors import PlanError
 from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff
@@ -29,34 +30,12 @@ _CENT = Decimal("0.01")
 
 def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
     """Mark these recoveries settled when their balance is 0, and open again when a regenerated draft gave
-    back what it had deducted. Written-off recoveries are left alone. Returns how many changed."""
-    ids = sorted(set(recovery_ids))
-    if not ids:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE registry_recovery recovery
-               SET status = balance.status
-              FROM (
-                    SELECT r.id,
-                           CASE WHEN r.amount
-                                     - coalesce((SELECT sum(d.amount) FROM pensions_recoverydeduction d
-                                                  WHERE d.recovery_id = r.id), 0)
-                                     - coalesce((SELECT sum(f.amount) FROM pensions_recoveryrefund f
-                                                  WHERE f.recovery_id = r.id), 0) <= 0
-                                THEN %(settled)s
-                                ELSE %(open)s END AS status
-                      FROM registry_recovery r
-                     WHERE r.id = ANY(%(ids)s)
-                   ) balance
-             WHERE recovery.id = balance.id
-               AND recovery.status IN (%(open)s, %(settled)s)
-               AND recovery.status <> balance.status
-            """,
-            {"ids": ids, "open": Recovery.Status.OPEN, "settled": Recovery.Status.SETTLED},
-        )
-        return int(cursor.rowcount)
+    back what it had deducted. Written-off recoveries are left alone. Returns how many changed. The status
+    is the registry's row: registry.services.recoveries_status_sync writes it, from the balance pensions
+    knows."""
+    from ..selectors.recoveries import recovery_settling_balance
+
+    return recoveries_status_sync(recovery_ids=recovery_ids, balance=recovery_settling_balance())
 
 
 def _locked_open_recovery(recovery: Recovery) -> tuple[Recovery, Decimal]:

@@ -1,5 +1,5 @@
 """Restoration with back pay: the months withheld while a retiree was suspended become arrears items, which
-the next plan pays like any other arrears (DOMAIN.md "Restoration")."""
+the next plan pays like any other arrears (docs/domain.md "Restoration")."""
 
 from __future__ import annotations
 

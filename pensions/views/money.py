@@ -1,4 +1,4 @@
-"""The money pages of a payout plan (issue 4): funding each bank, the funding request PDF, the bank files'
+"""The money pages of a payout plan: funding each bank, the funding request PDF, the bank files'
 export and download, the banks' return files, and what is done about failed payments. Shown as panels of the
 plan page (templatetag `money_panels`), by the plan's status. Views parse, call pensions.services and
 redirect; a refusal renders the plan page again with the message (400) and nothing written.
@@ -30,8 +30,8 @@ from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
 
 from .. import selectors, services
-from ..funding_pdf import funding_request_pdf
 from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..pdfs.funding_request import funding_request_pdf
 from ..views.plans import plan_detail_context, plan_viewer
 
 Status = PayoutPlan.Status

@@ -14,13 +14,12 @@ from registry import access
 from registry.access import Action
 from registry.views.common import StaffRequest, requires
 
+from ..pdfs.statement import statement_filename, statement_pdf
 from ..selectors.statements import (
     MAX_PERIOD_MONTHS,
     StatementError,
     default_period,
     retiree_statement,
-    statement_filename,
-    statement_pdf,
     statement_period_parse,
 )
 

@@ -18,15 +18,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..access import Action
-from ..imports.selectors import get_visible_import_batch_or_404
 from ..models import ImportBatch, Staff
+from ..selectors.imports import get_visible_import_batch_or_404
 from ..services import import_batch_confirm, import_batch_restart, import_batch_upload
 
 TAG = "imports"
 
 
-class ImportBatchSerializer(serializers.Serializer):
-    class ImportProblemSerializer(serializers.Serializer):
+class ImportBatchSerializer(serializers.Serializer[Any]):
+    class ImportProblemSerializer(serializers.Serializer[Any]):
         row = serializers.IntegerField(help_text=_("文件中的行号(表头为第1行)"))
         name = serializers.CharField()
         id_number = serializers.CharField(help_text=_("已遮蔽"))
@@ -59,7 +59,7 @@ class ImportBatchUploadApi(APIView):
     required_action = Action.EDIT_REGISTRY
     parser_classes = [MultiPartParser, FormParser]
 
-    class ImportUploadInputSerializer(serializers.Serializer):
+    class ImportUploadInputSerializer(serializers.Serializer[Any]):
         file = serializers.FileField(help_text=_(".xlsx 或 .csv(UTF-8、GBK、GB18030),表头见导入模板"))
 
     @extend_schema(

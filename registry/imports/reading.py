@@ -1,10 +1,10 @@
 """Reading an import file into a header and rows of cells.
 
-xlsx is read with python-calamine (a Rust reader, about ten times openpyxl's speed; NOTES.md). Its
-numeric cells come back as float, so the validation decides per column what a number means and refuses an
-ID or account number that Excel has already turned into one. CSV files from Excel or WPS are GBK more
-often than UTF-8: UTF-8 (with or without BOM) is tried strictly first, then GB18030, the superset of GBK
-that also has the rare name characters GBK lacks (䶮). Nothing is ever decoded with replacement characters.
+xlsx is read with python-calamine (a Rust reader, about ten times openpyxl's speed; docs/technical-notes.md).
+Its numeric cells come back as float, so the validation decides per column what a number means and refuses an
+ID or account number that Excel has already turned into one. CSV files from Excel or WPS are GBK more often
+than UTF-8: UTF-8 (with or without BOM) is tried strictly first, then GB18030, the superset of GBK that also
+has the rare name characters GBK lacks (䶮). Nothing is ever decoded with replacement characters.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Writing checked rows with PostgreSQL COPY: retirees, their first rate, their current account, search keys.
 
-Per-row saves would take minutes for 100,000 people (NOTES.md); COPY takes seconds. The retirees' ids
-are taken from their sequence first, so the rows of the other tables can be written in the same pass
-without reading the retirees back. The caller holds the transaction: a failure anywhere leaves nothing.
+Per-row saves would take minutes for 100,000 people; COPY takes seconds (docs/technical-notes.md). The
+retirees' ids are taken from their sequence first, so the rows of the other tables can be written in the same
+pass without reading the retirees back. The caller holds the transaction: a failure anywhere leaves nothing.
 
 The audit triggers (pghistory) stay on: each retiree, account and rate written here gets its insert event
 like any other, in the context the caller set (pghistory.context). Their cost is measured in
@@ -190,7 +190,8 @@ def write_rows(rows: Sequence[GoodRow], *, by: Staff, now: datetime.datetime) ->
         if row.status != Retiree.Status.ACTIVE
     ]
     if suspended:
-        # Every status other than the default has a recorded change with a reason and a person (DOMAIN.md).
+        # Every status other than the default has a recorded change with a reason and a person
+        # (docs/domain.md).
         reason = copy_text(SUSPENDED_REASON)
         today = now.date().isoformat()
         _copy(

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.db import models
@@ -164,7 +164,12 @@ def retiree_audit(*, retiree: Retiree, cursor: str = "", page_size: int = 30) ->
 
 def _events_of(retiree: Retiree) -> models.QuerySet[Events]:
     event_models = [model.pgh_event_model for model in AUDITED_MODELS]  # type: ignore[attr-defined]
-    return Events.objects.references(retiree).across(*event_models).order_by("-pgh_created_at", "-pgh_slug")
+    # pghistory's manager methods are untyped: go through Any and name the result's type once.
+    events: Any = Events.objects
+    return cast(
+        "models.QuerySet[Events]",
+        events.references(retiree).across(*event_models).order_by("-pgh_created_at", "-pgh_slug"),
+    )
 
 
 def _parse_cursor(cursor: str, size: int) -> list[int]:

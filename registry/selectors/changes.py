@@ -78,13 +78,6 @@ def change_request_for(*, user: Staff, pk: int) -> ChangeRequest:
     return change_requests_visible_to(user).get(pk=pk)
 
 
-def retiree_change_requests(*, retiree: Retiree) -> QuerySet[ChangeRequest]:
-    """Every request for one retiree (the record page's history; the caller has checked its scope)."""
-    return retiree.change_requests.select_related("requested_by", "decided_by").order_by(
-        "-requested_at", "-id"
-    )
-
-
 # The money effect of a rate change ----------------------------------------------------------------------
 
 

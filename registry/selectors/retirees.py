@@ -4,7 +4,8 @@ How and why (docs/search.md): a query is turned into one or more *branches*. Eac
 scan (the ID-number B-tree, the certificate B-tree, the account index, or the search-key B-tree on
 (kind, key, retiree)) under the user's scope and filters, read with a LIMIT. The list is the branches one
 after the other, each retiree once. So a page never sorts every match, and the total is counted only up to
-COUNT_CAP ("1000+"): a full count(*) of a broad search costs more than the page itself (NOTES.md).
+COUNT_CAP ("1000+"): a full count(*) of a broad search costs more than the page itself
+(docs/technical-notes.md).
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from .imports import (
     import_batch_upload,
 )
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
-from .retirees import retiree_change_status
+from .recoveries import recoveries_status_sync
+from .retirees import retiree_change_status, retirees_suspend_many
 from .search_keys import retiree_search_keys_rebuild
-from .sensitive import sensitive_view_record
+from .sensitive import sensitive_view_record, sensitive_views_record_many
 from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
 
@@ -34,9 +35,12 @@ __all__ = [
     "intake_id_check",
     "retiree_intake",
     "registry_snapshot_take",
+    "recoveries_status_sync",
     "retiree_change_status",
+    "retirees_suspend_many",
     "retiree_search_keys_rebuild",
     "sensitive_view_record",
+    "sensitive_views_record_many",
     "staff_create",
     "staff_reaches_admin_site",
     "staff_validate_role_unit",

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from .. import access, selectors
 from ..access import Action
-from ..certificates import certificate_context, certificate_pdf
 from ..errors import CertificateError
 from ..models import CertificatePrint, Retiree, SensitiveView, Staff
+from ..pdfs.certificate import certificate_context, certificate_pdf
 
 
 def may_print_certificate(user: Staff) -> bool:

@@ -1,4 +1,4 @@
-"""Intake of a newly retired person (seed 000 §3.1, DOMAIN.md "Intake").
+"""Intake of a newly retired person (seed 000 §3.1, docs/domain.md "Intake").
 
 `intake_check` validates everything and works out what the intake will write (the arrears it creates move
 money, so the page shows them before the clerk confirms); `retiree_intake` runs the same check and writes it
@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from .. import access
 from ..access import Action
-from ..certificates import certificate_number_take, county_code_of
 from ..errors import IntakeError
 from ..id_numbers import ResidentId, mask_resident_id, parse_resident_id
 from ..models import (
@@ -42,6 +41,7 @@ from ..models import (
 from ..months import PensionMonth, first_open_month
 from ..search import normalise_name
 from ..uploads import JPEG, PNG, scan_kind
+from .certificate_numbers import certificate_number_take, county_code_of
 from .search_keys import retiree_search_keys_rebuild
 
 _CENT = Decimal("0.01")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import access
 from ..access import Action
 from ..errors import SensitiveViewError
 from ..models import Retiree, SensitiveView, Staff
+from ..sql import column, table
 
 
 @transaction.atomic
@@ -32,3 +37,24 @@ def sensitive_view_record(*, retiree: Retiree, field: str, by: Staff) -> str:
         )
     SensitiveView.objects.create(staff=by, retiree=retiree, field=field)
     return value
+
+
+_VIEW_COLUMNS = ", ".join(column(SensitiveView, name) for name in ("staff", "retiree", "field", "viewed_at"))
+# Names from the models, every value a parameter; {shown} is the caller's compiled queryset.
+_RECORD_MANY = f"INSERT INTO {table(SensitiveView)} ({_VIEW_COLUMNS}) SELECT %s, shown.retiree_id, %s, %s FROM ({{shown}}) AS shown (retiree_id)"  # noqa: S608, E501
+
+
+@transaction.atomic
+def sensitive_views_record_many(*, retiree_ids: QuerySet[Any], field: str, by: Staff) -> int:
+    """Record that `by` took `field` of many people out of the system at once (an upload file, a PDF of
+    forms): one SensitiveView per id that `retiree_ids` yields (a one-column values_list, e.g. a batch's
+    members already narrowed to `by`'s scope), in one INSERT … SELECT. Returns how many were recorded."""
+    access.require(by, Action.VIEW_SENSITIVE)
+    if field not in SensitiveView.Field.values:
+        raise SensitiveViewError(
+            _("只能查看完整的身份证号码或银行账号,没有“%(field)s”这一项。") % {"field": field}, field="field"
+        )
+    shown, params = retiree_ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_MANY.format(shown=shown), [by.pk, field, timezone.now(), *params])
+        return int(cursor.rowcount)

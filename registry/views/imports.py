@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from ..access import Action
 from ..errors import DomainError
 from ..imports.columns import COLUMNS
-from ..imports.selectors import get_visible_import_batch_or_404, import_batches_visible_to
 from ..imports.workbooks import template_workbook
 from ..jobs import job_is_stale
 from ..models import ImportBatch
+from ..selectors.imports import get_visible_import_batch_or_404, import_batches_visible_to
 from ..services import import_batch_confirm, import_batch_restart, import_batch_upload
 from ..services.imports import IN_PROGRESS, RUNNING
 from .common import StaffRequest, requires

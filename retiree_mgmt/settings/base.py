@@ -181,7 +181,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 7
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The beat schedule lives in code (one beat process; NOTES.md: django-celery-beat has duplicate-run reports).
+# The beat schedule lives in code, one beat process (django-celery-beat: duplicate runs; technical-notes.md).
 CELERY_BEAT_SCHEDULE = {
     "registry-daily-snapshot": {
         "task": "registry.tasks.take_registry_snapshot",
@@ -208,7 +208,7 @@ CELERY_BEAT_SCHEDULE["pensions-draft-payout-plan"] = {
     "task": "pensions.tasks.draft_payout_plan",
     "schedule": crontab(hour=2, minute=0, day_of_month=PAYOUT_PLAN_DAY),
 }
-# Annual certification (DOMAIN.md): "campaign" (one window a year) or "rolling_12_months" (each
+# Annual certification (docs/domain.md): "campaign" (one window a year) or "rolling_12_months" (each
 # certification valid 12 months from its date), copied onto each new campaign.
 CERTIFICATION_MODE = os.environ.get("CERTIFICATION_MODE", "campaign")
 # Jobs (the suspension job) act as the inactive staff account named here (created on first use by

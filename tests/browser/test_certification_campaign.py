@@ -1,4 +1,4 @@
-"""The annual certification in the browser (issue 5's "Done when"): the township A officer certifies
+"""The annual certification in the browser, end to end: the township A officer certifies
 three people on the entry screen by scanning their ID cards (the reader types the number and Enter;
 Enter again certifies), fails to certify a township B retiree (a message, none of the person's
 data), and the progress page moves by three. Then the August job suspends an uncertified retiree;

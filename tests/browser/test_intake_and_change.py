@@ -1,5 +1,5 @@
 """A clerk registers a newly retired person and prints the benefit certificate; the clerk then asks to
-correct the name, a reviewer approves, and the record shows the new name (issue 3's walk).
+correct the name, a reviewer approves, and the record shows the new name.
 
 Time is not frozen here (the live server runs in its own thread), so dates are taken relative to today.
 """

@@ -1,4 +1,4 @@
-"""A whole payout month in the browser (issue 4's walk): the clerk drafts and submits the plan, a reviewer
+"""A whole payout month in the browser: the clerk drafts and submits the plan, a reviewer
 approves it and records the funding of the three banks, the clerk generates and downloads the bank files,
 imports the banks' answers (two payments fail), re-issues one failed payment into next month and records the
 other as paid by hand; the plan is reconciled and next month's plan carries the re-issued amount.

@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification.missing_pdf import missing_pdf
 from certification.models import Campaign, Certification, Mode
+from certification.pdfs.missing_list import missing_pdf
 from certification.selectors.progress import (
     Counts,
     certification_progress,

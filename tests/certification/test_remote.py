@@ -275,7 +275,7 @@ def test_a_failed_render_is_recorded_and_can_be_retried(
     def broken(**_kwargs):
         raise OSError("磁盘已满")
 
-    monkeypatch.setattr("certification.remote_forms_pdf.remote_forms_pdf", broken)
+    monkeypatch.setattr("certification.pdfs.remote_forms.remote_forms_pdf", broken)
     failed = remote_batch_render(batch_id=batch.pk)
     assert (failed.status, failed.error, failed.forms_pdf.name) == (
         "failed",

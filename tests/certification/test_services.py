@@ -1,4 +1,4 @@
-"""Certifying, the August suspension job and restoration with back pay (DOMAIN.md "Annual eligibility
+"""Certifying, the August suspension job and restoration with back pay (docs/domain.md "Annual eligibility
 certification")."""
 
 from __future__ import annotations

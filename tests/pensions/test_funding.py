@@ -11,8 +11,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 
 from pensions.errors import PlanError
-from pensions.funding_pdf import funding_request_context, funding_request_pdf, rmb_upper
 from pensions.models import Funding, PayoutPlan, PlanTransition
+from pensions.pdfs.funding_request import funding_request_context, funding_request_pdf, rmb_upper
 from pensions.services import funding_record, plan_draft
 from tests.factories import BankFactory
 from tests.pdfs import pdf_fonts, pdf_info, pdf_text

@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from pensions.models import PayoutLine, PayoutPlan
+from pensions.pdfs.statement import statement_pdf
 from pensions.selectors.statements import (
     Statement,
     StatementError,
     retiree_statement,
-    statement_pdf,
     statement_period_parse,
 )
 from pensions.services import (

@@ -11,9 +11,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from registry.certificates import _pattern, certificate_number_take
 from registry.models import CertificatePrint, CertificateSequence, SensitiveView
 from registry.services import retiree_intake
+from registry.services.certificate_numbers import _pattern, certificate_number_take
 from tests.conftest import County
 from tests.pdfs import pdf_fonts, pdf_info, pdf_text
 from tests.registry.test_intake_services import NOW, intake_data, png_upload

@@ -1,4 +1,4 @@
-"""The benefit certificate (基本养老保险待遇证): its number and its printed form.
+"""The benefit certificate's number (待遇证号); the printed certificate is registry.pdfs.certificate.
 
 Numbers follow settings.CERTIFICATE_NUMBER_PATTERN ("{county_code}{year}{sequence:05d}") with a sequence per
 year kept in CertificateSequence. See docs/intake.md for how a year starts and why a number is never reused.
@@ -6,18 +6,14 @@ year kept in CertificateSequence. See docs/intake.md for how a year starts and w
 
 from __future__ import annotations
 
-import datetime
 import re
 import string
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
-from django.utils import timezone
 
-from .id_numbers import mask_resident_id
-from .models import BankAccount, CertificateSequence, OrgUnit, PensionRate, Retiree
+from ..models import CertificateSequence, OrgUnit, Retiree
 
 
 @dataclass(frozen=True)
@@ -107,47 +103,3 @@ def certificate_number_take(*, county_code: str, year: int) -> str:
     sequence.last_number = number
     sequence.save(update_fields=["last_number"])
     return pattern.render(number)
-
-
-# The printed certificate ------------------------------------------------------------------------------------
-
-
-def certificate_context(
-    *,
-    retiree: Retiree,
-    rate: PensionRate | None,
-    account: BankAccount | None,
-    issued_on: datetime.date | None = None,
-) -> dict[str, object]:
-    county = OrgUnit.objects.filter(kind=OrgUnit.Kind.COUNTY).order_by("sort_order", "code").first()
-    photo_uri = ""
-    if retiree.photo:
-        photo_uri = retiree.photo.path
-    return {
-        "retiree": retiree,
-        "rate": rate,
-        "account": account,
-        "masked_account": _mask_account(account.account_number) if account else "",
-        "county_name": county.name if county else "",
-        "issued_on": issued_on or timezone.localdate(),
-        "photo_path": photo_uri,
-        "masked_id": mask_resident_id(retiree.id_number),
-    }
-
-
-def _mask_account(number: str) -> str:
-    """6221 **** **** 1234: enough to recognise the passbook, not to use it."""
-    if len(number) <= 8:
-        return number
-    return f"{number[:4]} **** {number[-4:]}"
-
-
-def certificate_pdf(context: dict[str, object]) -> bytes:
-    """Render the A5 certificate with WeasyPrint. The photo is read from the file system, never by URL."""
-    # Imported here: WeasyPrint loads Pango and fonts, which the rest of the registry never needs.
-    from weasyprint import HTML
-
-    html = render_to_string("registry/intake/certificate_pdf.html", context)
-    pdf = HTML(string=html, base_url=str(settings.MEDIA_ROOT)).write_pdf()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf

@@ -1,6 +1,6 @@
 """The combined PDF of a remote batch's forms 《异地居住人员领取社会保险待遇资格协助认证表》: one A4 page per
-member, all of them rendered by one WeasyPrint run into one file (NOTES.md: every PDF file embeds its own font
-subset, so one file per person is ten times slower and two hundred times larger).
+member, all of them rendered by one WeasyPrint run into one file: every PDF file embeds its own font subset,
+so one file per person is ten times slower and two hundred times larger (docs/technical-notes.md, "PDFs").
 
 The top third of the page is the mailing part: the recipient block sits where the window of a DL window
 envelope (A4 folded in three) shows it, and a cut line below it lets the office post it otherwise. The
@@ -11,16 +11,15 @@ lower two thirds are the form the retiree takes to the social insurance office w
 from __future__ import annotations
 
 import datetime
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.loader import render_to_string
 
+from registry.pdfs.rendering import render_pdf
 from registry.selectors import county_name
 
-from .models import Campaign, RemoteBatch, RemoteBatchMember
+from ..models import Campaign, RemoteBatch, RemoteBatchMember
 
 
 @dataclass(frozen=True)
@@ -85,31 +84,18 @@ def batch_forms(batch: RemoteBatch) -> Iterator[Form]:
         )
 
 
-def forms_html(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> str:
-    return render_to_string(
-        "certification/remote/forms_pdf.html",
-        {"batch": batch, "campaign": campaign, "forms": forms, "sender": sender},
-    )
+def forms_context(
+    *, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress
+) -> dict[str, object]:
+    return {"batch": batch, "campaign": campaign, "forms": forms, "sender": sender}
 
 
 def forms_pdf(*, batch: RemoteBatch, campaign: Campaign, forms: list[Form], sender: ReturnAddress) -> bytes:
     """The forms as one PDF: one WeasyPrint run, so the font subset is embedded once for the whole batch."""
-    # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.
-    from weasyprint import HTML
-
-    html = forms_html(batch=batch, campaign=campaign, forms=forms, sender=sender)
-    # The layout of a batch makes millions of objects that all live until the PDF is written; the cyclic
-    # collector would walk them over and over (bench/remote_forms.py: a quarter of the time at 300 pages).
-    # Reference counting still frees everything once the document is dropped.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        pdf = HTML(string=html).write_pdf()
-    finally:
-        if collecting:
-            gc.enable()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf
+    return render_pdf(
+        template="certification/remote/forms_pdf.html",
+        context=forms_context(batch=batch, campaign=campaign, forms=forms, sender=sender),
+    )
 
 
 def remote_forms_pdf(*, batch: RemoteBatch) -> bytes:

@@ -10,14 +10,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.models import Bank, OrgUnit
+from registry.pdfs.rendering import render_pdf
 
-from .errors import PlanError
-from .models import Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..errors import PlanError
+from ..models import Funding, PayoutLine, PayoutPlan, PlanTotal
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -134,11 +134,6 @@ def funding_request_context(*, plan: PayoutPlan) -> dict[str, Any]:
 
 
 def funding_request_pdf(*, plan: PayoutPlan) -> bytes:
-    """The funding request as an A4 PDF (WeasyPrint)."""
-    # Imported here: WeasyPrint loads Pango and fonts, which nothing else in a request needs.
-    from weasyprint import HTML
-
-    html = render_to_string("pensions/funding_request_pdf.html", funding_request_context(plan=plan))
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf
+    """The funding request as an A4 PDF."""
+    context = funding_request_context(plan=plan)
+    return render_pdf(template="pensions/funding_request_pdf.html", context=context)

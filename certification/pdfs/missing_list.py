@@ -16,19 +16,18 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
+from registry.pdfs.rendering import css_string, render_pdf
 from registry.selectors import county_name
 from registry.selectors.exports import xlsx_table
 
-from .errors import CertificationError
-from .selectors.progress import age_on, missing_retirees
+from ..errors import CertificationError
+from ..selectors.progress import age_on, missing_retirees
 
 logger = logging.getLogger("certification.exports")
 
@@ -112,13 +111,6 @@ def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int) -> None
     )
 
 
-def _css_string(text: str) -> str:
-    """A quoted CSS string for the page margins (as the statement does): inside <style> entities are
-    not decoded, so quotes, backslashes, line breaks and angle brackets are escaped for CSS."""
-    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
-    return f'"{escaped}"'
-
-
 def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> bytes:
     """The whole unit's list as one PDF (WeasyPrint embeds the font subset once per file)."""
     limit = settings.CERTIFICATION_MISSING_PDF_MAX_ROWS
@@ -131,9 +123,6 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
             )
             % {"count": count, "limit": limit}
         )
-    # Imported here: WeasyPrint loads Pango and fonts, which the pages never need.
-    from weasyprint import HTML
-
     groups: list[CommunityGroup] = []
     for row in missing_rows(user=user, year=year, unit=unit, today=today):
         if not groups or (groups[-1].township, groups[-1].community) != (row.township, row.community):
@@ -144,10 +133,10 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
     title = _("%(year)s年度领取养老金资格未认证人员名单") % {"year": year}
     printed = _("打印日期:%(date)s") % {"date": today.strftime("%Y-%m-%d")}
     running = {"title": f"{unit.name} · {title}", "printed": printed}
-    css = {key: mark_safe(_css_string(value)) for key, value in running.items()}  # noqa: S308  # escaped
-    html = render_to_string(
-        "certification/missing_pdf.html",
-        {
+    css = {key: css_string(value) for key, value in running.items()}
+    pdf = render_pdf(
+        template="certification/missing_pdf.html",
+        context={
             "title": title,
             "issuer": county_name(),
             "unit": unit,
@@ -158,8 +147,6 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
             "css": css,
         },
     )
-    pdf = HTML(string=html).write_pdf()
-    assert isinstance(pdf, bytes)  # noqa: S101  # write_pdf without a target returns the bytes
     _log(kind="pdf", user=user, unit=unit, year=year, rows=printed_rows)
     return pdf
 

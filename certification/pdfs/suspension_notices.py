@@ -1,7 +1,8 @@
 """The combined PDF of one township's suspension notices (暂停发放基本养老金告知书), one page per person.
 
-One file per township and run, never one per person: WeasyPrint embeds a font subset in every file (NOTES.md:
-1,000 one-page notices are about 22 s and 1.2 MB as one PDF, 220 s and 269 MB as 1,000 files).
+One file per township and run, never one per person: WeasyPrint embeds a font subset in every file
+(1,000 one-page notices are about 22 s and 1.2 MB as one PDF, 220 s and 269 MB as 1,000 files;
+docs/technical-notes.md).
 """
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.template.loader import render_to_string
-
 from registry.months import PensionMonth
+from registry.pdfs.rendering import render_pdf
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,4 @@ class NoticeBatch:
 
 
 def suspension_notices_pdf(batch: NoticeBatch) -> bytes:
-    # Imported here: WeasyPrint loads Pango and fonts, which the rest of certification never needs.
-    from weasyprint import HTML
-
-    html = render_to_string("certification/suspension_notice_pdf.html", {"b": batch})
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None  # noqa: S101  # write_pdf without a target returns the bytes
-    return pdf
+    return render_pdf(template="certification/suspension_notice_pdf.html", context={"b": batch})
