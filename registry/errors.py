@@ -38,3 +38,7 @@ class SensitiveViewError(DomainError):
 
 class ImportBatchError(DomainError):
     """A bulk import refused: an unreadable or empty file, a wrong header, a batch in the wrong state."""
+
+
+class SensitiveExportError(DomainError):
+    """A download with full numbers was refused: no purpose, an unknown one, or "other" without a reason."""

@@ -12,10 +12,12 @@ from django.db import connection, transaction
 from django.db.models import IntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from registry import access
 from registry.access import Action
-from registry.models import SensitiveView, Staff
+from registry.models import SensitiveExport, SensitiveView, Staff
+from registry.services.sensitive import ExportNumbers, sensitive_export_record
 
 from ..errors import CertificationError
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
@@ -151,6 +153,13 @@ def remote_batch_retry(*, batch: RemoteBatch, by: Staff) -> RemoteBatch:
     return locked
 
 
+_REMOTE_FILES = {
+    "forms_pdf": gettext_lazy("协助认证表PDF"),
+    "upload_xlsx": gettext_lazy("上传文件 xlsx"),
+    "upload_csv": gettext_lazy("上传文件 CSV"),
+}
+
+
 @transaction.atomic
 def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int) -> int:
     """Record that `by` took the full ID numbers of the batch's members in their scope out of the system (the
@@ -174,6 +183,17 @@ def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int)
             params,
         )
         recorded: int = cursor.rowcount
+    # The same record as every other file with full numbers, so the auditor sees it beside them; the
+    # purpose is the file's only use (the national system and the assisting office need the full number).
+    sensitive_export_record(
+        by=by,
+        numbers=ExportNumbers(full=True, purpose=SensitiveExport.Purpose.REMOTE_CERTIFICATION),
+        export=f"certification.remote_{what}",
+        label=_("%(year)s年度异地居住人员批次 %(pk)s(%(what)s)")
+        % {"year": batch.year, "pk": batch.pk, "what": _REMOTE_FILES.get(what, what)},
+        person_count=recorded,
+        detail={"batch": batch.pk, "year": batch.year, "file": what},
+    )
     logger.info(
         "remote batch %s exported: user=%s (id %s) what=%s rows=%d people recorded=%d",
         batch.pk,

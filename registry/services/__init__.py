@@ -5,7 +5,13 @@ from .imports import import_batch_check, import_batch_confirm, import_batch_run,
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
 from .retirees import retiree_change_status
 from .search_keys import retiree_search_keys_rebuild
-from .sensitive import sensitive_view_record
+from .sensitive import (
+    MASKED,
+    ExportNumbers,
+    sensitive_export_numbers,
+    sensitive_export_record,
+    sensitive_view_record,
+)
 from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
 
@@ -25,6 +31,10 @@ __all__ = [
     "registry_snapshot_take",
     "retiree_change_status",
     "retiree_search_keys_rebuild",
+    "MASKED",
+    "ExportNumbers",
+    "sensitive_export_numbers",
+    "sensitive_export_record",
     "sensitive_view_record",
     "staff_create",
     "staff_reaches_admin_site",
