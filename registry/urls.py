@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import changes, imports, intake, lists, pages, records
+from .views import audit_log, changes, imports, intake, lists, pages, records
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -26,6 +26,9 @@ urlpatterns = [
     path("changes/", changes.change_request_list, name="change-request-list"),
     path("changes/<int:pk>/", changes.change_request_detail, name="change-request-detail"),
     path("changes/<int:pk>/document/", changes.change_request_document, name="change-request-document"),
+    # The county-wide audit log (read-only: auditor and admin).
+    path("audit/", audit_log.audit_log, name="audit-log"),
+    path("audit/export.xlsx", audit_log.audit_log_export, name="audit-log-export"),
     # Bulk import of existing retirees.
     path("imports/", imports.import_list, name="import-list"),
     path("imports/template.xlsx", imports.import_template, name="import-template"),
