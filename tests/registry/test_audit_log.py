@@ -293,3 +293,11 @@ def test_the_xlsx_holds_the_filtered_rows_masked(client, county, trail):
     ]
     assert {row[5] for row in rows[1:]} == {f"张建国 {county.retiree_a1.masked_id_number}"}
     assert SensitiveExport.objects.count() == 1  # reading the log records nothing new
+
+
+def test_the_admin_site_links_to_the_log_instead_of_the_slow_events_page(client, county):
+    client.force_login(county.admin)
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert f'<a href="{reverse("audit-log")}">' in index.content.decode()
+    assert client.get("/admin/pghistory/events/").status_code == 404
