@@ -14,6 +14,8 @@ and nothing is counted (a count over every event did not answer within 120 s on 
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -121,17 +123,29 @@ def audit_log_page(*, filters: AuditLogFilters, cursor: str = "", page_size: int
     return AuditLogPage(rows=rows, next_cursor=next_cursor, sources=audit_sources())
 
 
-def audit_log_rows(*, filters: AuditLogFilters, limit: int, chunk: int = 1000) -> Iterator[AuditLogRow]:
-    """Every row of the filtered log, newest first, up to `limit`, read page by page (for the xlsx file)."""
-    cursor = ""
-    given = 0
-    while given < limit:
-        page = audit_log_page(filters=filters, cursor=cursor, page_size=min(chunk, limit - given))
-        yield from page.rows
-        given += len(page.rows)
-        if page.next_cursor is None:
+def audit_log_rows(*, filters: AuditLogFilters, limit: int, chunk: int = 2000) -> Iterator[AuditLogRow]:
+    """Every row of the filtered log, newest first, up to `limit` (for the xlsx file). Each source is read in
+    chunks along its own (time, id) order and the sources are merged lazily, so only about the rows given out
+    are loaded, not a page from every source for each page given."""
+    streams = [_source_stream(source, filters, chunk) for source in _selected_sources(filters)]
+    merged = heapq.merge(*streams, key=lambda item: item[0], reverse=True)
+    for _key, source, obj in itertools.islice(merged, limit):
+        yield source.row(obj)
+
+
+def _source_stream(
+    source: AuditSource, filters: AuditLogFilters, chunk: int
+) -> Iterator[tuple[tuple[datetime.datetime, int, int], AuditSource, Any]]:
+    queryset = _filtered(source, filters).order_by(f"-{source.time_field}", "-pk")
+    position: tuple[datetime.datetime, int, int] | None = None
+    while True:
+        batch = queryset if position is None else queryset.filter(_after(source, position))
+        objs = list(batch[:chunk])
+        for obj in objs:
+            position = (_time_of(obj, source), source.rank, obj.pk)
+            yield position, source, obj
+        if len(objs) < chunk:
             return
-        cursor = page.next_cursor
 
 
 def _selected_sources(filters: AuditLogFilters) -> list[AuditSource]:
@@ -233,13 +247,13 @@ def _sensitive_view_row(view: SensitiveView) -> AuditLogRow:
         pk=view.pk,
         who=staff_name(view.staff),
         action=_("查看完整号码"),
-        subject=str(view.get_field_display()),
+        subject=str(SensitiveView.Field(view.field).label),
         retiree=retiree_text(view.retiree),
     )
 
 
 def _sensitive_export_row(export: SensitiveExport) -> AuditLogRow:
-    purpose = str(export.get_purpose_display())
+    purpose = str(SensitiveExport.Purpose(export.purpose).label)
     if export.purpose_note:
         purpose = f"{purpose}:{export.purpose_note}"
     detail = "; ".join(f"{key}={value}" for key, value in export.detail.items())
@@ -268,14 +282,14 @@ def _change_decision_row(request: ChangeRequest) -> AuditLogRow:
         pk=request.pk,
         who=staff_name(request.decided_by),
         action=_("批准") if approved else _("驳回"),
-        subject=_("信息变更:%(field)s") % {"field": request.get_field_display()},
+        subject=_("信息变更:%(field)s") % {"field": ChangeRequest.Field(request.field).label},
         retiree=retiree_text(request.retiree),
         note=masked_text(note),
     )
 
 
 def _rate_row(rate: PensionRate) -> AuditLogRow:
-    note = str(rate.get_reason_display())
+    note = str(PensionRate.Reason(rate.reason).label)
     if rate.note:
         note = f"{note}:{rate.note}"
     return AuditLogRow(

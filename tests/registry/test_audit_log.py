@@ -226,6 +226,16 @@ def test_a_malformed_cursor_starts_from_the_top(county, trail):
     )
 
 
+def test_rows_for_the_file_are_the_pages_in_order_read_in_chunks(county, trail):
+    with time_machine.travel(at(3), tick=False):  # the same moment as the change decision
+        for _ in range(5):
+            SensitiveView.objects.create(staff=county.auditor, retiree=county.retiree_b1, field="id_number")
+    paged = [(row.kind, row.pk) for row in audit_log_page(filters=AuditLogFilters(), page_size=100).rows]
+    streamed = [(row.kind, row.pk) for row in audit_log_rows(filters=AuditLogFilters(), limit=100, chunk=2)]
+    assert len(paged) == 12
+    assert streamed == paged
+
+
 def test_rows_for_the_file_stop_at_the_limit(county, trail):
     assert [row.kind for row in audit_log_rows(filters=AuditLogFilters(), limit=3, chunk=2)] == [
         "bank_file_download",
