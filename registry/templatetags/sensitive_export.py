@@ -21,7 +21,7 @@ _OWN_FIELDS = frozenset({"purpose", "purpose_note", "page"})
 
 @register.inclusion_tag("registry/_full_numbers_export.html", takes_context=True)
 def full_numbers_export(
-    context: dict[str, Any], url: str, query: str = "", dialog_id: str = "full-export"
+    context: dict[str, Any], url: str, query: str = "", dialog_id: str = "full-export", label: str = ""
 ) -> dict[str, Any]:
     """A GET form to `url` carrying the page's filters (`query`, urlencoded) as hidden fields, with the
     purpose to choose and an explanation for "other"."""
@@ -31,6 +31,7 @@ def full_numbers_export(
     return {
         "allowed": access.can(user, Action.VIEW_SENSITIVE),
         "url": url,
+        "label": label,
         "dialog_id": dialog_id,
         "hidden": [
             (key, value) for key, values in filters.lists() if key not in _OWN_FIELDS for value in values

@@ -141,3 +141,14 @@ def test_the_dialog_is_offered_only_to_roles_that_may_see_full_numbers(client, c
     assert '<option value="bank_reconciliation">与银行核对发放</option>' in page
     client.force_login(county.officer_a)
     assert 'id="retiree-full-export"' not in client.get(reverse("retiree-list")).content.decode()
+
+
+def test_the_missing_list_offers_full_numbers_for_the_xlsx_and_the_pdf_to_a_clerk_only(client, county):
+    client.force_login(county.clerk)
+    page = client.get(reverse("certification-missing")).content.decode()
+    assert 'id="missing-full-export"' in page and 'id="missing-full-pdf"' in page
+    assert f'action="{reverse("certification-missing-pdf")}"' in page
+    assert "打印完整号码…" in page
+    client.force_login(county.officer_a)
+    page = client.get(reverse("certification-missing")).content.decode()
+    assert "missing-full-" not in page
