@@ -18,7 +18,7 @@ import heapq
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
@@ -81,7 +81,6 @@ class AuditSource:
 class AuditLogPage:
     rows: list[AuditLogRow]
     next_cursor: str | None
-    sources: list[AuditSource] = field(default_factory=list)
 
 
 _SOURCES: dict[str, AuditSource] = {}
@@ -120,7 +119,7 @@ def audit_log_page(*, filters: AuditLogFilters, cursor: str = "", page_size: int
     more = len(fetched) > page_size
     next_cursor = _cursor(page[-1][0]) if more and page else None
     rows = [source.row(obj) for _key, source, obj in page]
-    return AuditLogPage(rows=rows, next_cursor=next_cursor, sources=audit_sources())
+    return AuditLogPage(rows=rows, next_cursor=next_cursor)
 
 
 def audit_log_rows(*, filters: AuditLogFilters, limit: int, chunk: int = 2000) -> Iterator[AuditLogRow]:
