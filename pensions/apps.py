@@ -9,3 +9,8 @@ class PensionsConfig(AppConfig):
         from .approval_kinds import register_kinds
 
         register_kinds()
+        # Plan moves, write-offs and bank-file downloads join the county-wide audit log (registry may not
+        # import pensions, so pensions hands its sources over).
+        from .selectors import audit
+
+        audit.register()

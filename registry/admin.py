@@ -34,6 +34,8 @@ from .services import staff_reaches_admin_site, staff_validate_role_unit
 admin.site.site_header = _("企业退休人员社会化管理服务 · 系统管理")
 admin.site.site_title = _("系统管理")
 admin.site.index_title = _("设置与登记表")
+# The index links to the county-wide audit log, which replaces pghistory's events page (too slow to count).
+admin.site.index_template = "admin/index_with_audit_log.html"
 
 
 # Settings tables --------------------------------------------------------------------------------------------

@@ -42,3 +42,7 @@ class ImportBatchError(DomainError):
 
 class CertificateError(DomainError):
     """A benefit certificate could not be printed: the retiree has no certificate number yet."""
+
+
+class SensitiveExportError(DomainError):
+    """A download with full numbers was refused: no purpose, an unknown one, or "other" without a reason."""

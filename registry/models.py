@@ -343,6 +343,8 @@ class PensionRate(models.Model):
                 name="pensionrate_month_in_range",
             ),
         ]
+        # The county-wide audit view lists rate changes newest first, by (time, id), without counting.
+        indexes = [models.Index(fields=["created_at", "id"], name="pensionrate_time")]
         triggers = [append_only]
 
     def __str__(self) -> str:
@@ -438,7 +440,11 @@ class SensitiveView(models.Model):
         verbose_name = _("敏感信息查看记录")
         verbose_name_plural = _("敏感信息查看记录")
         ordering = ["-viewed_at"]
-        indexes = [models.Index(fields=["retiree", "-viewed_at"], name="sensitiveview_retiree")]
+        indexes = [
+            models.Index(fields=["retiree", "-viewed_at"], name="sensitiveview_retiree"),
+            # The county-wide audit view pages by (time, id) without counting (registry.selectors.audit_log).
+            models.Index(fields=["viewed_at", "id"], name="sensitiveview_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff} {self.field} {self.viewed_at:%Y-%m-%d %H:%M}"
@@ -470,6 +476,51 @@ class CertificatePrint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_number} {self.printed_by} {self.printed_at:%Y-%m-%d %H:%M}"
+
+
+class SensitiveExport(models.Model):
+    """Each file (xlsx, PDF, upload file) taken out of the system with full ID, account or agent ID numbers in
+    it: who, when, which export with which filters, plan or batch, for how many people, and why. Files are
+    masked unless a role with VIEW_SENSITIVE states a purpose (registry.services.sensitive_export_numbers);
+    bank files are the exception and are recorded as pensions' BankFileDownload (docs/personal-data.md)."""
+
+    class Purpose(models.TextChoices):
+        BANK_RECONCILIATION = "bank_reconciliation", _("与银行核对发放")
+        DATA_CORRECTION = "data_correction", _("核对更正人员信息")
+        AUDIT = "audit", _("审计检查")
+        AUTHORITY_REQUEST = "authority_request", _("上级部门或司法机关依法调取")
+        REMOTE_CERTIFICATION = "remote_certification", _("异地协助认证(上传退管系统、邮寄认证表)")
+        OTHER = "other", _("其他(须说明)")
+
+    staff = models.ForeignKey(Staff, verbose_name=_("导出人"), on_delete=models.PROTECT, related_name="+")
+    exported_at = models.DateTimeField(_("导出时间"))
+    # What was exported: a stable code ("pensions.plan_lines") and the words a reader sees
+    # ("2026-04 发放明细").
+    export = models.CharField(_("导出项目代码"), max_length=60)
+    label = models.CharField(_("导出内容"), max_length=200)
+    # Filters, plan, batch: whatever the caller narrowed the file by, as it was asked.
+    detail = models.JSONField(_("导出条件"), default=dict, blank=True)
+    person_count = models.PositiveIntegerField(_("人数"))
+    purpose = models.CharField(_("用途"), max_length=30, choices=Purpose.choices)
+    purpose_note = models.CharField(_("用途说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("完整号码导出记录")
+        verbose_name_plural = _("完整号码导出记录")
+        ordering = ["-exported_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(purpose="other") | ~Q(purpose_note=""), name="sensitiveexport_other_explained"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["exported_at", "id"], name="sensitiveexport_time"),
+            models.Index(fields=["staff", "exported_at"], name="sensitiveexport_staff"),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.label} {self.exported_at:%Y-%m-%d %H:%M}"
 
 
 class CertificateSequence(models.Model):

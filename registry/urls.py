@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import approvals, changes, imports, intake, lists, pages, records
+from .views import approvals, audit_log, changes, imports, intake, lists, pages, records
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -28,6 +28,9 @@ urlpatterns = [
     path("changes/<int:pk>/document/", changes.change_request_document, name="change-request-document"),
     # What waits for the signed-in person's approval, from every app (registry.approvals).
     path("approvals/", approvals.approval_inbox, name="approval-inbox"),
+    # The county-wide audit log (read-only: auditor and admin).
+    path("audit/", audit_log.audit_log, name="audit-log"),
+    path("audit/export.xlsx", audit_log.audit_log_export, name="audit-log-export"),
     # Bulk import of existing retirees.
     path("imports/", imports.import_list, name="import-list"),
     path("imports/template.xlsx", imports.import_template, name="import-template"),

@@ -209,6 +209,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-certification-campaign":            ("year",       A, A, A, A, A, NA),
     "PATCH api-certification-campaign":          ("year",       A, D, D, D, D, NA),
     "GET api-certification-suspension":          ("year",       A, A, A, A, A, NA),
+    # the county-wide audit log: read-only, the auditor and the admin (docs/personal-data.md)
+    "GET audit-log":                             ("-",          A, D, D, A, D, NA),
+    "GET audit-log-export":                      ("-",          A, D, D, A, D, NA),
     # the approvals inbox: what waits for me to approve (docs/approvals.md): the roles that approve
     "GET approval-inbox":                        ("-",          A, D, A, D, D, NA),
     "GET api-approval-inbox":                    ("-",          A, D, A, D, D, NA),

@@ -44,7 +44,7 @@ _ERRORS = OpenApiResponse(
 )
 _NOT_FOUND = OpenApiResponse(
     description=gettext_lazy(
-        "{字段: [错误信息]}:没有该身份证号码的退休人员,或不是本乡镇的退休人员(不返回该人员的任何信息)"
+        "{字段: [错误信息]}:本辖区没有该身份证号码的退休人员;其他乡镇的人员与不存在的号码回答相同"
     )
 )
 _FORBIDDEN = OpenApiResponse(description=gettext_lazy("当前角色不能认证"))

@@ -2,9 +2,11 @@
 landscape PDF for the whole unit, grouped by community with a header per community and a blank column for
 the visit's outcome and signature; and the same list as xlsx (docs/certification-progress.md).
 
-ID numbers are full only for roles with Action.VIEW_SENSITIVE (township staff get them masked: they have the
-person and the ID card in front of them); every export is logged to the "certification.exports" logger with
-the user, the unit, the year, the row count and whether numbers were full.
+ID numbers are masked unless the caller passes full ExportNumbers (a role with VIEW_SENSITIVE that stated a
+purpose: registry.services.sensitive_export_numbers; township staff never can, they have the person and the ID
+card in front of them); the view records each full file (docs/personal-data.md). Every export is also logged
+to the "certification.exports" logger with the user, the unit, the year, the row count and whether numbers
+were full.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ from typing import IO
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from registry import access
-from registry.access import Action
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 from registry.pdfs.rendering import css_string, render_pdf
 from registry.selectors import county_name
 from registry.selectors.exports import xlsx_table
+from registry.services.sensitive import MASKED, ExportNumbers
 
 from ..errors import CertificationError
 from ..selectors.progress import age_on, missing_retirees
@@ -78,8 +79,10 @@ def _agent(retiree: Retiree) -> str:
     return f"{text} {phone}" if phone else text
 
 
-def missing_rows(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> Iterator[MissingRow]:
-    full_numbers = access.can(user, Action.VIEW_SENSITIVE)
+def missing_rows(
+    *, user: Staff, year: int, unit: OrgUnit, today: datetime.date, numbers: ExportNumbers = MASKED
+) -> Iterator[MissingRow]:
+    full_numbers = numbers.full
     for retiree in missing_retirees(user=user, year=year, unit=unit, today=today).iterator(chunk_size=2000):
         community = retiree.community
         yield MissingRow(
@@ -97,7 +100,7 @@ def missing_rows(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date)
         )
 
 
-def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int) -> None:
+def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int, full_numbers: bool) -> None:
     logger.info(
         "missing list exported (%s): user=%s (id %s) unit=%s (id %s) year=%s rows=%d full_numbers=%s",
         kind,
@@ -107,12 +110,27 @@ def _log(*, kind: str, user: Staff, unit: OrgUnit, year: int, rows: int) -> None
         unit.pk,
         year,
         rows,
-        access.can(user, Action.VIEW_SENSITIVE),
+        full_numbers,
     )
 
 
-def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) -> bytes:
+@dataclass(frozen=True)
+class MissingPdf:
+    pdf: bytes
+    count: int  # people printed: what a download with full numbers records
+
+
+def missing_pdf(
+    *, user: Staff, year: int, unit: OrgUnit, today: datetime.date, numbers: ExportNumbers = MASKED
+) -> bytes:
     """The whole unit's list as one PDF (WeasyPrint embeds the font subset once per file)."""
+    return missing_pdf_counted(user=user, year=year, unit=unit, today=today, numbers=numbers).pdf
+
+
+def missing_pdf_counted(
+    *, user: Staff, year: int, unit: OrgUnit, today: datetime.date, numbers: ExportNumbers = MASKED
+) -> MissingPdf:
+    """missing_pdf with the number of people it printed."""
     limit = settings.CERTIFICATION_MISSING_PDF_MAX_ROWS
     count = missing_retirees(user=user, year=year, unit=unit, today=today).count()
     if count > limit:
@@ -124,7 +142,7 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
             % {"count": count, "limit": limit}
         )
     groups: list[CommunityGroup] = []
-    for row in missing_rows(user=user, year=year, unit=unit, today=today):
+    for row in missing_rows(user=user, year=year, unit=unit, today=today, numbers=numbers):
         if not groups or (groups[-1].township, groups[-1].community) != (row.township, row.community):
             groups.append(CommunityGroup(township=row.township, community=row.community, rows=[]))
         groups[-1].rows.append(row)
@@ -147,8 +165,8 @@ def missing_pdf(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date) 
             "css": css,
         },
     )
-    _log(kind="pdf", user=user, unit=unit, year=year, rows=printed_rows)
-    return pdf
+    _log(kind="pdf", user=user, unit=unit, year=year, rows=printed_rows, full_numbers=numbers.full)
+    return MissingPdf(pdf=pdf, count=printed_rows)
 
 
 def _headers() -> list[str]:
@@ -171,7 +189,15 @@ _WIDTHS = (12, 14, 10, 6, 6, 22, 32, 16, 24, 14, 10)
 _TEXT_COLUMNS = frozenset({5, 7})  # ID and phone: digits that are not numbers
 
 
-def missing_xlsx(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date, target: IO[bytes]) -> int:
+def missing_xlsx(
+    *,
+    user: Staff,
+    year: int,
+    unit: OrgUnit,
+    today: datetime.date,
+    target: IO[bytes],
+    numbers: ExportNumbers = MASKED,
+) -> int:
     """Write the list as xlsx to `target`; returns the number of people written."""
     rows = xlsx_table(
         target=target,
@@ -193,10 +219,10 @@ def missing_xlsx(*, user: Staff, year: int, unit: OrgUnit, today: datetime.date,
                 row.last_certified_on,
                 row.status,
             ]
-            for row in missing_rows(user=user, year=year, unit=unit, today=today)
+            for row in missing_rows(user=user, year=year, unit=unit, today=today, numbers=numbers)
         ),
     )
-    _log(kind="xlsx", user=user, unit=unit, year=year, rows=rows)
+    _log(kind="xlsx", user=user, unit=unit, year=year, rows=rows, full_numbers=numbers.full)
     return rows
 
 

@@ -15,7 +15,7 @@ from registry import access
 from registry.id_numbers import mask_resident_id, parse_resident_id
 from registry.models import OrgUnit, Retiree, Staff
 
-from ..errors import CertificationError, RetireeNotVisibleError
+from ..errors import NOT_IN_SCOPE_MESSAGE, CertificationError, RetireeNotVisibleError
 from ..models import Campaign, Certification, DeathMatch, Mode
 from ..services.certify import counting_year, suspended_by_job
 from .progress import age_on
@@ -28,7 +28,8 @@ TODAY_LIST_SIZE = 50
 
 
 class RetireeNotFoundError(CertificationError):
-    """A valid ID number that no retiree of the county carries (a page or the API answers 404)."""
+    """A valid ID number that no retiree in the officer's scope carries, whether or not someone elsewhere in
+    the county carries it (a page or the API answers 404 with NOT_IN_SCOPE_MESSAGE)."""
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,19 @@ def normalised_id_number(raw: str, *, today: datetime.date) -> str:
 def retiree_for_entry(*, user: Staff, raw_id_number: str, today: datetime.date) -> Retiree:
     """The retiree carrying the scanned number, if the officer may certify them.
 
-    One indexed single-row read on the unique id_number (an old 15-digit number is converted first: records
-    store the 18-character form). A retiree of another township is refused with a message that says nothing
-    about the person; the scope check is registry.access's own."""
+    One indexed single-row read on the unique id_number within what the officer may see (an old 15-digit
+    number is converted first: records store the 18-character form). A number nobody carries and a retiree of
+    another township get the same answer, from the same single query, so neither the message nor the work done
+    tells the officer that the number exists elsewhere (docs/adr/0002-access-scoping.md)."""
     number = normalised_id_number(raw_id_number, today=today)
     retiree = (
-        Retiree.objects.select_related("community", "community__parent").filter(id_number=number).first()
+        access.retirees_visible_to(user)
+        .select_related("community", "community__parent")
+        .filter(id_number=number)
+        .first()
     )
     if retiree is None:
-        raise RetireeNotFoundError(_("没有身份证号码为该号码的退休人员,请核对号码。"), field="id_number")
-    if not access.retirees_visible_to(user).filter(pk=retiree.pk).exists():
-        raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"), field="id_number")
+        raise RetireeNotFoundError(str(NOT_IN_SCOPE_MESSAGE), field="id_number")
     return retiree
 
 
@@ -88,7 +91,7 @@ def visible_retiree_for_entry(*, user: Staff, pk: int) -> Retiree:
         .first()
     )
     if retiree is None:
-        raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"), field="retiree")
+        raise RetireeNotVisibleError(str(NOT_IN_SCOPE_MESSAGE), field="retiree")
     return retiree
 
 

@@ -23,7 +23,7 @@ from registry.access import Action
 from registry.models import Retiree, Staff, StatusChange
 from registry.services import retiree_change_status, retirees_suspend_many, system_staff
 
-from ..errors import CertificationError, RetireeNotVisibleError
+from ..errors import NOT_IN_SCOPE_MESSAGE, CertificationError, RetireeNotVisibleError
 from ..models import (
     Campaign,
     Certification,
@@ -161,7 +161,7 @@ def certify(
     once."""
     access.require(by, Action.CERTIFY)
     if not access.retirees_visible_to(by).filter(pk=retiree.pk).exists():
-        raise RetireeNotVisibleError(_("不是本乡镇的退休人员,不能认证。"))
+        raise RetireeNotVisibleError(str(NOT_IN_SCOPE_MESSAGE))
     if certified_on > timezone.localdate():
         raise CertificationError(_("认证日期不能晚于今天。"), field="certified_on")
     if channel not in Certification.Channel.values:

@@ -12,12 +12,14 @@ from django.db import connection, transaction
 from django.db.models import IntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from registry import access
 from registry.access import Action
 from registry.jobs import job_beating, job_start_fields
-from registry.models import SensitiveView, Staff
+from registry.models import SensitiveExport, SensitiveView, Staff
 from registry.services import sensitive_views_record_many
+from registry.services.sensitive import ExportNumbers, sensitive_export_record
 
 from ..errors import CertificationError
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
@@ -173,6 +175,13 @@ def remote_batch_retry(*, batch: RemoteBatch, by: Staff) -> RemoteBatch:
     return locked
 
 
+_REMOTE_FILES = {
+    "forms_pdf": gettext_lazy("协助认证表PDF"),
+    "upload_xlsx": gettext_lazy("上传文件 xlsx"),
+    "upload_csv": gettext_lazy("上传文件 CSV"),
+}
+
+
 @transaction.atomic
 def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int) -> int:
     """Record that `by` took the full ID numbers of the batch's members in their scope out of the system (the
@@ -183,6 +192,17 @@ def remote_export_record(*, batch: RemoteBatch, by: Staff, what: str, rows: int)
     members = RemoteBatchMember.objects.filter(batch=batch, retiree__in=access.retirees_visible_to(by))
     recorded = sensitive_views_record_many(
         retiree_ids=members.values_list("retiree_id"), field=SensitiveView.Field.ID_NUMBER, by=by
+    )
+    # The same record as every other file with full numbers, so the auditor sees it beside them; the
+    # purpose is the file's only use (the national system and the assisting office need the full number).
+    sensitive_export_record(
+        by=by,
+        numbers=ExportNumbers(full=True, purpose=SensitiveExport.Purpose.REMOTE_CERTIFICATION),
+        export=f"certification.remote_{what}",
+        label=_("%(year)s年度异地居住人员批次 %(pk)s(%(what)s)")
+        % {"year": batch.year, "pk": batch.pk, "what": _REMOTE_FILES.get(what, what)},
+        person_count=recorded,
+        detail={"batch": batch.pk, "year": batch.year, "file": what},
     )
     logger.info(
         "remote batch %s exported: user=%s (id %s) what=%s rows=%d people recorded=%d",

@@ -18,17 +18,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from registry import access
 from registry.access import Action
+from registry.errors import SensitiveExportError
 from registry.models import OrgUnit
 from registry.selectors.exports import XLSX_CONTENT_TYPE
-from registry.views.common import StaffRequest, requires
+from registry.services import ExportNumbers, sensitive_export_record
+from registry.views.common import StaffRequest, export_numbers, export_refused, requires
 
 from ..errors import CertificationError
 from ..models import Campaign
-from ..pdfs.missing_list import missing_filename, missing_pdf, missing_xlsx
+from ..pdfs.missing_list import missing_filename, missing_pdf_counted, missing_xlsx
 from ..selectors import progress as selectors
 
 PAGE_SIZE = 50
@@ -104,17 +107,35 @@ def missing_list(request: StaffRequest) -> HttpResponse:
     )
 
 
+def _record_full_export(
+    request: StaffRequest, numbers: ExportNumbers, *, kind: str, year: int, unit: OrgUnit, count: int
+) -> None:
+    sensitive_export_record(
+        by=request.user,
+        numbers=numbers,
+        export=f"certification.missing_{kind}",
+        label=_("%(year)s年度未认证人员名单(%(unit)s)") % {"year": year, "unit": unit.name},
+        person_count=count,
+        detail={"year": year, "unit": unit.pk, "format": kind},
+    )
+
+
 @requires(Action.VIEW_REGISTRY)
 @require_GET
 def missing_list_pdf(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     year, unit = _query(request, today)
     try:
-        pdf = missing_pdf(user=request.user, year=year, unit=unit, today=today)
+        numbers = export_numbers(request)
+    except SensitiveExportError as error:
+        return export_refused(request, error)
+    try:
+        printed = missing_pdf_counted(user=request.user, year=year, unit=unit, today=today, numbers=numbers)
     except CertificationError as error:
         messages.error(request, error.message)
         return redirect(f"{reverse('certification-missing')}?{urlencode({'year': year, 'unit': unit.pk})}")
-    response = HttpResponse(pdf, content_type="application/pdf")
+    _record_full_export(request, numbers, kind="pdf", year=year, unit=unit, count=printed.count)
+    response = HttpResponse(printed.pdf, content_type="application/pdf")
     filename = missing_filename(unit=unit, year=year, extension="pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
     return response
@@ -125,9 +146,14 @@ def missing_list_pdf(request: StaffRequest) -> HttpResponse:
 def missing_list_xlsx(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     year, unit = _query(request, today)
+    try:
+        numbers = export_numbers(request)
+    except SensitiveExportError as error:
+        return export_refused(request, error)
     # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    missing_xlsx(user=request.user, year=year, unit=unit, today=today, target=target)
+    count = missing_xlsx(user=request.user, year=year, unit=unit, today=today, target=target, numbers=numbers)
+    _record_full_export(request, numbers, kind="xlsx", year=year, unit=unit, count=count)
     target.seek(0)
     response = FileResponse(
         target,

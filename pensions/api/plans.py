@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -21,8 +22,9 @@ from rest_framework.views import APIView
 from registry import access
 from registry.access import Action
 from registry.id_numbers import mask_account_number, mask_resident_id
-from registry.models import Bank, OrgUnit, Staff
+from registry.models import Bank, OrgUnit, SensitiveExport, Staff
 from registry.months import PensionMonth
+from registry.services import MASKED, sensitive_export_numbers, sensitive_export_record
 
 from .. import selectors, services
 from ..models import PayoutLine, PayoutPlan
@@ -145,6 +147,17 @@ class LineOutputSerializer(serializers.Serializer):
         return mask_account_number(line.account_number) if line.account_number else ""
 
 
+class LineFullOutputSerializer(LineOutputSerializer):
+    """A line with the full numbers beside the masked ones: only with a stated purpose (PlanLinesApi.get)."""
+
+    id_number = serializers.CharField(help_text=gettext_lazy("完整身份证号码(仅在填写用途时)"))
+    account_number = serializers.CharField(help_text=gettext_lazy("完整账号(仅在填写用途时)"))
+
+
+FULL_NUMBER_PURPOSES = [
+    value for value in SensitiveExport.Purpose.values if value != SensitiveExport.Purpose.REMOTE_CERTIFICATION
+]
+
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、合计不符、四眼原则等"))
 FORBIDDEN_RESPONSE = OpenApiResponse(description=gettext_lazy("当前角色不能做此操作"))
 PLAN_NOT_FOUND_RESPONSE = OpenApiResponse(description=gettext_lazy("没有这个发放计划"))
@@ -237,6 +250,19 @@ class PlanLinesApi(ListAPIView):
         withheld = serializers.BooleanField(required=False, help_text=gettext_lazy("仅暂停发放的明细"))
         arrears = serializers.BooleanField(required=False, help_text=gettext_lazy("仅有补发的明细"))
         deduction = serializers.BooleanField(required=False, help_text=gettext_lazy("仅有扣回的明细"))
+        purpose = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=30,
+            help_text=gettext_lazy(
+                "要完整的身份证号码和账号时填写用途(%(choices)s);不填则只给掩码。"
+                "仅限可查看完整号码的角色,每次记录导出人、人数和用途。"
+            )
+            % {"choices": ", ".join(FULL_NUMBER_PURPOSES)},
+        )
+        purpose_note = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, help_text=gettext_lazy("用途说明(other 时必填)")
+        )
 
     def get_queryset(self) -> QuerySet[PayoutLine]:
         plan = selectors.plan_get_or_404(pk=self.kwargs["pk"])
@@ -261,7 +287,35 @@ class PlanLinesApi(ListAPIView):
         responses={200: LineOutputSerializer(many=True), 404: PLAN_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        # The export rule of the pages (docs/personal-data.md): masked unless a purpose is stated by a role
+        # that may see full numbers (403 otherwise); each page of full numbers is recorded with its count.
+        numbers = sensitive_export_numbers(
+            user=request.user,
+            purpose=request.query_params.get("purpose"),
+            purpose_note=request.query_params.get("purpose_note"),
+        )
+        self.numbers = numbers
+        response = super().get(request, *args, **kwargs)
+        if numbers.full:
+            plan = selectors.plan_get_or_404(pk=self.kwargs["pk"])
+            filters = {
+                key: value
+                for key, value in request.query_params.items()
+                if key not in ("purpose", "purpose_note")
+            }
+            sensitive_export_record(
+                by=_staff(request),
+                numbers=numbers,
+                export="pensions.plan_lines_api",
+                label=_("%(month)s 发放明细(接口)") % {"month": plan.month},
+                person_count=len(response.data["results"]),
+                detail={"plan": plan.pk, "month": str(plan.month), **filters},
+            )
+        return response
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        numbers = getattr(self, "numbers", MASKED)
+        return LineFullOutputSerializer if numbers.full else LineOutputSerializer
 
 
 class PlanSubmitApi(APIView):

@@ -1,8 +1,10 @@
 """A plan's lines as an xlsx file: the same filters as the detail page, written in openpyxl's write-only mode.
 
-Written by registry.selectors.exports.xlsx_table (IDs as text, formula escaping). ID and
-account numbers are full only for roles with Action.VIEW_SENSITIVE; every export is logged to the
-"pensions.exports" logger with the user, the plan, the filters, the row count and whether numbers were full.
+Written by registry.selectors.exports.xlsx_table (IDs as text, formula escaping). ID and account numbers are
+masked unless the caller passes full ExportNumbers (a role with VIEW_SENSITIVE that stated a purpose, decided
+by registry.services.sensitive_export_numbers); the view records each full file (docs/personal-data.md).
+Every export is also logged to the "pensions.exports" logger with the user, the plan, the filters, the row
+count and whether numbers were full.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from registry import access
-from registry.access import Action
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Staff
 from registry.selectors.exports import xlsx_table
+from registry.services.sensitive import MASKED, ExportNumbers
 
 from .. import selectors
 from ..models import PayoutLine, PayoutPlan
@@ -73,10 +74,15 @@ def _row(line: PayoutLine, *, full_numbers: bool) -> list[Any]:
 
 
 def plan_lines_xlsx(
-    *, user: Staff, plan: PayoutPlan, filters: selectors.LineFilters, target: IO[bytes]
+    *,
+    user: Staff,
+    plan: PayoutPlan,
+    filters: selectors.LineFilters,
+    target: IO[bytes],
+    numbers: ExportNumbers = MASKED,
 ) -> int:
     """Write the plan's filtered lines to `target`; returns the number of lines written."""
-    full_numbers = access.can(user, Action.VIEW_SENSITIVE)
+    full_numbers = numbers.full
     rows = xlsx_table(
         target=target,
         title=_("%(month)s 发放明细") % {"month": plan.month},

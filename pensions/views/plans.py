@@ -7,6 +7,7 @@ lines were made): a plan regenerated in the meantime is refused, never approved 
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from functools import wraps
@@ -27,10 +28,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from registry import access
 from registry.access import Action
-from registry.errors import DomainError
+from registry.errors import DomainError, SensitiveExportError
 from registry.months import PensionMonth, first_open_month
 from registry.selectors.exports import XLSX_CONTENT_TYPE
-from registry.views.common import StaffRequest
+from registry.services import sensitive_export_record
+from registry.views.common import StaffRequest, export_numbers, export_refused
 
 from .. import selectors, services
 from ..forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
@@ -190,8 +192,21 @@ def plan_detail(request: StaffRequest, pk: int) -> HttpResponse:
 def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     form = _line_filter_form(request, plan)
+    try:
+        numbers = export_numbers(request)
+    except SensitiveExportError as error:
+        return export_refused(request, error)
+    filters = form.filters()
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    plan_lines_xlsx(user=request.user, plan=plan, filters=form.filters(), target=target)
+    count = plan_lines_xlsx(user=request.user, plan=plan, filters=filters, target=target, numbers=numbers)
+    sensitive_export_record(
+        by=request.user,
+        numbers=numbers,
+        export="pensions.plan_lines",
+        label=_("%(month)s 发放明细") % {"month": plan.month},
+        person_count=count,
+        detail={"plan": plan.pk, "month": str(plan.month), **dataclasses.asdict(filters)},
+    )
     target.seek(0)
     filename = _("发放明细-%(month)s.xlsx") % {"month": plan.month}
     response = FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -9,9 +9,10 @@ not turn it into a formula either. A literal apostrophe would stay visible in an
 is how xlsx stores it. ID and account numbers are text cells with the text format "@", never numbers (Excel
 keeps 15 significant digits).
 
-Full numbers only for roles with Action.VIEW_SENSITIVE; every export is logged to
-the "registry.selectors.exports"
-logger with the user, the filters, the row count and whether numbers were full (docs/search.md).
+Numbers are masked unless the caller passes full ExportNumbers, which only registry.services.
+sensitive_export_numbers makes (a role with VIEW_SENSITIVE that stated a purpose); the view records each full
+file with sensitive_export_record (docs/personal-data.md). Every export is also logged to the
+"registry.selectors.exports" logger with the user, the filters, the row count and whether numbers were full.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from .. import access, selectors
-from ..access import Action
+from .. import selectors
 from ..id_numbers import mask_account_number, mask_resident_id
 from ..models import Retiree, Staff
+from ..services.sensitive import MASKED, ExportNumbers
 
 logger = logging.getLogger("registry.selectors.exports")
 
@@ -146,9 +147,15 @@ def xlsx_table(
     return count
 
 
-def retiree_list_xlsx(*, user: Staff, filters: selectors.RetireeFilters, target: IO[bytes]) -> int:
+def retiree_list_xlsx(
+    *,
+    user: Staff,
+    filters: selectors.RetireeFilters,
+    target: IO[bytes],
+    numbers: ExportNumbers = MASKED,
+) -> int:
     """Write the filtered list as xlsx to `target`; returns the number of retirees written."""
-    full_numbers = access.can(user, Action.VIEW_SENSITIVE)
+    full_numbers = numbers.full
     rows = xlsx_table(
         target=target,
         title=_("退休人员"),

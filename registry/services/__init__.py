@@ -13,7 +13,14 @@ from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retir
 from .recoveries import recoveries_status_sync
 from .retirees import retiree_change_status, retirees_suspend_many
 from .search_keys import retiree_search_keys_rebuild
-from .sensitive import sensitive_view_record, sensitive_views_record_many
+from .sensitive import (
+    MASKED,
+    ExportNumbers,
+    sensitive_export_numbers,
+    sensitive_export_record,
+    sensitive_view_record,
+    sensitive_views_record_many,
+)
 from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
 
@@ -39,6 +46,10 @@ __all__ = [
     "retiree_change_status",
     "retirees_suspend_many",
     "retiree_search_keys_rebuild",
+    "MASKED",
+    "ExportNumbers",
+    "sensitive_export_numbers",
+    "sensitive_export_record",
     "sensitive_view_record",
     "sensitive_views_record_many",
     "staff_create",

@@ -7,13 +7,17 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
 from .. import access
 from ..access import Action
+from ..errors import SensitiveExportError
 from ..models import Staff
+from ..services.sensitive import ExportNumbers, sensitive_export_numbers
 
 
 class StaffRequest(HttpRequest):
@@ -40,3 +44,32 @@ def requires(*actions: Action) -> Callable[[View], View]:
         return login_required(wrapped)
 
     return decorator
+
+
+def export_numbers(request: HttpRequest) -> ExportNumbers:
+    """Full or masked, for a file download: the `purpose` (and `purpose_note`) the export dialog sent, decided
+    by the one rule (registry.services.sensitive_export_numbers). Raises SensitiveExportError or
+    PermissionDenied; export_refused turns the error into a page."""
+    return sensitive_export_numbers(
+        user=request.user,
+        purpose=request.GET.get("purpose"),
+        purpose_note=request.GET.get("purpose_note"),
+    )
+
+
+def export_refused(request: HttpRequest, error: SensitiveExportError) -> HttpResponse:
+    """A download with full numbers that could not be given (no purpose, "other" unexplained): a page with the
+    reason and the way back, 400."""
+    referer = request.headers.get("referer", "")
+    return render(
+        request,
+        "registry/export_refused.html",
+        {"message": error.message, "back": referer if _same_site(request, referer) else ""},
+        status=400,
+    )
+
+
+def _same_site(request: HttpRequest, url: str) -> bool:
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )

@@ -5,6 +5,7 @@ Both read the same filter form and the same selector, so an export holds exactly
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from typing import cast
 
@@ -18,10 +19,12 @@ from django.views.decorators.http import require_GET
 
 from .. import access, selectors
 from ..access import Action
+from ..errors import SensitiveExportError
 from ..forms import RetireeFilterForm
 from ..models import OrgUnit
 from ..selectors import exports
-from .common import StaffRequest, requires
+from ..services import sensitive_export_record
+from .common import StaffRequest, export_numbers, export_refused, requires
 
 
 def _filter_form(request: StaffRequest) -> RetireeFilterForm:
@@ -72,9 +75,22 @@ def retiree_list(request: StaffRequest) -> HttpResponse:
 @require_GET
 def retiree_export(request: StaffRequest) -> HttpResponse:
     form = _filter_form(request)
+    try:
+        numbers = export_numbers(request)
+    except SensitiveExportError as error:
+        return export_refused(request, error)
+    filters = form.filters()
     # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    exports.retiree_list_xlsx(user=request.user, filters=form.filters(), target=target)
+    count = exports.retiree_list_xlsx(user=request.user, filters=filters, target=target, numbers=numbers)
+    sensitive_export_record(
+        by=request.user,
+        numbers=numbers,
+        export="registry.retiree_list",
+        label=_("退休人员名单"),
+        person_count=count,
+        detail=dataclasses.asdict(filters),
+    )
     target.seek(0)
     filename = _("退休人员名单-%(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")}
     response = FileResponse(

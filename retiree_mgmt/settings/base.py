@@ -45,7 +45,8 @@ INSTALLED_APPS = [
     "import_export",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
+    # No "pghistory.admin": its events page counted a union of every event table and did not answer on a
+    # county of 30,000; the audit log at /audit/ pages by keyset instead (docs/personal-data.md).
     "axes",
     "registry",
     "pensions",

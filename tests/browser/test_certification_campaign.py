@@ -96,7 +96,7 @@ def test_a_township_certification_campaign(live_server, county: County, enrol, p
     expect(page.locator("#entry-name")).to_have_text("赵秀英")
     expect(page.locator("#entry-certify-button")).to_be_focused()
     scan(page, county.retiree_b1.id_number)  # a township B retiree's card
-    expect(page.locator("#entry-refusal")).to_have_text("不是本乡镇的退休人员,不能认证。")
+    expect(page.locator("#entry-refusal")).to_have_text("本辖区没有身份证号码为该号码的退休人员,请核对号码。")
     expect(page.locator("#entry-name")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("王德胜")
     expect(page.locator("body")).not_to_contain_text("梅林")

@@ -248,8 +248,23 @@ def test_a_number_of_the_wrong_shape_is_refused(county):
 def test_a_valid_number_nobody_carries_is_refused(county):
     response = lookup(signed_in(county.officer_a), make_id_number(datetime.date(1951, 2, 3)))
     assert response.status_code == 404
-    assert "没有身份证号码为该号码的退休人员" in response.content.decode()
+    assert "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in response.content.decode()
     assert written() == (0, 0, 0, 0)
+
+
+def test_an_unknown_number_and_another_townships_retiree_get_one_answer(county):
+    """ADR 0002: the wording and the status must not tell an officer that a number exists elsewhere."""
+    client = signed_in(county.officer_a)
+    unknown = lookup(client, make_id_number(datetime.date(1951, 2, 3)))
+    foreign = lookup(client, county.retiree_b1.id_number)
+    assert (unknown.status_code, foreign.status_code) == (404, 404)
+
+    def refusal(response):
+        html = response.content.decode()
+        return html[html.index('id="entry-refusal"') :].split("</div>", 1)[0]
+
+    assert refusal(unknown) == refusal(foreign)
+    assert "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in refusal(foreign)
 
 
 def test_a_retiree_of_another_township_is_refused_without_their_data(county):
@@ -259,13 +274,13 @@ def test_a_retiree_of_another_township_is_refused_without_their_data(county):
     response = lookup(client, retiree.id_number)
     assert response.status_code == 404
     html = response.content.decode()
-    assert "不是本乡镇的退休人员,不能认证。" in html
+    assert "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in html
     for revealing in ("王德胜", "梅林", mask_resident_id(retiree.id_number), f"/retirees/{retiree.pk}/"):
         assert revealing not in html
 
     posted = post(client, retiree)
     assert posted.status_code == 404
-    assert "不是本乡镇的退休人员,不能认证。" in posted.content.decode()
+    assert "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in posted.content.decode()
     assert "王德胜" not in posted.content.decode()
     assert written() == (0, 0, 0, 0)
 
@@ -498,7 +513,7 @@ def test_without_htmx_the_screen_still_works_with_full_pages(county):
 
     refused = client.get(ENTRY, {"id_number": county.retiree_b1.id_number})
     assert refused.status_code == 404
-    assert "不是本乡镇的退休人员,不能认证。" in refused.content.decode()
+    assert "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in refused.content.decode()
 
     response = client.post(CERTIFY, {"retiree": county.retiree_a1.pk, "channel": "in_person"}, follow=True)
     assert response.redirect_chain == [("/certification/entry/", 302)]
@@ -518,7 +533,11 @@ def test_without_htmx_a_refused_certify_comes_back_as_the_whole_screen(county):
     other = client.post(CERTIFY, {"retiree": county.retiree_b1.pk, "channel": "in_person"})
     assert other.status_code == 404
     html = other.content.decode()
-    assert "<html" in html and 'id="entry-refusal"' in html and "不是本乡镇的退休人员,不能认证。" in html
+    assert (
+        "<html" in html
+        and 'id="entry-refusal"' in html
+        and "本辖区没有身份证号码为该号码的退休人员,请核对号码。" in html
+    )
     assert "王德胜" not in html
     assert written() == (0, 0, 0, 0)
 

@@ -26,7 +26,8 @@ from certification.selectors.progress import (
     progress_unit,
 )
 from certification.services import certify
-from registry.models import Agent, OrgUnit, Retiree, Staff
+from registry.models import Agent, OrgUnit, Retiree, SensitiveExport, Staff
+from registry.services import ExportNumbers
 from tests.certification.campaigns import campaign_of
 from tests.conftest import County
 from tests.factories import RetireeFactory, StaffFactory, make_id_number
@@ -464,9 +465,15 @@ def test_missing_pdf_embeds_noto(township_a_pdf):
     assert all("Noto" in line and " yes " in line for line in fonts), fonts
 
 
-def test_a_clerk_prints_full_id_numbers(people, tmp_path, caplog):
+def test_a_clerk_prints_full_id_numbers_when_full_numbers_were_granted(people, tmp_path, caplog):
     with time_machine.travel(AUG_10, tick=False), caplog.at_level("INFO", logger="certification.exports"):
-        pdf = missing_pdf(user=people.county.clerk, year=2026, unit=people.county.township_b, today=TODAY)
+        pdf = missing_pdf(
+            user=people.county.clerk,
+            year=2026,
+            unit=people.county.township_b,
+            today=TODAY,
+            numbers=ExportNumbers(full=True, purpose="audit"),
+        )
     path = tmp_path / "b.pdf"
     path.write_bytes(pdf)
     text = pdf_text(path)
@@ -530,6 +537,53 @@ def test_missing_xlsx_has_every_column(people):
     ]
     assert values[3][:3] == ["城关镇", "西街社区", "周敏"] and values[3][6] == "海南省三亚市河东路1号"
     assert len(values) == 4
+
+
+@time_machine.travel(AUG_10, tick=False)
+def test_missing_lists_are_masked_for_a_clerk_unless_a_purpose_is_given_and_then_recorded(people):
+    client = _client(people.county.clerk)
+    unit = people.county.township_a.pk
+
+    masked = client.get(reverse("certification-missing-xlsx"), {"year": 2026, "unit": unit})
+    sheet = load_workbook(io.BytesIO(b"".join(masked.streaming_content))).active
+    masked_ids = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert people.zeng.masked_id_number in masked_ids and people.zeng.id_number not in masked_ids
+    assert not SensitiveExport.objects.exists()
+
+    full = client.get(
+        reverse("certification-missing-xlsx"),
+        {"year": 2026, "unit": unit, "purpose": "other", "purpose_note": "入户核实"},
+    )
+    sheet = load_workbook(io.BytesIO(b"".join(full.streaming_content))).active
+    full_ids = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert people.zeng.id_number in full_ids
+    pdf = client.get(reverse("certification-missing-pdf"), {"year": 2026, "unit": unit, "purpose": "audit"})
+    assert pdf.status_code == 200
+    records = list(
+        SensitiveExport.objects.order_by("id").values_list(
+            "staff", "export", "person_count", "purpose", "purpose_note", "detail", "exported_at"
+        )
+    )
+    assert records == [
+        (
+            people.county.clerk.pk,
+            "certification.missing_xlsx",
+            len(full_ids),
+            "other",
+            "入户核实",
+            {"year": 2026, "unit": unit, "format": "xlsx"},
+            AUG_10,
+        ),
+        (
+            people.county.clerk.pk,
+            "certification.missing_pdf",
+            len(full_ids),
+            "audit",
+            "",
+            {"year": 2026, "unit": unit, "format": "pdf"},
+            AUG_10,
+        ),
+    ]
 
 
 # API --------------------------------------------------------------------------------------------------------

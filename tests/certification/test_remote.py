@@ -33,7 +33,7 @@ from certification.services.remote import (
     remote_export_record,
     remote_form_return,
 )
-from registry.models import Retiree, SensitiveView, StatusChange
+from registry.models import Retiree, SensitiveExport, SensitiveView, StatusChange
 from tests.browser import conftest as browser_fixtures
 from tests.browser.session import sign_in
 from tests.certification.campaigns import campaign_of
@@ -407,6 +407,18 @@ def test_each_download_records_who_took_the_full_numbers(county, people, batch):
 
     client.get(f"/certification/remote/{batch.pk}/upload.csv")
     assert SensitiveView.objects.filter(staff=county.admin).count() == 8
+    # The same export record as every other file with full numbers, with the file's fixed purpose.
+    assert list(
+        SensitiveExport.objects.order_by("id").values_list(
+            "staff", "export", "person_count", "purpose", "detail"
+        )
+    ) == [
+        (county.admin.pk, f"certification.remote_upload_{fmt}", 4, "remote_certification", detail)
+        for fmt, detail in [
+            ("xlsx", {"batch": batch.pk, "year": batch.year, "file": "upload_xlsx"}),
+            ("csv", {"batch": batch.pk, "year": batch.year, "file": "upload_csv"}),
+        ]
+    ]
 
 
 @pytest.mark.parametrize("persona", ["officer_a", "officer_b", "station_a1", "reviewer", "auditor"])
@@ -436,6 +448,7 @@ def test_other_roles_get_403_and_nothing_is_recorded(county, people, batch, pers
         assert client.post(url, data).status_code == 403, url
     assert list(RemoteBatch.objects.values_list("pk", "status")) == [(batch.pk, "rendering")]
     assert not SensitiveView.objects.exists()
+    assert not SensitiveExport.objects.exists()
     # Which member comes first depends on the batch's insert order; some were certified last year
     assert Certification.objects.count() == before
     assert not Certification.objects.filter(retiree=member.retiree, year=2026).exists()

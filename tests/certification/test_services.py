@@ -135,7 +135,7 @@ def test_a_retiree_of_another_township_is_refused_and_nothing_is_written(county)
             certified_on=datetime.date(2026, 4, 15),
             by=county.officer_a,
         )
-    assert refused.value.message == "不是本乡镇的退休人员,不能认证。"
+    assert refused.value.message == "本辖区没有身份证号码为该号码的退休人员,请核对号码。"
     assert "王德胜" not in refused.value.message
     assert Certification.objects.count() == 0
     assert Campaign.objects.count() == 0

@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from pensions.models import PayoutPlan, PlanTransition
 from pensions.services import plan_draft, plan_submit
-from registry.models import Staff
+from registry.access import ROLE_ACTIONS, Action
+from registry.models import SensitiveExport, Staff
 from tests.conftest import County
 
 from .conftest import NOV
@@ -252,3 +253,41 @@ def test_regenerating_a_draft_through_the_api(county, people, enrol):  # noqa: F
     assert response.status_code == 201
     assert (response.json()["id"], response.json()["line_count"]) == (plan.pk, 4)
     assert states(plan) == [("", S.DRAFT), (S.DRAFT, S.DRAFT)]
+
+
+def test_lines_full_numbers_with_a_purpose_recorded(county, draft, people, banks):  # noqa: F811
+    client = client_for(county.reviewer)
+
+    masked = client.get(url(draft, "lines/"), {"township": county.township_a.pk}).json()
+    assert "id_number" not in masked["results"][0]
+    assert not SensitiveExport.objects.exists()
+
+    full = client.get(
+        url(draft, "lines/"), {"township": county.township_a.pk, "purpose": "bank_reconciliation"}
+    )
+    assert full.status_code == 200
+    results = full.json()["results"]
+    assert [(line["name"], line["id_number"]) for line in results] == [
+        ("赵一明", people.zhao.id_number),
+        ("孙三", people.sun.id_number),
+    ]
+    [record] = SensitiveExport.objects.all()
+    assert (record.staff, record.export, record.person_count, record.purpose, record.detail) == (
+        county.reviewer,
+        "pensions.plan_lines_api",
+        2,
+        "bank_reconciliation",
+        {"plan": draft.pk, "month": "2026-11", "township": str(county.township_a.pk)},
+    )
+
+
+def test_lines_full_numbers_refused(county, draft, people, monkeypatch):  # noqa: F811
+    bad = client_for(county.clerk).get(url(draft, "lines/"), {"purpose": "other"})
+    assert bad.status_code == 400
+    assert bad.json() == {"purpose_note": ["用途选择“其他”时,请说明导出完整号码做什么用。"]}
+    monkeypatch.setitem(
+        ROLE_ACTIONS, Staff.Role.AUDITOR, frozenset({Action.VIEW_REGISTRY, Action.VIEW_AUDIT})
+    )
+    refused = client_for(county.auditor).get(url(draft, "lines/"), {"purpose": "audit"})
+    assert refused.status_code == 403
+    assert not SensitiveExport.objects.exists()

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from pensions.models import PayoutPlan, PlanTransition
 from pensions.services import plan_draft, plan_submit
 from registry.access import ROLE_ACTIONS, Action
-from registry.models import Retiree, Staff
+from registry.models import Retiree, SensitiveExport, Staff
 from tests.conftest import County
 
 from .conftest import NOV, M, arrears, recovery
@@ -373,7 +373,10 @@ def read_xlsx(content: bytes) -> list[tuple]:
 
 
 def test_export_holds_the_filtered_lines_with_full_numbers(county, draft, people):
-    response = signed_in(county.clerk).get(f"{detail(draft)}lines.xlsx", {"township": county.township_a.pk})
+    # Full numbers only with a stated purpose (docs/personal-data.md); without one the same file is masked.
+    response = signed_in(county.clerk).get(
+        f"{detail(draft)}lines.xlsx", {"township": county.township_a.pk, "purpose": "bank_reconciliation"}
+    )
 
     assert response.status_code == 200
     rows = read_xlsx(b"".join(response.streaming_content))
@@ -383,6 +386,24 @@ def test_export_holds_the_filtered_lines_with_full_numbers(county, draft, people
         ("赵一明", people.zhao.id_number, 2650, 300, 0, 0, 2950, None),
         ("孙三", people.sun.id_number, 2800, 0, 0, 2800, 0, "是"),
     ]
+    [record] = SensitiveExport.objects.all()
+    assert (record.staff, record.export, record.person_count, record.purpose) == (
+        county.clerk,
+        "pensions.plan_lines",
+        2,
+        "bank_reconciliation",
+    )
+    assert record.detail == {"plan": draft.pk, "month": str(draft.month), "township_id": county.township_a.pk}
+
+
+def test_export_without_a_purpose_is_masked_for_every_role_and_not_recorded(county, draft, people):
+    for user in (county.clerk, county.reviewer, county.auditor, county.admin):
+        response = signed_in(user).get(f"{detail(draft)}lines.xlsx")
+        rows = read_xlsx(b"".join(response.streaming_content))
+        ids = [row[2] for row in rows[1:]]
+        assert ids and all(retiree.id_number not in ids for retiree in (people.zhao, people.qian, people.sun))
+        assert all("*" in row[6] for row in rows[1:] if row[6])
+    assert SensitiveExport.objects.count() == 0
 
 
 def test_export_masks_numbers_for_a_role_without_sensitive_view(county, draft, people, monkeypatch):
@@ -397,6 +418,10 @@ def test_export_masks_numbers_for_a_role_without_sensitive_view(county, draft, p
     assert ids[0] == people.zhao.id_number[:6] + "********" + people.zhao.id_number[-4:]
     assert all(retiree.id_number not in ids for retiree in (people.zhao, people.qian, people.sun))
     assert all("*" in row[6] for row in rows[1:] if row[6])
+    # Asking for full numbers is refused outright, not answered with a quietly masked file.
+    refused = signed_in(county.auditor).get(f"{detail(draft)}lines.xlsx", {"purpose": "audit"})
+    assert refused.status_code == 403
+    assert SensitiveExport.objects.count() == 0
 
 
 def test_export_escapes_a_name_that_looks_like_a_formula(county, enrol):

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from registry.models import Retiree
+from registry.models import Retiree, SensitiveExport
 from registry.services import retiree_search_keys_rebuild
 from tests.factories import BankAccountFactory, BankFactory
 
@@ -34,12 +34,12 @@ def with_account(county):
     return county
 
 
-def test_a_clerk_gets_full_numbers_and_the_export_is_logged(client, with_account, caplog):
+def test_a_clerk_gets_full_numbers_with_a_purpose_and_the_export_is_logged(client, with_account, caplog):
     county = with_account
     client.force_login(county.clerk)
 
     with caplog.at_level(logging.INFO, logger="registry.selectors.exports"):
-        rows = rows_of(export(client, township=county.township_a.pk))
+        rows = rows_of(export(client, township=county.township_a.pk, purpose="data_correction"))
 
     assert rows[0][:3] == ["姓名", "身份证号码", "性别"]
     by_name = {row[0]: row for row in rows[1:]}
@@ -51,6 +51,25 @@ def test_a_clerk_gets_full_numbers_and_the_export_is_logged(client, with_account
     message = record.getMessage()
     assert "user=clerk" in message and "rows=2" in message and "full_numbers=True" in message
     assert f"'township_id': {county.township_a.pk}" in message
+    [record] = SensitiveExport.objects.all()
+    assert (record.staff, record.export, record.person_count, record.purpose, record.detail) == (
+        county.clerk,
+        "registry.retiree_list",
+        2,
+        "data_correction",
+        {"township_id": county.township_a.pk},
+    )
+
+
+def test_a_clerk_without_a_purpose_gets_masked_numbers_and_nothing_is_recorded(client, with_account):
+    county = with_account
+    client.force_login(county.clerk)
+
+    by_name = {row[0]: row for row in rows_of(export(client, township=county.township_a.pk))[1:]}
+
+    assert by_name["张建国"][1] == county.retiree_a1.masked_id_number
+    assert by_name["张建国"][11] == "6217********3456"
+    assert SensitiveExport.objects.count() == 0
 
 
 def test_a_township_officer_gets_masked_numbers_and_only_their_township(client, with_account):

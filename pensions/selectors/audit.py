@@ -1,0 +1,119 @@
+"""What pensions adds to the county-wide audit log (registry.selectors.audit_log): every move of a payout plan
+(who submitted, approved, rejected, funded, exported), every write-off of a recovery, every download of a bank
+file (the files that must carry full account numbers). Registered from PensionsConfig.ready(), because the
+registry may not import pensions."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry.selectors.audit_log import (
+    AuditLogRow,
+    AuditSource,
+    masked_text,
+    register_audit_source,
+    retiree_text,
+    staff_name,
+)
+
+from ..models import BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff
+
+_PLAN_LABEL = gettext_lazy("发放计划状态变更")
+_WRITE_OFF_LABEL = gettext_lazy("追回核销")
+_BANK_FILE_LABEL = gettext_lazy("银行文件下载")
+
+
+def _status(value: str) -> str:
+    return str(PayoutPlan.Status(value).label) if value else _("新建")
+
+
+def _plan_row(transition: PlanTransition) -> AuditLogRow:
+    return AuditLogRow(
+        at=transition.at,
+        kind="plan_transition",
+        kind_label=str(_PLAN_LABEL),
+        pk=transition.pk,
+        who=staff_name(transition.by),
+        action=f"{_status(transition.from_status)} → {_status(transition.to_status)}",
+        subject=_("%(month)s 发放计划") % {"month": transition.plan.month},
+        note=masked_text(transition.reason),
+        url=reverse("payout-plan-detail", args=[transition.plan_id]),
+    )
+
+
+def _write_off_row(write_off: RecoveryWriteOff) -> AuditLogRow:
+    return AuditLogRow(
+        at=write_off.at,
+        kind="write_off",
+        kind_label=str(_WRITE_OFF_LABEL),
+        pk=write_off.pk,
+        who=staff_name(write_off.by),
+        action=_("核销"),
+        subject=_("核销 ¥%(amount)s(追回项登记人:%(maker)s)")
+        % {"amount": f"{write_off.amount:,.2f}", "maker": staff_name(write_off.recovery_created_by)},
+        retiree=retiree_text(write_off.recovery.retiree),
+        note=masked_text(write_off.reason),
+        url=reverse("payout-recovery-detail", args=[write_off.recovery_id]),
+    )
+
+
+def _download_row(download: BankFileDownload) -> AuditLogRow:
+    bank_file = download.bank_file
+    return AuditLogRow(
+        at=download.at,
+        kind="bank_file_download",
+        kind_label=str(_BANK_FILE_LABEL),
+        pk=download.pk,
+        who=staff_name(download.by),
+        action=_("下载银行文件(完整账号)"),
+        subject=_("%(month)s %(bank)s:%(name)s")
+        % {"month": bank_file.plan.month, "bank": bank_file.bank.name, "name": bank_file.name},
+        count=bank_file.line_count,
+        url=reverse("payout-plan-detail", args=[bank_file.plan_id]),
+    )
+
+
+def register() -> None:
+    register_audit_source(
+        AuditSource(
+            kind="plan_transition",
+            label=_PLAN_LABEL,
+            rank=50,
+            queryset=lambda: PlanTransition.objects.select_related("by", "plan"),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field=None,
+            row=_plan_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="write_off",
+            label=_WRITE_OFF_LABEL,
+            rank=60,
+            queryset=lambda: RecoveryWriteOff.objects.select_related(
+                "by", "recovery_created_by", "recovery__retiree"
+            ),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field="recovery__retiree",
+            row=_write_off_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="bank_file_download",
+            label=_BANK_FILE_LABEL,
+            rank=70,
+            # defer: the file's bytes stay in the database; the log needs only its name and count.
+            queryset=lambda: BankFileDownload.objects.select_related(
+                "by", "bank_file__plan", "bank_file__bank"
+            ).defer("bank_file__content", "bank_file__profile"),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field=None,
+            row=_download_row,
+        )
+    )
