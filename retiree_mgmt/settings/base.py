@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "import_export",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -188,8 +187,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
 }
-
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # County policy settings. Org units, banks and formats are data in the database; these vary between counties
 # too but are needed as plain values (docs/domain-decisions.md).
