@@ -32,8 +32,8 @@ from registry.views.common import StaffRequest, requires
 
 from ..forms_entry import validate_certificate_scan
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
-from ..remote_export import upload_csv, upload_xlsx
 from ..selectors import remote as selectors
+from ..selectors.remote_export import upload_csv, upload_xlsx
 from ..services.remote import (
     remote_batch_create,
     remote_batch_retry,

@@ -8,8 +8,13 @@ from .search_keys import retiree_search_keys_rebuild
 from .sensitive import sensitive_view_record
 from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
+from .tokens import api_token_expires_at, api_token_is_expired, api_token_issue, api_token_revoke
 
 __all__ = [
+    "api_token_expires_at",
+    "api_token_is_expired",
+    "api_token_issue",
+    "api_token_revoke",
     "import_batch_check",
     "import_batch_confirm",
     "import_batch_run",

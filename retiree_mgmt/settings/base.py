@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,7 +144,11 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "registry.api.authentication.ExpiringTokenAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.authentication.ApiAnonRateThrottle",
+        "registry.api.authentication.ApiUserRateThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.StaffRolePermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -171,6 +177,43 @@ SPECTACULAR_SETTINGS = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Security of the API and the pages (docs/security.md, docs/api.md) ------------------------------------------
+# A token is accepted for this many hours after it was issued; then the script asks for a new one.
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "8"))
+# DRF throttle rates ("N/second|minute|hour|day"): anonymous callers per address, signed-in accounts per
+# account, and the password endpoint per address and username together.
+API_THROTTLE_RATES = {
+    "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+    "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    "token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
+}
+# The throttles count in this cache: Redis, so the counts hold across gunicorn workers and restarts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_REDIS_URL", REDIS_URL),
+        "KEY_PREFIX": "retiree_mgmt",
+    }
+}
+# Scripts, styles, images, fonts and requests only from this site: no inline script, no inline style, no
+# eval, no CDN (bureau intranets have no internet). The Swagger UI page adds its own small allowance
+# (registry/api/schema.py). Page behaviour lives in static/js/, layout helpers in static/css/utilities.css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its select arrows, close buttons and the menu icon as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TIMEZONE = TIME_ZONE
