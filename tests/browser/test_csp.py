@@ -1,5 +1,5 @@
-"""The Content-Security-Policy holds in a real browser: the main pages of every app load, draw and work with no
-violation reported (an inline script, style or eval the policy blocks shows up as a console error)."""
+"""The Content-Security-Policy holds in a real browser: the main pages of every app load, draw and work
+with no violation reported (an inline script, style or eval the policy blocks shows up as a console error)."""
 
 from __future__ import annotations
 

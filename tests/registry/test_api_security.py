@@ -21,7 +21,8 @@ NINE = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 
 def obtain(username: str = "officer_b", password: str = PASSWORD) -> APIClient:
     """A script's client carrying a freshly obtained token."""
-    response = APIClient().post("/api/auth/token/", {"username": username, "password": password}, format="json")
+    credentials = {"username": username, "password": password}
+    response = APIClient().post("/api/auth/token/", credentials, format="json")
     assert response.status_code == 200, response.content
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
