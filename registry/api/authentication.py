@@ -5,6 +5,7 @@ Loaded by DRF's settings, so it must not import rest_framework.views (that would
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -58,5 +59,7 @@ class TokenObtainRateThrottle(_SettingsRateMixin, SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         username = ""
         if hasattr(request, "data") and hasattr(request.data, "get"):
-            username = str(request.data.get("username", ""))[:150].strip().lower()
-        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{username}"}
+            username = str(request.data.get("username", "")).strip().lower()
+        # Hashed: any text may be sent as a username, and the cache key must stay short and plain.
+        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{digest}"}

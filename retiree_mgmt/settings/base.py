@@ -165,6 +165,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Documents the refusals every operation can answer with (403, 404, 400, 429) where a view names none.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.add_common_responses",
+    ],
     # One named enum per set of choices: status, from_status and to_status share one, and the two different
     # "field" choices (change request, revealed number) would otherwise both be called FieldEnum.
     "ENUM_NAME_OVERRIDES": {
