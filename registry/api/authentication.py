@@ -34,10 +34,8 @@ class ExpiringTokenAuthentication(TokenAuthentication):
 
 
 class _SettingsRateMixin:
-    scope: str
-
     def get_rate(self) -> str | None:
-        rate: str | None = settings.API_THROTTLE_RATES.get(self.scope)
+        rate: str | None = settings.API_THROTTLE_RATES.get(str(getattr(self, "scope", "")))
         return rate
 
 

@@ -35,13 +35,18 @@ from tests.conftest import County
 from tests.factories import BankAccountFactory, BankFactory, PensionRateFactory
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
-CHECKS: list[CheckFunction] = [not_a_server_error, content_type_conformance, response_schema_conformance, status_code_conformance]
+CHECKS: list[CheckFunction] = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
 def api_county(county: County) -> dict[str, object]:
     """A county with money and a plan, the admin's token and the id each kind of path should use."""
-    bank = BankFactory(code="CCB", name="建设银行")
+    bank = BankFactory.create(code="CCB", name="建设银行")
     for retiree in (county.retiree_a1, county.retiree_a2, county.retiree_b1):
         PensionRateFactory(retiree=retiree, amount=Decimal("2650.00"), effective_month=PensionMonth(2020, 1))
         BankAccountFactory(retiree=retiree, bank=bank)
