@@ -47,6 +47,15 @@ def test_the_login_page_and_the_api_carry_it_too(client: Client, county: County)
     assert policy_of(client.get("/api/me/"))["default-src"] == ["'self'"]
 
 
+def test_a_pdf_goes_without_the_policy_so_the_browsers_viewer_shows_it(client: Client, county: County):
+    client.force_login(county.clerk)
+
+    response = client.get(f"/api/pensions/retirees/{county.retiree_a1.pk}/statement.pdf")
+
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    assert "Content-Security-Policy" not in response
+
+
 def test_only_the_swagger_page_may_use_inline_styles(client: Client, county: County):
     client.force_login(county.admin)
 
