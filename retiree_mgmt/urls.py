@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from registry.api.schema import SchemaApi, swagger_ui_view
 
 urlpatterns = [
     path("", include("registry.urls")),
@@ -10,7 +11,7 @@ urlpatterns = [
     path("certification/", include("certification.urls")),
     path("api/certification/", include("certification.api.urls")),
     path("api/", include("registry.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaApi.as_view(), name="api-schema"),
+    path("api/docs/", swagger_ui_view(), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -215,18 +215,15 @@ TABLE: dict[str, tuple[object, ...]] = {
     # the approvals inbox: what waits for me to approve (docs/approvals.md): the roles that approve
     "GET approval-inbox":                        ("-",          A, D, A, D, D, NA),
     "GET api-approval-inbox":                    ("-",          A, D, A, D, D, NA),
-    # the schema and Swagger UI only for signed-in staff (a rule being made now: PENDING below)
+    # the schema and Swagger UI only for signed-in staff (docs/security.md): Swagger UI sends a visitor to the
+    # login page, the schema answers 403
     "GET api-schema":                            ("-",          A, A, A, A, A, NA),
-    "GET api-docs":                              ("-",          A, A, A, A, A, NA),
+    "GET api-docs":                              ("-",          A, A, A, A, A, NA, LOGIN),
+    # revoking one's own API token (docs/api.md)
+    "POST api-token-revoke":                     ("-",          A, A, A, A, A, NA),
 }
 # fmt: on
 
-# Cells that state a rule another change is making right now: the test of these runs on its own
-# (test_pending_rules) so the rest can be seen passing. Move a key out of here once its rule is merged.
-PENDING: Final[dict[tuple[str, str], str]] = {
-    ("GET api-schema", "anonymous"): "the schema only for signed-in staff (issue: API hardening)",
-    ("GET api-docs", "anonymous"): "Swagger UI only for signed-in staff (issue: API hardening)",
-}
 
 # The minimal body of a write, where an empty one would stop before the permission check without being a
 # refusal (the page re-renders a form no one submitted). Every other write is sent empty.
@@ -243,8 +240,7 @@ def markdown() -> str:
     for key, row in TABLE.items():
         cells = [words.get(str(cell), "—") if cell is not None else "—" for cell in row[1:7]]
         anonymous = words[str(row[7])] if len(row) == 8 else ("401/403" if " api-" in key else "login")
-        pending = " (pending)" if any(k == key for k, _ in PENDING) else ""
-        rows.append(f"| `{key}`{pending} | " + " | ".join([*cells, anonymous]) + " |")
+        rows.append(f"| `{key}` | " + " | ".join([*cells, anonymous]) + " |")
     return "\n".join(rows)
 
 

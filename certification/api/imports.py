@@ -203,6 +203,8 @@ class ImportDetailApi(APIView):
 
 class ImportProblemsApi(APIView):
     permission_classes = [ImporterPermission]
+    # Named so that the schema shows the paged envelope (count, next, previous, results) it really returns.
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         tags=[TAG],
@@ -212,7 +214,7 @@ class ImportProblemsApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         item = get_visible_import_or_404(_staff(request), pk)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         problems: list[dict[str, Any]] = item.summary.get("problems", [])
         page = paginator.paginate_queryset(problems, request, view=self)
         return paginator.get_paginated_response(CertificationImportProblemSerializer(page, many=True).data)

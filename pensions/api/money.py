@@ -36,6 +36,7 @@ from ..api.plans import (
     amount_field,
 )
 from ..api.statements import PdfRenderer
+from ..bankfiles.writer import XLSX_CONTENT_TYPE
 from ..models import BankFile, PayoutLine
 from ..pdfs.funding_request import funding_request_pdf
 
@@ -51,6 +52,20 @@ class _BinaryRenderer(PdfRenderer):
 
     media_type = "application/octet-stream"
     format = "bin"
+
+
+class _XlsxRenderer(PdfRenderer):
+    """Accept: the xlsx type, for the banks whose file is a workbook (CCB, generic_xlsx)."""
+
+    media_type = XLSX_CONTENT_TYPE
+    format = "xlsx"
+
+
+class _TextRenderer(PdfRenderer):
+    """Accept: text/plain, for the fixed-width and delimited text files (in the bank's encoding)."""
+
+    media_type = "text/plain"
+    format = "txt"
 
 
 # Output -----------------------------------------------------------------------------------------------------
@@ -307,7 +322,7 @@ def _bank_file_or_404(pk: int) -> BankFile:
 
 class BankFileDownloadApi(APIView):
     permission_classes = [PlanViewerPermission]
-    renderer_classes = [JSONRenderer, _BinaryRenderer]
+    renderer_classes = [JSONRenderer, _XlsxRenderer, _TextRenderer, _BinaryRenderer]
 
     @extend_schema(
         tags=[TAG],
@@ -315,9 +330,12 @@ class BankFileDownloadApi(APIView):
         description=gettext_lazy(
             "银行文件原样下载(附件,文件名为生成时的文件名),每次下载都记录下载人和时间。"
             "下载前核对 SHA-256,响应头 X-Content-SHA256 给出该值。经办和财务审核人员可下载。"
+            "文件类型随银行的文件格式:xlsx 工作簿(如建设银行),或定长/分隔的文本文件(text/plain,"
+            "按银行要求的编码,多为 GBK)。"
         ),
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            (200, "text/plain"): OpenApiTypes.BINARY,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: OpenApiResponse(description=gettext_lazy("没有这个银行文件")),

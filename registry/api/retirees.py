@@ -18,8 +18,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -424,24 +422,3 @@ class MeApi(APIView):
     @extend_schema(tags=[TAG], summary=_("当前登录用户"), responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(self.MeSerializer(_staff(request)).data)
-
-
-class TokenObtainApi(ObtainAuthToken):
-    # A token is asked for with a password, never with a session (so no CSRF token is needed either).
-    authentication_classes = ()
-
-    class TokenSerializer(serializers.Serializer):
-        token = serializers.CharField(help_text=_("请求时放在请求头:Authorization: Token <token>"))
-
-    @extend_schema(
-        tags=["auth"],
-        summary=_("用用户名和密码获取 API 令牌"),
-        description=_(
-            "同一用户每次得到同一个令牌。用户名或密码错误时返回 400;连续失败会锁定该用户名与地址。"
-        ),
-        request=AuthTokenSerializer,
-        responses=TokenSerializer,
-        auth=[],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)

@@ -8,9 +8,11 @@ from . import changes as api_changes
 from . import imports as api_imports
 from . import intake as api_intake
 from . import retirees as api
+from . import tokens as api_tokens
 
 urlpatterns = [
-    path("auth/token/", api.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/token/", api_tokens.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/token/revoke/", api_tokens.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("retirees/", api.RetireeListApi.as_view(), name="api-retiree-list"),
     path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),

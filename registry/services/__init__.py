@@ -23,10 +23,15 @@ from .sensitive import (
 )
 from .snapshots import registry_snapshot_take
 from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_unit, system_staff
+from .tokens import api_token_expires_at, api_token_is_expired, api_token_issue, api_token_revoke
 
 __all__ = [
     "certificate_print",
     "may_print_certificate",
+    "api_token_expires_at",
+    "api_token_is_expired",
+    "api_token_issue",
+    "api_token_revoke",
     "import_batch_check",
     "import_batch_confirm",
     "import_batch_restart",

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "import_export",
     "pgtrigger",
     "pghistory",
     # No "pghistory.admin": its events page counted a union of every event table and did not answer on a
@@ -57,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "retiree_mgmt.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -144,7 +145,11 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "registry.api.authentication.ExpiringTokenAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.authentication.ApiAnonRateThrottle",
+        "registry.api.authentication.ApiUserRateThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.StaffRolePermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -161,6 +166,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Documents the refusals every operation can answer with (403, 404, 400, 429) where a view names none.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.add_common_responses",
+    ],
     # One named enum per set of choices: status, from_status and to_status share one, and the two different
     # "field" choices (change request, revealed number) would otherwise both be called FieldEnum.
     "ENUM_NAME_OVERRIDES": {
@@ -173,6 +183,43 @@ SPECTACULAR_SETTINGS = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Security of the API and the pages (docs/security.md, docs/api.md) ------------------------------------------
+# A token is accepted for this many hours after it was issued; then the script asks for a new one.
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "8"))
+# DRF throttle rates ("N/second|minute|hour|day"): anonymous callers per address, signed-in accounts per
+# account, and the password endpoint per address and username together.
+API_THROTTLE_RATES = {
+    "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+    "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    "token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
+}
+# The throttles count in this cache: Redis, so the counts hold across gunicorn workers and restarts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_REDIS_URL", REDIS_URL),
+        "KEY_PREFIX": "retiree_mgmt",
+    }
+}
+# Scripts, styles, images, fonts and requests only from this site: no inline script, no inline style, no
+# eval, no CDN (bureau intranets have no internet). The Swagger UI page adds its own small allowance
+# (registry/api/schema.py). Page behaviour lives in static/js/, layout helpers in static/css/utilities.css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its select arrows, close buttons and the menu icon as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TIMEZONE = TIME_ZONE
@@ -189,8 +236,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
 }
-
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # County policy settings. Org units, banks and formats are data in the database; these vary between counties
 # too but are needed as plain values (docs/domain-decisions.md).

@@ -16,3 +16,13 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 AXES_ENABLED = True
+# High enough that no test is throttled by accident; tests/registry/test_api_security.py lowers them to prove
+# the throttles answer 429.
+API_THROTTLE_RATES = {"anon": "10000/minute", "user": "10000/minute", "token": "10000/minute"}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "test",
+    }
+}

@@ -327,7 +327,7 @@ def test_the_endpoints_are_in_the_schema(county):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     lookup = schema["paths"]["/api/certification/lookup/"]["get"]
     assert [parameter["name"] for parameter in lookup["parameters"]] == ["id_number"]
-    assert set(lookup["responses"]) == {"200", "400", "403", "404"}
+    assert set(lookup["responses"]) == {"200", "400", "403", "404", "429"}
     operation = schema["paths"]["/api/certification/certifications/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
-    assert set(operation["responses"]) == {"200", "201", "400", "403", "404"}
+    assert set(operation["responses"]) == {"200", "201", "400", "403", "404", "429"}

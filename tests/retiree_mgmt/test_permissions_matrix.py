@@ -65,7 +65,6 @@ from tests.permissions_table import (
     HIDDEN,
     LOGIN,
     OK,
-    PENDING,
     ROLES,
     TABLE,
     markdown,
@@ -448,13 +447,13 @@ def ask(world: World, key: str, role: str) -> tuple[str, HttpResponseBase]:
     return url, response
 
 
-def cases(*, pending: bool) -> list[Any]:
+def cases() -> list[Any]:
     api = {route.name for route in routes() if route.api_class is not None}
     params = []
     for key in TABLE:
         name = key.split(" ", 1)[1]
         for role in ROLES:
-            if expected(key, role, is_api=name in api) is None or ((key, role) in PENDING) != pending:
+            if expected(key, role, is_api=name in api) is None:
                 continue
             params.append(pytest.param(key, role, id=f"{key}-{role}"))
     return params
@@ -472,14 +471,8 @@ def check(world: World, key: str, role: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("key", "role"), cases(pending=False))
+@pytest.mark.parametrize(("key", "role"), cases())
 def test_the_role_gets_what_the_table_says(world: World, db: None, key: str, role: str) -> None:
-    check(world, key, role)
-
-
-@pytest.mark.parametrize(("key", "role"), cases(pending=True))
-def test_pending_rules(world: World, db: None, key: str, role: str) -> None:
-    """Rules another change is making now (PENDING in the table): these fail until it is merged."""
     check(world, key, role)
 
 
