@@ -67,7 +67,9 @@ def _check_size(bank_file: BankFile, content: bytes) -> None:
     the bank file sent (counted without reading a cell: registry.imports.sizing)."""
     limit_mb = settings.RETURN_FILE_MAX_UPLOAD_MB
     if len(content) > limit_mb * 1024 * 1024:
-        raise PlanError(_("回盘文件超过 %(limit)d MB,不是这份银行文件的回盘。") % {"limit": limit_mb})
+        raise PlanError(
+            _("回盘文件超过 %(limit)d MB 的上限,没有导入。请核对是否选错了文件。") % {"limit": limit_mb}
+        )
     try:
         rows = xlsx_row_count(content) if content[:2] == b"PK" else csv_row_count(content)
     except ImportBatchError as error:

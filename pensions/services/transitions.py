@@ -106,14 +106,16 @@ def plan_figures_check(*, plan: PayoutPlan, seen: PlanFigures) -> None:
         )
 
 
-def _refuse_preparer(locked: PayoutPlan, by: Staff, *, verb: str) -> None:
+def _refuse_preparer(locked: PayoutPlan, by: Staff, *, rejecting: bool) -> None:
     """Four eyes between preparer and approver (pensions.preparers): whoever drafted, made again or
-    submitted the plan neither approves nor rejects it, whatever their role."""
+    submitted the plan neither approves nor rejects it, whatever their role. Two whole sentences, so each
+    language words them its own way."""
     if plan_is_prepared_by(plan=locked, staff_id=by.pk):
-        raise PlanError(
-            _("您参与了该发放计划的编制(生成、重新生成或提交),不能%(verb)s,请由其他审核人员办理。")
-            % {"verb": verb}
-        )
+        if rejecting:
+            raise PlanError(
+                _("您参与了该发放计划的编制(生成、重新生成或提交),不能退回,请由其他审核人员办理。")
+            )
+        raise PlanError(_("您参与了该发放计划的编制(生成、重新生成或提交),不能审批,请由其他审核人员办理。"))
 
 
 def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
@@ -177,7 +179,7 @@ def plan_approve(*, plan: PayoutPlan, by: Staff, seen: PlanFigures | None = None
     def check(locked: PayoutPlan) -> list[str]:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能审批自己提交的发放计划。"))
-        _refuse_preparer(locked, by, verb=_("审批"))
+        _refuse_preparer(locked, by, rejecting=False)
         if seen is not None:
             plan_figures_check(plan=locked, seen=seen)
         plan_totals_check(plan=locked)
@@ -201,7 +203,7 @@ def plan_reject(*, plan: PayoutPlan, by: Staff, reason: str, seen: PlanFigures |
     def check(locked: PayoutPlan) -> list[str]:
         if locked.submitted_by_id == by.pk:
             raise PlanError(_("不能退回自己提交的发放计划。"))
-        _refuse_preparer(locked, by, verb=_("退回"))
+        _refuse_preparer(locked, by, rejecting=True)
         if seen is not None:
             plan_figures_check(plan=locked, seen=seen)
         locked.submitted_by, locked.submitted_at = None, None

@@ -369,6 +369,6 @@ def test_a_return_file_too_large_or_with_more_rows_than_were_sent_is_refused_bef
     settings.RETURN_FILE_MAX_UPLOAD_MB = 0
     with pytest.raises(PlanError) as too_large:
         answer(files["psbc"], bank_answer(files["psbc"], failures={}), county.clerk)
-    assert too_large.value.message == "回盘文件超过 0 MB,不是这份银行文件的回盘。"
+    assert too_large.value.message == "回盘文件超过 0 MB 的上限,没有导入。请核对是否选错了文件。"
     assert snapshot(plan) == before
     assert not ReturnFile.objects.exists()
