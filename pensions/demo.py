@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from registry.models import OrgUnit, Staff
 from registry.months import PensionMonth
 
+from . import reasons
 from .bankfiles import BankFileProfile, PaymentLine, RenderContext, render_return_file
 from .models import BankFile, PayoutLine, PayoutPlan, PlanTransition
 from .services import (
@@ -205,7 +206,7 @@ def _submit_and_approve(plan: PayoutPlan, *, submitter: Staff, approver: Staff) 
             to_status=Status.APPROVED,
             by=approver,
             at=approved_at,
-            reason=_("演示数据:历史月份"),
+            reason=reasons.DEMO_APPROVED,
         )
     plan.status = locked.status
 
@@ -222,7 +223,7 @@ def _exported_and_credited(plan: PayoutPlan, *, by: Staff) -> None:
     """A past month's files and answers without the files: the plan is marked exported (plan_mark_exported,
     which checks the lines are still the approved ones), every payment is marked credited in one statement,
     and the plan is reconciled (plan_mark_reconciled, which checks no payment is left without an answer)."""
-    plan_mark_exported(plan=plan, by=by, reason=_("演示历史月份:银行文件未保存"))
+    plan_mark_exported(plan=plan, by=by, reason=reasons.DEMO_EXPORTED)
     with pghistory.context(source="seed_demo_payouts", user=by.pk), connection.cursor() as cursor:
         cursor.execute(
             _CREDIT_ALL,
@@ -232,7 +233,7 @@ def _exported_and_credited(plan: PayoutPlan, *, by: Staff) -> None:
                 "plan": plan.pk,
             },
         )
-    plan_mark_reconciled(plan=plan, by=by, reason=_("演示历史月份:全部到账"))
+    plan_mark_reconciled(plan=plan, by=by, reason=reasons.DEMO_RECONCILED)
 
 
 def _answer(

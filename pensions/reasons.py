@@ -24,8 +24,24 @@ RECONCILED = gettext_noop("全部回盘文件已导入")
 LEGACY_FUNDED = gettext_noop("%(count)d 家银行拨付合计 %(total)s 元")
 LEGACY_EXPORTED = gettext_noop("生成 %(count)d 个银行文件,合计 %(total)s 元")
 
+# The demo county's past months (pensions.demo): approved, exported and reconciled after the fact.
+DEMO_APPROVED = gettext_noop("演示数据:历史月份")
+DEMO_EXPORTED = gettext_noop("演示历史月份:银行文件未保存")
+DEMO_RECONCILED = gettext_noop("演示历史月份:全部到账")
+
 # Longest first where one pattern could swallow another (the legacy ones end in "元").
-SYSTEM_REASONS = (DRAFTED, REGENERATED, LEGACY_FUNDED, LEGACY_EXPORTED, FUNDED, EXPORTED, RECONCILED)
+SYSTEM_REASONS = (
+    DRAFTED,
+    REGENERATED,
+    LEGACY_FUNDED,
+    LEGACY_EXPORTED,
+    FUNDED,
+    EXPORTED,
+    RECONCILED,
+    DEMO_APPROVED,
+    DEMO_EXPORTED,
+    DEMO_RECONCILED,
+)
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
 

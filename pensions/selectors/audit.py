@@ -19,6 +19,7 @@ from registry.selectors.audit_log import (
 )
 
 from ..models import BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff
+from ..reasons import reason_text
 
 _PLAN_LABEL = gettext_lazy("发放计划状态变更")
 _WRITE_OFF_LABEL = gettext_lazy("追回核销")
@@ -38,7 +39,7 @@ def _plan_row(transition: PlanTransition) -> AuditLogRow:
         who=staff_name(transition.by),
         action=f"{_status(transition.from_status)} → {_status(transition.to_status)}",
         subject=_("%(month)s 发放计划") % {"month": transition.plan.month},
-        note=masked_text(transition.reason),
+        note=masked_text(reason_text(transition.reason)),
         url=reverse("payout-plan-detail", args=[transition.plan_id]),
     )
 

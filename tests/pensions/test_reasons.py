@@ -30,3 +30,10 @@ def test_a_typed_rejection_reason_is_shown_as_typed():
     with translation.override("en"):
         assert reason_text("孙桂英的扣回金额需再核对") == "孙桂英的扣回金额需再核对"
         assert reason_text("生成发放计划之前先核对") == "生成发放计划之前先核对"
+
+
+def test_the_demo_county_history_reads_in_english_too():
+    with translation.override("en"):
+        assert reason_text(reasons.DEMO_APPROVED) == "Demo data: past month"
+        assert reason_text("演示历史月份:银行文件未保存") == "Demo past month: bank files not saved"
+        assert reason_text("演示历史月份:全部到账") == "Demo past month: all payments credited"
