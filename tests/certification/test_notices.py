@@ -208,6 +208,27 @@ def test_the_worker_makes_the_notices_after_the_run_commits(county, worker, sett
         ("城关镇", 2),
         ("梅林镇", 1),
     ]
+    wait_for_notices(run, "ready")
+
+    # The worker died after township A's file (as if); the admin's restart makes township B's on the worker
+    SuspensionNotice.objects.filter(township=county.township_b).delete()
+    kept = SuspensionNotice.objects.get(township=county.township_a)
+    SuspensionRun.objects.filter(pk=run.pk).update(notices_status="interrupted")
+    suspension_notices_restart(run=run, by=county.admin)
+    wait_for_notices(run, "ready")
+
+    assert notices_state(run) == ("ready", "", 2)
+    assert sorted(SuspensionNotice.objects.values_list("township__name", "notice_count")) == [
+        ("城关镇", 2),
+        ("梅林镇", 1),
+    ]
+    assert SuspensionNotice.objects.get(township=county.township_a).pk == kept.pk
+
+
+def wait_for_notices(run: SuspensionRun, status: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while SuspensionRun.objects.get(pk=run.pk).notices_status != status and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 # The notices job: its state, the sweeper and the restart (docs/jobs.md) ------------------------------------
