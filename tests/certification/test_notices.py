@@ -390,6 +390,8 @@ def test_the_page_shows_an_interrupted_job_and_the_button_to_the_admin_only(run,
 
     clerk = web(county.clerk).get(url).content.decode()
     assert "任务中断" in clerk and 'id="notices-restart"' not in clerk
+    api = web(county.clerk).get("/api/certification/campaigns/2026/suspension/").json()
+    assert (api["notices_status"], api["notices_pending"]) == ("interrupted", 1)
     # The officer of township A, whose file exists, still sees the job stopped (the county's job)
     officer = web(county.officer_a).get(url).content.decode()
     assert "任务中断" in officer and 'id="notices-restart"' not in officer
