@@ -8,7 +8,7 @@ class CertificationConfig(AppConfig):
     def ready(self) -> None:
         from registry.jobs import JobKind, register_job  # noqa: PLC0415 - models load after the app registry
 
-        from .models import CertificationImport, RemoteBatch  # noqa: PLC0415
+        from .models import CertificationImport, RemoteBatch, SuspensionRun  # noqa: PLC0415
 
         batch = RemoteBatch.Status
         register_job(
@@ -22,5 +22,16 @@ class CertificationConfig(AppConfig):
                 running=frozenset({checking.CHECKING}),
                 interrupted=checking.INTERRUPTED,
                 error_field="",
+            )
+        )
+        notices = SuspensionRun.NoticesStatus
+        register_job(
+            JobKind(
+                model=SuspensionRun,
+                running=frozenset({notices.RENDERING}),
+                interrupted=notices.INTERRUPTED,
+                # No error: the townships already made are kept, the page says so from the status.
+                error_field="",
+                status_field="notices_status",
             )
         )

@@ -119,13 +119,27 @@ class Certification(models.Model):
         return f"{self.year} {self.get_channel_display()} {self.certified_on}"
 
 
-class SuspensionRun(models.Model):
-    """The August suspension job's record for a year. Its unique year makes a second run a no-op."""
+class SuspensionRun(JobFields):
+    """The August suspension job's record for a year. Its unique year makes a second run a no-op.
+
+    The run itself is one transaction; the notices PDFs that follow it are a job of their own (registry.jobs):
+    `notices_status` and the JobFields say whether that job is rendering, done, failed or died."""
+
+    class NoticesStatus(models.TextChoices):
+        RENDERING = "rendering", _("正在生成")
+        READY = "ready", _("已生成")
+        FAILED = "failed", _("生成失败")
+        # The worker died while rendering (registry.jobs sweeper); "重新生成告知书" starts it again.
+        INTERRUPTED = "interrupted", _("任务中断")
 
     year = models.PositiveIntegerField(_("认证年度"), unique=True)
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("完成时间"))
     suspended_count = models.PositiveIntegerField(_("暂停人数"), default=0)
+    notices_status = models.CharField(
+        _("告知书状态"), max_length=12, choices=NoticesStatus.choices, default=NoticesStatus.RENDERING
+    )
+    notices_error = models.TextField(_("告知书错误信息"), blank=True)
 
     class Meta:
         verbose_name = _("暂停发放批处理")
@@ -135,6 +149,17 @@ class SuspensionRun(models.Model):
     def __str__(self) -> str:
         # The job runs as the system account (shown as "系统", like the beat job's payout plans).
         return f"{self.year}: {self.suspended_count}"
+
+    def notices_stalled(self, now: datetime.datetime) -> bool:
+        """Rendering, and no heartbeat for JOB_STALE_MINUTES: its worker died (registry.jobs)."""
+        return job_is_stale(
+            self, running={self.NoticesStatus.RENDERING}, now=now, status_field="notices_status"
+        )
+
+    def notices_may_restart(self, now: datetime.datetime) -> bool:
+        """Failed, interrupted, or stalled before the sweeper came by: "重新生成告知书" may start it again."""
+        stopped = (self.NoticesStatus.FAILED, self.NoticesStatus.INTERRUPTED)
+        return self.notices_status in stopped or self.notices_stalled(now)
 
 
 class SuspensionNotice(models.Model):

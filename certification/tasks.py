@@ -15,10 +15,10 @@ from registry.jobs import job_heartbeat
 from registry.models import Staff
 
 from .errors import CertificationError
-from .models import Campaign, CertificationImport, SuspensionRun
+from .models import Campaign, CertificationImport
 from .services import suspension_run
 from .services.imports import certification_import_apply, certification_import_check_run
-from .services.notices import suspension_notices_make
+from .services.notices import suspension_notices_render
 from .services.remote import remote_batch_render
 
 
@@ -34,10 +34,11 @@ def run_suspension(year: int | None = None) -> int | None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def render_suspension_notices(run_id: int) -> int:
-    """The combined suspension notices of a run, one PDF per township (queued when the run commits). A second
-    run makes only the townships still missing. Returns how many files it made."""
-    return len(suspension_notices_make(run=SuspensionRun.objects.get(pk=run_id)))
+def render_suspension_notices(run_id: int) -> str:
+    """The combined suspension notices of a run, one PDF per township (queued when the run commits or by
+    suspension_notices_restart). Makes only the townships still missing; notices no longer rendering are
+    left as they are. Returns the notices status."""
+    return suspension_notices_render(run_id=run_id).notices_status
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

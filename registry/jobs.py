@@ -59,6 +59,9 @@ class JobKind:
     error_field: str = "error"
     # A job that cannot beat while it works (a WeasyPrint layout) may be given longer, in minutes.
     stale_minutes: int | None = None
+    # The field holding the job's status: a row that is not only a job (a suspension run and its notices)
+    # keeps the job's status beside its own.
+    status_field: str = "status"
 
 
 _KINDS: list[JobKind] = []
@@ -121,9 +124,10 @@ def job_is_stale(
     running: Collection[str],
     now: datetime.datetime | None = None,
     minutes: int | None = None,
+    status_field: str = "status",
 ) -> bool:
     """True when the row is in a running status and its heartbeat is older than the limit."""
-    if getattr(row, "status", None) not in running:
+    if getattr(row, status_field, None) not in running:
         return False
     beat = row.job_heartbeat_at or row.job_started_at
     if beat is None:
@@ -138,12 +142,13 @@ def job_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     for kind in _KINDS:
         cutoff = now - stale_limit(kind.stale_minutes)
         stale = Q(job_heartbeat_at__lt=cutoff) | Q(job_heartbeat_at__isnull=True, job_started_at__lt=cutoff)
-        fields: dict[str, object] = {"status": kind.interrupted}
+        fields: dict[str, object] = {kind.status_field: kind.interrupted}
         if kind.error_field:
             fields[kind.error_field] = str(INTERRUPTED_MESSAGE)
         # One statement: its WHERE is evaluated again on a row another transaction is finishing, so a job
         # that commits its result while the sweep runs keeps that result.
-        count = kind.model._default_manager.filter(stale, status__in=kind.running).update(**fields)
+        running = {f"{kind.status_field}__in": kind.running}
+        count = kind.model._default_manager.filter(stale, **running).update(**fields)
         if count:
             logger.warning(
                 "%s: %d job(s) interrupted (no heartbeat since %s)", kind.model._meta.label, count, cutoff

@@ -23,7 +23,7 @@ from registry.access import Action
 from registry.models import Staff
 
 from .. import selectors, services
-from ..models import Campaign, Mode
+from ..models import Campaign, Mode, SuspensionRun
 
 TAG = "certification"
 _ERRORS = OpenApiResponse(
@@ -101,6 +101,10 @@ class SuspensionRunSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(help_text=gettext_lazy("完成时间"))
     suspended_count = serializers.IntegerField(help_text=gettext_lazy("暂停发放人数(全县)"))
     notices_pending = serializers.IntegerField(help_text=gettext_lazy("还在生成告知书的乡镇数(全县)"))
+    notices_status = serializers.ChoiceField(
+        choices=SuspensionRun.NoticesStatus.choices,
+        help_text=gettext_lazy("告知书生成任务的状态;任务中断或生成失败时由管理员在页面上重新生成"),
+    )
     townships = TownshipSuspensionSerializer(many=True, help_text=gettext_lazy("本人管辖范围内的乡镇"))
 
 
@@ -214,6 +218,7 @@ class SuspensionRunApi(APIView):
             "finished_at": run.finished_at,
             "suspended_count": run.suspended_count,
             "notices_pending": selectors.notices_pending(run=run),
+            "notices_status": run.notices_status,
             "townships": selectors.run_townships(run=run, user=_staff(request)),
         }
         return Response(SuspensionRunSerializer(summary).data)

@@ -17,7 +17,12 @@ from .imports import (
     certification_import_check,
     death_match_decide,
 )
-from .notices import suspended_from_month, suspension_notices_make
+from .notices import (
+    suspended_from_month,
+    suspension_notices_make,
+    suspension_notices_render,
+    suspension_notices_restart,
+)
 from .remote import (
     remote_batch_create,
     remote_batch_render,
@@ -40,6 +45,8 @@ __all__ = [
     "campaign_update",
     "suspended_from_month",
     "suspension_notices_make",
+    "suspension_notices_render",
+    "suspension_notices_restart",
     "SUSPENSION_LOCK",
     "CertifyResult",
     "campaign_for_year",

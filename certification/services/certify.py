@@ -254,8 +254,19 @@ def suspension_run(*, year: int, today: datetime.date) -> SuspensionRun:
             reason=reason,
             by=actor,
         )
+        finished = timezone.now()
+        # The notices job starts with the run (its heartbeat counts from the queueing); nobody suspended,
+        # no notices to make.
+        notices = SuspensionRun.NoticesStatus.RENDERING if count else SuspensionRun.NoticesStatus.READY
         run = SuspensionRun.objects.create(
-            year=year, started_at=started, finished_at=timezone.now(), suspended_count=count
+            year=year,
+            started_at=started,
+            finished_at=finished,
+            suspended_count=count,
+            notices_status=notices,
+            job_started_at=finished if count else None,
+            job_heartbeat_at=finished if count else None,
+            job_attempts=1 if count else 0,
         )
         if count:
             from ..tasks import render_suspension_notices  # noqa: PLC0415 - the tasks module imports the services

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +24,7 @@ from registry.views.common import StaffRequest, requires
 
 from .. import selectors, services
 from ..forms_campaigns import CampaignCreateForm, CampaignForm, SuspendedFilterForm
-from ..models import Campaign, Mode, SuspensionNotice, default_mode
+from ..models import Campaign, Mode, SuspensionNotice, SuspensionRun, default_mode
 
 PAGE_SIZE = 50
 
@@ -117,11 +116,15 @@ def _notices_context(request: StaffRequest, campaign: Campaign) -> dict[str, Any
     townships = selectors.run_townships(run=run, user=request.user) if run is not None else []
     # Only the user's townships count: an officer's page stops polling once their own file is made.
     pending = sum(1 for row in townships if row.notice is None)
+    rendering = run is not None and run.notices_status == SuspensionRun.NoticesStatus.RENDERING
     return {
         "campaign": campaign,
         "run": run,
         "townships": townships,
-        "pending": pending,
+        # Polls only while the job runs: a failed or dead job shows its state and the button instead.
+        "pending": pending if rendering else 0,
+        "missing": pending,
+        "notices_stopped": run is not None and run.notices_may_restart(timezone.now()),
         "may_manage": access.can(request.user, Action.MANAGE_SETTINGS),
     }
 
@@ -164,16 +167,18 @@ def suspension_notices(request: StaffRequest, year: int) -> HttpResponse:
 @requires(Action.MANAGE_SETTINGS)
 @require_POST
 def suspension_notices_render(request: StaffRequest, year: int) -> HttpResponse:
-    """Queue the notices task again (e.g. after a worker failure): it makes only the townships missing."""
+    """The "重新生成告知书" button: start a failed, interrupted or stalled notices job again (it makes only
+    the townships missing); a live or finished one is refused with the service's message."""
     campaign = _campaign_or_404(year)
     run = selectors.suspension_run_of(year=campaign.year)
     if run is None:
         raise Http404
-    from ..tasks import render_suspension_notices  # noqa: PLC0415 - the tasks module imports the services
-
-    run_id = run.pk
-    transaction.on_commit(lambda: render_suspension_notices.delay(run_id))
-    messages.info(request, _("已开始生成缺少的暂停发放告知书。"))
+    try:
+        services.suspension_notices_restart(run=run, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, _("已开始重新生成缺少的暂停发放告知书。"))
     return redirect("certification-suspension", year=campaign.year)
 
 

@@ -1,5 +1,6 @@
-"""The county-wide audit log (/audit/): who revealed or exported personal numbers, who approved what, who
-changed which pension rates, merged newest first from several tables.
+"""The county-wide audit log (/audit/): who revealed or exported personal numbers, who printed benefit
+certificates (they carry the full ID number), who approved what, who changed which pension rates, merged
+newest first from several tables.
 
 registry imports no other app, so the tables of pensions (plan transitions, write-offs, bank-file downloads)
 and of any later app come in through `register_audit_source`, called from that app's AppConfig.ready(). A
@@ -28,7 +29,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..id_numbers import mask_resident_id
-from ..models import ChangeRequest, PensionRate, Retiree, SensitiveExport, SensitiveView, Staff
+from ..models import (
+    CertificatePrint,
+    ChangeRequest,
+    PensionRate,
+    Retiree,
+    SensitiveExport,
+    SensitiveView,
+    Staff,
+)
 
 PAGE_SIZE = 50
 # An ID prefix to filter by: digits, with a final X allowed (the check character).
@@ -305,10 +314,30 @@ def _rate_row(rate: PensionRate) -> AuditLogRow:
     )
 
 
+def _certificate_print_row(printing: CertificatePrint) -> AuditLogRow:
+    return AuditLogRow(
+        at=printing.printed_at,
+        kind="certificate_print",
+        kind_label=str(_CERTIFICATE_PRINT_LABEL),
+        pk=printing.pk,
+        who=staff_name(printing.printed_by),
+        action=_("打印待遇证"),
+        subject=_("待遇证号 %(number)s(%(channel)s)")
+        % {
+            "number": printing.certificate_number,
+            "channel": CertificatePrint.Channel(printing.channel).label,
+        },
+        retiree=retiree_text(printing.retiree),
+        # The printed certificate is handed to the person with the full ID number on it.
+        note=_("证上印有完整身份证号码"),
+    )
+
+
 _SENSITIVE_VIEW_LABEL = gettext_lazy("查看完整号码")
 _SENSITIVE_EXPORT_LABEL = gettext_lazy("导出完整号码")
 _CHANGE_DECISION_LABEL = gettext_lazy("信息变更审批")
 _RATE_LABEL = gettext_lazy("养老金标准变更")
+_CERTIFICATE_PRINT_LABEL = gettext_lazy("打印待遇证")
 
 register_audit_source(
     AuditSource(
@@ -358,5 +387,17 @@ register_audit_source(
         staff_field="created_by_id",
         retiree_field="retiree",
         row=_rate_row,
+    )
+)
+register_audit_source(
+    AuditSource(
+        kind="certificate_print",
+        label=_CERTIFICATE_PRINT_LABEL,
+        rank=45,
+        queryset=lambda: CertificatePrint.objects.select_related("retiree", "printed_by"),
+        time_field="printed_at",
+        staff_field="printed_by_id",
+        retiree_field="retiree",
+        row=_certificate_print_row,
     )
 )

@@ -20,7 +20,6 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
-from playwright.sync_api import expect
 
 from certification.errors import CertificationError
 from certification.models import Campaign, Certification, RemoteBatch, RemoteBatchMember
@@ -33,76 +32,15 @@ from certification.services.remote import (
     remote_export_record,
     remote_form_return,
 )
-from registry.models import Retiree, SensitiveExport, SensitiveView, StatusChange
-from tests.browser import conftest as browser_fixtures
-from tests.browser.session import sign_in
-from tests.certification.campaigns import campaign_of
-from tests.factories import EmployerFactory, RetireeFactory
+from registry.models import SensitiveExport, SensitiveView, StatusChange
+from tests.certification import remote_people
+from tests.certification.remote_people import REMOTE, remote
 from tests.pdfs import pdf_info, pdf_text
-
-# Playwright's fixtures (tests/browser/conftest.py) for the browser test at the end.
-browser = browser_fixtures.browser
-page = browser_fixtures.page
-screenshots = browser_fixtures.screenshots
 
 MARCH_10 = datetime.date(2026, 3, 10)
 NOW = datetime.datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
-REMOTE = Certification.Channel.REMOTE_ASSISTED
-
-
-def remote(community, name, *, city="海口市", address="龙华区滨海大道1号", phone="13800000001", **extra):
-    return RetireeFactory.create(
-        name=name,
-        community=community,
-        residence=Retiree.Residence.REMOTE,
-        remote_province="海南省",
-        remote_city=city,
-        remote_address=address,
-        phone=phone,
-        **extra,
-    )
-
-
-@pytest.fixture
-def people(county):
-    """Remote residents of both townships who are due, and everyone who must stay out of a 2026 batch; and the
-    2026 campaign the admin made (a batch uses an existing campaign, never makes one)."""
-    campaign_of(2026)
-    employer = EmployerFactory.create(name="示范机械厂")
-    due = {
-        "active_a": remote(county.community_a1, "赵文华", employer=employer),
-        "suspended_a": remote(county.community_a2, "钱玉兰", city="三亚市", status=Retiree.Status.SUSPENDED),
-        "active_b": remote(
-            county.community_b1, "孙志强", city="广州市", address="天河区体育西路2号", phone=""
-        ),
-        "certified_last_year": remote(county.community_a1, "周桂芳"),
-    }
-    out = {
-        "certified": remote(county.community_a1, "吴国平"),
-        "deceased": remote(
-            county.community_a1, "郑秀珍", status=Retiree.Status.DECEASED, died_on=datetime.date(2026, 1, 5)
-        ),
-        "terminated": remote(county.community_b1, "冯建军", status=Retiree.Status.TERMINATED),
-        "retired_this_year": remote(
-            county.community_b1, "陈小红", retirement_date=datetime.date(2026, 1, 31)
-        ),
-        "local": county.retiree_a1,
-    }
-    certify(
-        retiree=due["certified_last_year"],
-        channel=REMOTE,
-        certified_on=datetime.date(2025, 4, 20),
-        by=county.clerk,
-        certifying_office="海口市社保局",
-    )
-    certify(
-        retiree=out["certified"],
-        channel=REMOTE,
-        certified_on=datetime.date(2026, 2, 20),
-        by=county.clerk,
-        certifying_office="海口市社保局",
-    )
-    return {"due": due, "out": out, "employer": employer}
+# The remote residents of both townships (shared with tests/browser/test_remote_forms.py).
+people = remote_people.people
 
 
 def member_names(batch):
@@ -906,52 +844,3 @@ def test_a_batch_is_shown_only_to_those_who_see_all_its_members(county, people):
     assert set(remote_batches_visible_to(county.clerk)) == {whole, only_a}
     assert set(remote_batches_visible_to(county.officer_a)) == {only_a}
     assert set(remote_batches_visible_to(county.officer_b)) == set()
-
-
-# In the browser ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.browser
-@pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
-def test_a_clerk_makes_the_batch_waits_for_the_pdf_and_records_a_return(
-    live_server, county, people, worker, page, screenshots, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    sign_in(page, live_server.url, "clerk")
-
-    # The page offers the four people; the dialog repeats the figure before anything is written
-    page.goto(f"{live_server.url}/certification/remote/?year=2026")
-    expect(page.locator("#candidate-count")).to_have_text("4")
-    page.get_by_role("button", name="生成本年度异地认证批次").click()
-    expect(page.locator("#create-figures")).to_contain_text("将为 4 名异地居住人员生成批次")
-    page.wait_for_timeout(400)  # Bootstrap's fade, for the screenshot
-    page.screenshot(path=screenshots / "remote-create-dialog.png")
-    assert not RemoteBatch.objects.exists()
-    page.locator("#create-confirm").click()
-
-    # The batch page polls until the worker has made the PDF, then offers the files
-    expect(page.locator("#batch-counts")).to_contain_text("4")
-    expect(page.locator("#forms-download")).to_be_visible(timeout=60_000)
-    expect(page.locator("#forms-download")).to_contain_text("4 份")
-    page.screenshot(path=screenshots / "remote-batch-ready.png", full_page=True)
-
-    # A returned form, recorded in the dialog
-    row = page.locator("tr", has_text="钱玉兰")
-    row.get_by_role("link", name="登记返回").click()
-    dialog = page.locator("#return-modal")
-    expect(dialog.locator("#return-title")).to_have_text("登记返回:钱玉兰")
-    dialog.get_by_label("认证日期(认证表上的日期)").fill("2026-04-08")
-    dialog.get_by_label("协助认证机构").fill("三亚市社会保险事业局")
-    page.wait_for_timeout(400)
-    page.screenshot(path=screenshots / "remote-return-dialog.png")
-    dialog.get_by_role("button", name="确认登记").click()
-
-    expect(page.get_by_role("alert").filter(has_text="已登记 钱玉兰 的异地协助认证")).to_be_visible()
-    expect(page.locator("tr", has_text="钱玉兰").locator("[data-col=certified]")).to_contain_text(
-        "2026-04-08 · 三亚市社会保险事业局"
-    )
-    retiree = people["due"]["suspended_a"]
-    assert list(
-        Certification.objects.filter(retiree=retiree).values_list("channel", "certifying_office")
-    ) == [("remote_assisted", "三亚市社会保险事业局")]

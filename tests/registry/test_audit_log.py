@@ -16,7 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pensions.models import BankFile, BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff
-from registry.models import ChangeRequest, PensionRate, Recovery, SensitiveExport, SensitiveView
+from registry.models import (
+    CertificatePrint,
+    ChangeRequest,
+    PensionRate,
+    Recovery,
+    SensitiveExport,
+    SensitiveView,
+)
 from registry.months import PensionMonth
 from registry.selectors.audit_log import AuditLogFilters, audit_log_page, audit_log_rows, audit_sources
 from registry.services import ExportNumbers, sensitive_export_record
@@ -116,6 +123,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "sensitive_export",
         "change_decision",
         "rate_change",
+        "certificate_print",
         "plan_transition",
         "write_off",
         "bank_file_download",
@@ -311,3 +319,140 @@ def test_the_admin_site_links_to_the_log_instead_of_the_slow_events_page(client,
     assert index.status_code == 200
     assert f'<a href="{reverse("audit-log")}">' in index.content.decode()
     assert client.get("/admin/pghistory/events/").status_code == 404
+
+
+# Benefit certificate printings (the certificate carries the full ID number) ---------------------------------
+
+
+@pytest.fixture
+def prints(county, trail):
+    """On top of the trail: the clerk prints 张建国's certificate on the page on May 4 at 9:00 (the moment of
+    the rate change, a lower rank), the admin reprints it through the API on May 8, and the clerk prints
+    王德胜's on May 8 at the same moment."""
+    rows = []
+    for when, staff, retiree, channel in (
+        (at(4), county.clerk, county.retiree_a1, CertificatePrint.Channel.PAGE),
+        (at(8), county.admin, county.retiree_a1, CertificatePrint.Channel.API),
+        (at(8), county.clerk, county.retiree_b1, CertificatePrint.Channel.PAGE),
+    ):
+        rows.append(
+            CertificatePrint.objects.create(
+                retiree=retiree,
+                certificate_number=f"C{retiree.pk:06d}",
+                printed_by=staff,
+                printed_at=when,
+                channel=channel,
+            )
+        )
+    return rows
+
+
+def test_certificate_printings_are_in_the_log_masked(county, trail, prints):
+    page = audit_log_page(filters=AuditLogFilters())
+
+    assert kinds(page.rows) == [
+        ("certificate_print", "c", "05-08 09:00"),
+        ("certificate_print", "a", "05-08 09:00"),
+        ("bank_file_download", "c", "05-07 09:00"),
+        ("write_off", "r", "05-06 09:00"),
+        ("plan_transition", "r", "05-05 09:00"),
+        ("certificate_print", "c", "05-04 09:00"),
+        ("rate_change", "a", "05-04 09:00"),
+        ("change_decision", "r", "05-03 09:00"),
+        ("sensitive_export", "r", "05-02 09:00"),
+        ("sensitive_view", "c", "05-01 09:00"),
+    ]
+    reprint = page.rows[1]
+    a1 = county.retiree_a1
+    assert (reprint.kind_label, reprint.action, reprint.subject, reprint.retiree, reprint.note) == (
+        "打印待遇证",
+        "打印待遇证",
+        f"待遇证号 C{a1.pk:06d}(接口)",
+        f"张建国 {a1.masked_id_number}",
+        "证上印有完整身份证号码",
+    )
+    assert page.rows[5].subject == f"待遇证号 C{a1.pk:06d}(页面)"
+    for row in page.rows:
+        assert a1.id_number not in f"{row.retiree}{row.subject}{row.note}"
+        assert county.retiree_b1.id_number not in f"{row.retiree}{row.subject}{row.note}"
+
+
+def test_certificate_printings_filter_by_kind_staff_dates_and_retiree(county, trail, prints):
+    def listed(**filters):
+        return [(row.kind, row.pk) for row in audit_log_page(filters=AuditLogFilters(**filters)).rows]
+
+    first, reprint, other = (printing.pk for printing in prints)
+    assert listed(kind="certificate_print") == [
+        ("certificate_print", other),
+        ("certificate_print", reprint),
+        ("certificate_print", first),
+    ]
+    assert listed(kind="certificate_print", staff_id=county.admin.pk) == [("certificate_print", reprint)]
+    assert listed(kind="certificate_print", date_to=datetime.date(2026, 5, 7)) == [
+        ("certificate_print", first)
+    ]
+    assert listed(kind="certificate_print", retiree="王德") == [("certificate_print", other)]
+    assert listed(kind="certificate_print", retiree=county.retiree_a1.id_number) == [
+        ("certificate_print", reprint),
+        ("certificate_print", first),
+    ]
+    assert listed(kind="certificate_print", retiree="赵") == []
+
+
+def test_certificate_printings_page_by_keyset_with_the_other_sources(county, trail, prints):
+    every = [(row.kind, row.pk) for row in audit_log_page(filters=AuditLogFilters(), page_size=100).rows]
+    assert len(every) == 10
+
+    seen: list[tuple[str, int]] = []
+    cursor = ""
+    while True:
+        page = audit_log_page(filters=AuditLogFilters(), cursor=cursor, page_size=1)
+        seen += [(row.kind, row.pk) for row in page.rows]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == every
+    streamed = [(row.kind, row.pk) for row in audit_log_rows(filters=AuditLogFilters(), limit=100, chunk=1)]
+    assert streamed == every
+
+
+def test_the_page_and_the_file_show_certificate_printings_masked(client, county, trail, prints):
+    client.force_login(county.auditor)
+
+    html = client.get(reverse("audit-log"), {"kind": "certificate_print"}).content.decode()
+    assert html.count('<tr data-kind="certificate_print"') == 3
+    assert '<option value="certificate_print" selected>打印待遇证</option>' in html
+    assert county.retiree_a1.masked_id_number in html and county.retiree_a1.id_number not in html
+
+    response = client.get(reverse("audit-log-export"), {"kind": "certificate_print"})
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert [row[:6] for row in rows[1:]] == [
+        (
+            "2026-05-08 09:00:00",
+            "打印待遇证",
+            "c",
+            "打印待遇证",
+            f"待遇证号 C{county.retiree_b1.pk:06d}(页面)",
+            f"王德胜 {county.retiree_b1.masked_id_number}",
+        ),
+        (
+            "2026-05-08 09:00:00",
+            "打印待遇证",
+            "a",
+            "打印待遇证",
+            f"待遇证号 C{county.retiree_a1.pk:06d}(接口)",
+            f"张建国 {county.retiree_a1.masked_id_number}",
+        ),
+        (
+            "2026-05-04 09:00:00",
+            "打印待遇证",
+            "c",
+            "打印待遇证",
+            f"待遇证号 C{county.retiree_a1.pk:06d}(页面)",
+            f"张建国 {county.retiree_a1.masked_id_number}",
+        ),
+    ]
