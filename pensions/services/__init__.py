@@ -33,6 +33,7 @@ from .transitions import (
     plan_submit,
 )
 from .withheld import withheld_release
+from .write_offs import write_off_request, write_off_request_approve, write_off_request_reject
 
 __all__ = [
     "ReturnImport",
@@ -68,4 +69,7 @@ __all__ = [
     "recovery_write_off",
     "recovery_share",
     "withheld_release",
+    "write_off_request",
+    "write_off_request_approve",
+    "write_off_request_reject",
 ]
