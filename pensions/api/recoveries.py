@@ -210,7 +210,7 @@ class RecoveryWriteOffRequestApi(APIView):
 class WriteOffRequestApproveApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class ApproveInputSerializer(serializers.Serializer):
+    class WriteOffApproveInputSerializer(serializers.Serializer):
         expected_balance = serializers.DecimalField(
             max_digits=12,
             decimal_places=2,
@@ -224,7 +224,7 @@ class WriteOffRequestApproveApi(APIView):
             "财务审核人员批准待审批的核销申请:核销追回项的全部余额,不能撤销。申请人和追回项登记人不能审批"
             "(双人复核);有未审批的发放计划正在扣回该追回项、或余额与 expected_balance 不符时拒绝,什么也不写。"
         ),
-        request=ApproveInputSerializer,
+        request=WriteOffApproveInputSerializer,
         responses={
             201: WriteOffRequestSerializer,
             400: _ERRORS,
@@ -235,7 +235,7 @@ class WriteOffRequestApproveApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         write_off_request = _write_off_request_or_404(request, pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        data = self.ApproveInputSerializer(data=request.data)
+        data = self.WriteOffApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.write_off_request_approve(
             request=write_off_request, by=_staff(request), **data.validated_data
@@ -246,7 +246,7 @@ class WriteOffRequestApproveApi(APIView):
 class WriteOffRequestRejectApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class RejectInputSerializer(serializers.Serializer):
+    class WriteOffRejectInputSerializer(serializers.Serializer):
         note = serializers.CharField(max_length=300, help_text=gettext_lazy("驳回理由(必填)"))
 
     @extend_schema(
@@ -255,7 +255,7 @@ class WriteOffRequestRejectApi(APIView):
         description=gettext_lazy(
             "财务审核人员驳回待审批的核销申请,须填写理由;追回项照常追回。申请人和追回项登记人不能驳回。"
         ),
-        request=RejectInputSerializer,
+        request=WriteOffRejectInputSerializer,
         responses={
             201: WriteOffRequestSerializer,
             400: _ERRORS,
@@ -266,7 +266,7 @@ class WriteOffRequestRejectApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         write_off_request = _write_off_request_or_404(request, pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        data = self.RejectInputSerializer(data=request.data)
+        data = self.WriteOffRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.write_off_request_reject(
             request=write_off_request, by=_staff(request), **data.validated_data
