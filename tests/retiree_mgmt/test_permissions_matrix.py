@@ -651,7 +651,7 @@ def decide_write_off(
 
 def write_off_state(own: Recovery) -> tuple[str, list[tuple[str, int | None]], list[int]]:
     own.refresh_from_db()
-    requests = list(
+    requests: list[tuple[str, int | None]] = list(
         WriteOffRequest.objects.filter(recovery=own).order_by("id").values_list("status", "decided_by_id")
     )
     return (
