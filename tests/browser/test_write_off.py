@@ -50,6 +50,7 @@ def test_the_clerk_asks_and_the_reviewer_approves_a_write_off(
     expect(page).to_have_url(re.compile(rf"/pensions/recoveries/{owed.pk}/"))
     page.get_by_role("button", name="批准核销").click()
     dialog = page.locator(f"#write-off-approve-modal-{owed.pk}")
+    expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("¥300.00")
     page.screenshot(path=screenshots / "write_off_2_approve.png", full_page=True)
     dialog.get_by_role("button", name="确认核销").click()
