@@ -43,11 +43,12 @@ def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
 def _locked_open_recovery(recovery: Recovery) -> tuple[Recovery, Decimal]:
     """The recovery row locked, refused unless open with a balance above 0; with its balance.
 
-    The caller holds the plan-generation lock first (always in that order, so two of these never wait on each
-    other crosswise): generation reads the open balances and records deductions against them in one
-    statement, and a refund or write-off read between the two would leave the retiree charged twice. The
-    row lock keeps two refunds, or a refund and a write-off, of the same recovery from both reading the
-    same balance."""
+    A caller that changes the balance (a refund, a write-off) holds the plan-generation lock first (always in
+    that order, so two of these never wait on each other crosswise): generation reads the open balances and
+    records deductions against them in one statement, and a refund or write-off read between the two would
+    leave the retiree charged twice. The row lock keeps two refunds, or a refund and a write-off, of the same
+    recovery from both reading the same balance. A write-off request changes no balance: it takes the row
+    lock alone and waits for nothing after it."""
     from ..selectors.recoveries import recovery_balance
 
     locked = Recovery.objects.select_for_update().get(pk=recovery.pk)

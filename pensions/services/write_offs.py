@@ -84,6 +84,7 @@ def write_off_request_approve(
     """Approve a pending request: the recovery's whole balance is written off (recovery_write_off, with its
     checks: open, no unapproved plan deducting from it, the balance the reviewer confirmed is still the
     balance). Any refusal leaves both the request and the recovery as they were."""
+    access.require(by, Action.APPROVE_PAYMENTS)  # before waiting for any lock
     # The plan-generation lock before any row lock, the order every recovery write takes (recoveries.py).
     plan_generation_lock()
     locked = _locked_pending(request, by)
