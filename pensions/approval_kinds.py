@@ -1,7 +1,5 @@
-"""The payouts' kinds of approval for the inbox (registry.approvals): submitted payout plans.
-
-Recovery write-offs are not a kind: a write-off is decided at once by a reviewer who did not record the
-recovery, so nothing waits (docs/approvals.md, "Recovery write-offs").
+"""The payouts' kinds of approval for the inbox (registry.approvals): submitted payout plans and pending
+recovery write-off requests (docs/approvals.md).
 """
 
 from __future__ import annotations
@@ -19,8 +17,10 @@ from registry.approvals import ApprovalItem, ApprovalKind, register
 
 from .models import PayoutPlan
 from .preparers import plan_prepared_by_q
+from .selectors.recoveries import write_off_requests_awaiting
 
 KEY = "payout_plan"
+WRITE_OFF_KEY = "write_off"
 
 
 def plans_awaiting(*, user: Any) -> QuerySet[PayoutPlan]:
@@ -61,6 +61,25 @@ def _items(user: Any, limit: int) -> list[ApprovalItem]:
     ]
 
 
+def _write_off_items(user: Any, limit: int) -> list[ApprovalItem]:
+    requests = write_off_requests_awaiting(user=user).select_related("recovery__retiree", "requested_by")[
+        :limit
+    ]
+    label = gettext("追回核销")
+    return [
+        ApprovalItem(
+            kind=WRITE_OFF_KEY,
+            kind_label=label,
+            title=gettext("%(name)s 追回项核销 · 申请时余额 ¥%(balance)s")
+            % {"name": item.recovery.retiree.name, "balance": f"{item.balance_at_request:,}"},
+            since=item.requested_at,
+            prepared_by=item.requested_by.display_name,
+            url=reverse("payout-recovery-detail", args=[item.recovery_id]),
+        )
+        for item in requests
+    ]
+
+
 def register_kinds() -> None:
     register(
         ApprovalKind(
@@ -71,5 +90,16 @@ def register_kinds() -> None:
             items=_items,
             list_url=lambda: reverse("payout-plan-list"),
             order=10,
+        )
+    )
+    register(
+        ApprovalKind(
+            key=WRITE_OFF_KEY,
+            label=_("追回核销"),
+            may_approve=lambda user: access.can(user, Action.APPROVE_PAYMENTS),
+            count=lambda user: write_off_requests_awaiting(user=user).count(),
+            items=_write_off_items,
+            list_url=lambda: reverse("payout-recovery-list") + "?write_off=pending",
+            order=30,
         )
     )

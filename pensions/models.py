@@ -564,11 +564,90 @@ class RecoveryRefund(models.Model):
         return f"{self.recovery_id} ¥{self.amount} {self.reference}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class WriteOffRequest(models.Model):
+    """A clerk's request to write off the balance of a recovery (申请核销), decided by a reviewer who is
+    neither the requester nor whoever recorded the recovery (docs/approvals.md). Approval writes the
+    RecoveryWriteOff; rejection ends the request with the reviewer's note. At most one pending request per
+    recovery."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="write_off_requests")
+    reason = models.CharField(_("核销原因"), max_length=300)
+    # The balance when the clerk asked: the reviewer sees whether it has moved since (refunds, plans).
+    balance_at_request = money_field(_("申请时待追回余额"))
+    # Copied in so the database itself can refuse the recovery's creator deciding on its write-off.
+    recovery_created_by = models.ForeignKey(
+        Staff, verbose_name=_("追回项登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(
+        Staff, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("核销申请")
+        verbose_name_plural = _("核销申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recovery"], condition=Q(status="pending"), name="writeoffrequest_one_pending"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="writeoffrequest_has_reason"),
+            models.CheckConstraint(
+                condition=Q(balance_at_request__gt=0), name="writeoffrequest_balance_positive"
+            ),
+            # Four eyes: the decider is neither the requester nor the recovery's creator (docs/approvals.md).
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="writeoffrequest_decider_is_not_requester",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("recovery_created_by")),
+                name="writeoffrequest_decider_is_not_creator",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(~Q(status="pending"), decided_by__isnull=False, decided_at__isnull=False),
+                name="writeoffrequest_decided_has_decider",
+            ),
+            # A rejection says why.
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(decision_note=""),
+                name="writeoffrequest_rejection_has_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="writeoffrequest_status")]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.get_status_display()}"
+
+
 class RecoveryWriteOff(models.Model):
-    """The balance of a recovery given up by a reviewer (核销): how much, why, who and when. One per recovery.
-    The recovery's creator is copied in so the database itself can refuse a creator writing off their own."""
+    """The balance of a recovery given up (核销): how much, why, who approved and when. One per recovery,
+    written when a reviewer approves a WriteOffRequest (`request`; empty on write-offs decided before requests
+    existed). The recovery's creator is copied in so the database itself can refuse a creator writing off
+    their own."""
 
     recovery = models.OneToOneField(Recovery, on_delete=models.PROTECT, related_name="write_off")
+    request = models.OneToOneField(
+        WriteOffRequest,
+        verbose_name=_("核销申请"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="write_off",
+    )
     amount = money_field(_("核销金额"))
     reason = models.CharField(_("核销原因"), max_length=300)
     recovery_created_by = models.ForeignKey(

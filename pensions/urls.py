@@ -27,14 +27,24 @@ urlpatterns = [
     path(
         "lines/<int:pk>/paid-by-hand/", views_money.failed_line_paid_by_hand, name="payout-line-paid-by-hand"
     ),
-    # recoveries: balance, refunds and write-off
+    # recoveries: balance, refunds and write-off requests
     path("recoveries/", views_recoveries.recovery_list, name="payout-recovery-list"),
     path("recoveries/<int:pk>/", views_recoveries.recovery_detail, name="payout-recovery-detail"),
     path("recoveries/<int:pk>/refunds/", views_recoveries.recovery_refund, name="payout-recovery-refund"),
     path(
-        "recoveries/<int:pk>/write-off/",
-        views_recoveries.recovery_write_off,
-        name="payout-recovery-write-off",
+        "recoveries/<int:pk>/write-off-requests/",
+        views_recoveries.recovery_write_off_request,
+        name="payout-recovery-write-off-request",
+    ),
+    path(
+        "recoveries/write-off-requests/<int:pk>/approve/",
+        views_recoveries.write_off_request_approve,
+        name="payout-write-off-approve",
+    ),
+    path(
+        "recoveries/write-off-requests/<int:pk>/reject/",
+        views_recoveries.write_off_request_reject,
+        name="payout-write-off-reject",
     ),
     # the enquiry statement (待遇查询单)
     path(

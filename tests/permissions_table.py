@@ -103,7 +103,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET payout-recovery-list":                  ("-",          A, A, A, A, D, NA),
     "GET payout-recovery-detail":                ("recovery",   A, A, A, A, D, H),
     "POST payout-recovery-refund":               ("recovery",   A, A, D, D, D, H),
-    "POST payout-recovery-write-off":            ("recovery",   A, D, A, D, D, H),
+    # write-offs: a clerk asks (PREPARE_PAYMENTS), a reviewer decides (APPROVE_PAYMENTS), never the requester
+    # nor the recovery's creator (docs/approvals.md)
+    "POST payout-recovery-write-off-request":    ("recovery",   A, A, D, D, D, H),
+    "POST payout-write-off-approve":             ("write_off",  A, D, A, D, D, H),
+    "POST payout-write-off-reject":              ("write_off",  A, D, A, D, D, H),
     # the enquiry statement: VIEW_REGISTRY in scope (docs/statements.md)
     "GET retiree-statement":                     ("retiree",    A, A, A, A, A, N),
     "GET retiree-statement-pdf":                 ("retiree",    A, A, A, A, A, N),
@@ -186,7 +190,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST api-payout-line-paid-by-hand":         ("line",       A, A, D, D, D, NA),
     "GET api-recovery-list":                     ("-",          A, A, A, A, D, NA),
     "POST api-recovery-refunds":                 ("recovery",   A, A, D, D, D, H),
-    "POST api-recovery-write-off":               ("recovery",   A, D, A, D, D, H),
+    "POST api-recovery-write-off-request":       ("recovery",   A, A, D, D, D, H),
+    "POST api-write-off-request-approve":        ("write_off",  A, D, A, D, D, H),
+    "POST api-write-off-request-reject":         ("write_off",  A, D, A, D, D, H),
     "GET api-retiree-statement":                 ("retiree",    A, A, A, A, A, N),
     "GET api-certification-lookup":              ("-",          A, A, D, D, A, NA),
     "POST api-certification-certify":            ("-",          A, A, D, D, A, NA),

@@ -1,5 +1,6 @@
-"""The recoveries API (追回): recoveries with their balance, a refund recorded by a clerk, the balance written
-off by a reviewer who did not record the recovery. Thin views over pensions.selectors and pensions.services,
+"""The recoveries API (追回): recoveries with their balance, a refund recorded by a clerk, a write-off asked
+for by a clerk and approved or rejected by a reviewer who is neither the requester nor whoever recorded the
+recovery. Thin views over pensions.selectors and pensions.services,
 the same the pages use (pensions.views.recoveries); the same roles (a township officer gets 403). Errors come
 back as {field: [message]} (registry.api.errors).
 """
@@ -25,11 +26,13 @@ from registry.models import Recovery, Staff
 
 from .. import selectors, services
 from ..api.plans import FORBIDDEN_RESPONSE, TAG, PlanViewerPermission, amount_field
+from ..models import WriteOffRequest
 
 _ERRORS = OpenApiResponse(
     description=gettext_lazy("{字段: [错误信息]}:状态不允许、超过余额、本人登记的不能核销、余额已变化等")
 )
 _NO_RECOVERY = OpenApiResponse(description=gettext_lazy("没有这个追回项(或不在本人管辖范围内)"))
+_NO_REQUEST = OpenApiResponse(description=gettext_lazy("没有这个核销申请(或不在本人管辖范围内)"))
 
 
 def _staff(request: Request) -> Staff:
@@ -44,6 +47,24 @@ def _recovery_or_404(request: Request, pk: int) -> Recovery:
 
 
 # Output -----------------------------------------------------------------------------------------------------
+
+
+class WriteOffRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    recovery_id = serializers.IntegerField()
+    reason = serializers.CharField(help_text=gettext_lazy("核销原因"))
+    balance_at_request = amount_field(gettext_lazy("申请时的待追回余额(元)"))
+    status = serializers.CharField(
+        help_text=gettext_lazy("状态:pending 待审批,approved 已批准,rejected 已驳回")
+    )
+    status_label = serializers.CharField(source="get_status_display")
+    requested_by = serializers.CharField(source="requested_by.display_name")
+    requested_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(
+        source="decided_by.display_name", allow_null=True, help_text=gettext_lazy("审批人,待审批时为空")
+    )
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(help_text=gettext_lazy("驳回理由"))
 
 
 class RecoverySerializer(serializers.Serializer):
@@ -70,6 +91,7 @@ class RecoverySerializer(serializers.Serializer):
     balance = amount_field(gettext_lazy("待追回余额(元)= 应追回 − 已扣回 − 已退款 − 已核销"))
     created_by = serializers.CharField(source="created_by.display_name")
     created_at = serializers.DateTimeField()
+    write_off_pending = serializers.BooleanField(help_text=gettext_lazy("有待审批的核销申请"))
 
     def get_id_number_masked(self, recovery: Recovery) -> str:
         return mask_resident_id(recovery.retiree.id_number)
@@ -143,34 +165,110 @@ class RecoveryRefundApi(APIView):
         )
 
 
-class RecoveryWriteOffApi(APIView):
+def _write_off_request_or_404(request: Request, pk: int) -> WriteOffRequest:
+    try:
+        return selectors.write_off_request_get(user=_staff(request), pk=pk)
+    except WriteOffRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def _request_out(pk: int) -> Response:
+    decided = WriteOffRequest.objects.select_related("requested_by", "decided_by").get(pk=pk)
+    return Response(WriteOffRequestSerializer(decided).data, status=status.HTTP_201_CREATED)
+
+
+class RecoveryWriteOffRequestApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class WriteOffInputSerializer(serializers.Serializer):
+    class WriteOffRequestInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=300, help_text=gettext_lazy("核销原因(必填)"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("申请核销追回余额"),
+        description=gettext_lazy(
+            "经办人员申请核销待追回项的全部余额,须填写原因。每个追回项同时只能有一个待审批的申请;"
+            "由既不是申请人、也不是追回项登记人的财务审核人员审批(双人复核)。"
+        ),
+        request=WriteOffRequestInputSerializer,
+        responses={
+            201: WriteOffRequestSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: _NO_RECOVERY,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        recovery = _recovery_or_404(request, pk)
+        access.require(_staff(request), Action.PREPARE_PAYMENTS)
+        data = self.WriteOffRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = services.write_off_request(recovery=recovery, by=_staff(request), **data.validated_data)
+        return _request_out(made.pk)
+
+
+class WriteOffRequestApproveApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    class WriteOffApproveInputSerializer(serializers.Serializer):
         expected_balance = serializers.DecimalField(
             max_digits=12,
             decimal_places=2,
-            required=False,
             help_text=gettext_lazy("核对用:确认时看到的待追回余额,余额已变化则拒绝"),
         )
 
     @extend_schema(
         tags=[TAG],
-        summary=gettext_lazy("核销追回余额"),
+        summary=gettext_lazy("批准核销申请"),
         description=gettext_lazy(
-            "财务审核人员核销待追回项的全部余额,须填写原因,不能撤销;登记该追回项的人不能核销(双人复核)。"
-            "有未审批的发放计划正在扣回该追回项时拒绝。核销后不再扣回。"
+            "财务审核人员批准待审批的核销申请:核销追回项的全部余额,不能撤销。申请人和追回项登记人不能审批"
+            "(双人复核);有未审批的发放计划正在扣回该追回项、或余额与 expected_balance 不符时拒绝,什么也不写。"
         ),
-        request=WriteOffInputSerializer,
-        responses={201: RecoverySerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE, 404: _NO_RECOVERY},
+        request=WriteOffApproveInputSerializer,
+        responses={
+            201: WriteOffRequestSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: _NO_REQUEST,
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
-        recovery = _recovery_or_404(request, pk)
+        write_off_request = _write_off_request_or_404(request, pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        data = self.WriteOffInputSerializer(data=request.data)
+        data = self.WriteOffApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.recovery_write_off(recovery=recovery, by=_staff(request), **data.validated_data)
-        return Response(
-            RecoverySerializer(_recovery_or_404(request, pk)).data, status=status.HTTP_201_CREATED
+        services.write_off_request_approve(
+            request=write_off_request, by=_staff(request), **data.validated_data
         )
+        return _request_out(write_off_request.pk)
+
+
+class WriteOffRequestRejectApi(APIView):
+    permission_classes = [PlanViewerPermission]
+
+    class WriteOffRejectInputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=300, help_text=gettext_lazy("驳回理由(必填)"))
+
+    @extend_schema(
+        tags=[TAG],
+        summary=gettext_lazy("驳回核销申请"),
+        description=gettext_lazy(
+            "财务审核人员驳回待审批的核销申请,须填写理由;追回项照常追回。申请人和追回项登记人不能驳回。"
+        ),
+        request=WriteOffRejectInputSerializer,
+        responses={
+            201: WriteOffRequestSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: _NO_REQUEST,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        write_off_request = _write_off_request_or_404(request, pk)
+        access.require(_staff(request), Action.APPROVE_PAYMENTS)
+        data = self.WriteOffRejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.write_off_request_reject(
+            request=write_off_request, by=_staff(request), **data.validated_data
+        )
+        return _request_out(write_off_request.pk)

@@ -41,7 +41,7 @@ urlpatterns = [
         api_money.LinePaidByHandApi.as_view(),
         name="api-payout-line-paid-by-hand",
     ),
-    # recoveries: balance, refunds and write-off
+    # recoveries: balance, refunds and write-off requests
     path("recoveries/", api_recoveries.RecoveryListApi.as_view(), name="api-recovery-list"),
     path(
         "recoveries/<int:pk>/refunds/",
@@ -49,9 +49,19 @@ urlpatterns = [
         name="api-recovery-refunds",
     ),
     path(
-        "recoveries/<int:pk>/write-off/",
-        api_recoveries.RecoveryWriteOffApi.as_view(),
-        name="api-recovery-write-off",
+        "recoveries/<int:pk>/write-off-requests/",
+        api_recoveries.RecoveryWriteOffRequestApi.as_view(),
+        name="api-recovery-write-off-request",
+    ),
+    path(
+        "recoveries/write-off-requests/<int:pk>/approve/",
+        api_recoveries.WriteOffRequestApproveApi.as_view(),
+        name="api-write-off-request-approve",
+    ),
+    path(
+        "recoveries/write-off-requests/<int:pk>/reject/",
+        api_recoveries.WriteOffRequestRejectApi.as_view(),
+        name="api-write-off-request-reject",
     ),
     path(
         "retirees/<int:pk>/statement.pdf",

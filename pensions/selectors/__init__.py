@@ -29,6 +29,9 @@ from .recoveries import (
     recovery_get,
     recovery_history,
     recovery_list,
+    write_off_request_get,
+    write_off_request_pending,
+    write_off_requests_awaiting,
 )
 
 __all__ = [
@@ -58,5 +61,8 @@ __all__ = [
     "recovery_balance",
     "recovery_get",
     "recovery_history",
+    "write_off_request_get",
+    "write_off_request_pending",
+    "write_off_requests_awaiting",
     "recovery_list",
 ]

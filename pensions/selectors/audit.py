@@ -1,7 +1,7 @@
 """What pensions adds to the county-wide audit log (registry.selectors.audit_log): every move of a payout plan
-(who submitted, approved, rejected, funded, exported), every write-off of a recovery, every download of a bank
-file (the files that must carry full account numbers). Registered from PensionsConfig.ready(), because the
-registry may not import pensions."""
+(who submitted, approved, rejected, funded, exported), every write-off of a recovery and every rejected
+write-off request, every download of a bank file (the files that must carry full account numbers).
+Registered from PensionsConfig.ready(), because the registry may not import pensions."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from registry.selectors.audit_log import (
     staff_name,
 )
 
-from ..models import BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff
+from ..models import BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff, WriteOffRequest
 from ..reasons import reason_text
 
 _PLAN_LABEL = gettext_lazy("发放计划状态变更")
 _WRITE_OFF_LABEL = gettext_lazy("追回核销")
 _BANK_FILE_LABEL = gettext_lazy("银行文件下载")
+_WRITE_OFF_REJECTION_LABEL = gettext_lazy("核销申请驳回")
 
 
 def _status(value: str) -> str:
@@ -52,11 +53,36 @@ def _write_off_row(write_off: RecoveryWriteOff) -> AuditLogRow:
         pk=write_off.pk,
         who=staff_name(write_off.by),
         action=_("核销"),
-        subject=_("核销 ¥%(amount)s(追回项登记人:%(maker)s)")
-        % {"amount": f"{write_off.amount:,.2f}", "maker": staff_name(write_off.recovery_created_by)},
+        subject=(
+            _("核销 ¥%(amount)s(追回项登记人:%(maker)s)")
+            if write_off.request is None
+            else _("核销 ¥%(amount)s(追回项登记人:%(maker)s;申请人:%(requester)s)")
+        )
+        % {
+            "amount": f"{write_off.amount:,.2f}",
+            "maker": staff_name(write_off.recovery_created_by),
+            "requester": staff_name(write_off.request.requested_by) if write_off.request else "",
+        },
         retiree=retiree_text(write_off.recovery.retiree),
         note=masked_text(write_off.reason),
         url=reverse("payout-recovery-detail", args=[write_off.recovery_id]),
+    )
+
+
+def _rejection_row(rejected: WriteOffRequest) -> AuditLogRow:
+    return AuditLogRow(
+        # A rejected request always has its decision time (writeoffrequest_decided_has_decider).
+        at=rejected.decided_at or rejected.requested_at,
+        kind="write_off_rejection",
+        kind_label=str(_WRITE_OFF_REJECTION_LABEL),
+        pk=rejected.pk,
+        who=staff_name(rejected.decided_by),
+        action=_("驳回核销申请"),
+        subject=_("申请核销 ¥%(amount)s(申请人:%(requester)s)")
+        % {"amount": f"{rejected.balance_at_request:,.2f}", "requester": staff_name(rejected.requested_by)},
+        retiree=retiree_text(rejected.recovery.retiree),
+        note=masked_text(rejected.decision_note),
+        url=reverse("payout-recovery-detail", args=[rejected.recovery_id]),
     )
 
 
@@ -95,12 +121,26 @@ def register() -> None:
             label=_WRITE_OFF_LABEL,
             rank=60,
             queryset=lambda: RecoveryWriteOff.objects.select_related(
-                "by", "recovery_created_by", "recovery__retiree"
+                "by", "recovery_created_by", "recovery__retiree", "request__requested_by"
             ),
             time_field="at",
             staff_field="by_id",
             retiree_field="recovery__retiree",
             row=_write_off_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="write_off_rejection",
+            label=_WRITE_OFF_REJECTION_LABEL,
+            rank=65,
+            queryset=lambda: WriteOffRequest.objects.filter(
+                status=WriteOffRequest.Status.REJECTED
+            ).select_related("decided_by", "requested_by", "recovery__retiree"),
+            time_field="decided_at",
+            staff_field="decided_by_id",
+            retiree_field="recovery__retiree",
+            row=_rejection_row,
         )
     )
     register_audit_source(

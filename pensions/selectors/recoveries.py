@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from registry import access
+from registry.access import Action
 from registry.models import Recovery
 from registry.months import PensionMonth
 from registry.selectors.changes import as_month
 
-from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff
+from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff, WriteOffRequest
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -61,16 +62,27 @@ def recovery_balance(*, recovery: Recovery) -> Decimal:
     return Decimal(row.balance)
 
 
-def recovery_list(*, user: Any, status: str | None = None, reason: str | None = None) -> QuerySet[Recovery]:
+def recovery_list(
+    *,
+    user: Any,
+    status: str | None = None,
+    reason: str | None = None,
+    write_off_pending: bool = False,
+) -> QuerySet[Recovery]:
     """The recoveries of the retirees `user` may see, with their balance, the oldest first (the order
-    deductions take them), optionally of one status and one reason."""
+    deductions take them), optionally of one status and one reason, or only those with a write-off request
+    waiting for approval."""
     queryset = Recovery.objects.filter(retiree__in=access.retirees_visible_to(user))
     if status:
         queryset = queryset.filter(status=status)
     if reason:
         queryset = queryset.filter(reason=reason)
+    if write_off_pending:
+        queryset = queryset.filter(write_off_requests__status=WriteOffRequest.Status.PENDING)
+    pending = WriteOffRequest.objects.filter(recovery=OuterRef("pk"), status=WriteOffRequest.Status.PENDING)
     return (
         recoveries_with_balance(queryset)
+        .annotate(write_off_pending=Exists(pending))
         .select_related("retiree", "created_by", "write_off__by")
         .order_by("created_at", "id")
     )
@@ -95,6 +107,13 @@ class RecoveryHistory:
     deductions: tuple[HistoryDeduction, ...]
     refunds: tuple[RecoveryRefund, ...]
     write_off: RecoveryWriteOff | None
+    write_off_requests: tuple[WriteOffRequest, ...]  # newest first; at most one pending
+
+    @property
+    def pending_request(self) -> WriteOffRequest | None:
+        return next(
+            (item for item in self.write_off_requests if item.status == WriteOffRequest.Status.PENDING), None
+        )
 
 
 def recovery_history(*, recovery: Recovery) -> RecoveryHistory:
@@ -115,4 +134,44 @@ def recovery_history(*, recovery: Recovery) -> RecoveryHistory:
         RecoveryRefund.objects.filter(recovery=recovery).select_related("by").order_by("at", "id")
     )
     write_off = RecoveryWriteOff.objects.filter(recovery=recovery).select_related("by").first()
-    return RecoveryHistory(deductions=deductions, refunds=refunds, write_off=write_off)
+    requests = tuple(
+        WriteOffRequest.objects.filter(recovery=recovery)
+        .select_related("requested_by", "decided_by")
+        .order_by("-requested_at", "-id")
+    )
+    return RecoveryHistory(
+        deductions=deductions, refunds=refunds, write_off=write_off, write_off_requests=requests
+    )
+
+
+def write_off_request_pending(*, recovery: Recovery) -> WriteOffRequest | None:
+    """The request of this recovery waiting for approval, if any."""
+    return (
+        WriteOffRequest.objects.filter(recovery=recovery, status=WriteOffRequest.Status.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def write_off_request_get(*, user: Any, pk: int) -> WriteOffRequest:
+    """One request whose retiree the user may see (WriteOffRequest.DoesNotExist otherwise)."""
+    return WriteOffRequest.objects.select_related("recovery", "requested_by").get(
+        pk=pk, recovery__retiree__in=access.retirees_visible_to(user)
+    )
+
+
+def write_off_requests_awaiting(*, user: Any) -> QuerySet[WriteOffRequest]:
+    """Pending write-off requests this reviewer may decide, oldest first: APPROVE_PAYMENTS, the retiree in
+    their scope, neither requested by them nor of a recovery they recorded (the rule
+    services.write_offs enforces)."""
+    if not access.can(user, Action.APPROVE_PAYMENTS):
+        return WriteOffRequest.objects.none()
+    return (
+        WriteOffRequest.objects.filter(
+            status=WriteOffRequest.Status.PENDING,
+            recovery__retiree__in=access.retirees_visible_to(user),
+        )
+        .exclude(requested_by=user.pk)
+        .exclude(recovery_created_by=user.pk)
+        .order_by("requested_at", "id")
+    )

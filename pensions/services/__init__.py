@@ -20,7 +20,9 @@ from .plans import (
     plan_totals_check,
     recovery_share,
 )
-from .recoveries import recoveries_sync_status, recovery_refund_record, recovery_write_off
+
+# recoveries.recovery_write_off is not exported: only an approved write-off request writes one off.
+from .recoveries import recoveries_sync_status, recovery_refund_record
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
     PlanFigures,
@@ -33,6 +35,7 @@ from .transitions import (
     plan_submit,
 )
 from .withheld import withheld_release
+from .write_offs import write_off_request, write_off_request_approve, write_off_request_reject
 
 __all__ = [
     "ReturnImport",
@@ -65,7 +68,9 @@ __all__ = [
     "plan_generation_lock",
     "recoveries_sync_status",
     "recovery_refund_record",
-    "recovery_write_off",
     "recovery_share",
     "withheld_release",
+    "write_off_request",
+    "write_off_request_approve",
+    "write_off_request_reject",
 ]

@@ -1,5 +1,7 @@
 """Recoveries (追回): their status kept in step with the balance, money paid back directly, and the balance
-written off by a reviewer. A recovery's balance is its amount less what plan lines deducted
+written off when a reviewer approves a clerk's request (pensions.services.write_offs).
+
+A recovery's balance is its amount less what plan lines deducted
 (pensions.RecoveryDeduction), less what was refunded (RecoveryRefund), less what was written off
 (RecoveryWriteOff); pensions.selectors.recovery_balance reads it, plan generation reads the same sum.
 """
@@ -22,7 +24,7 @@ from registry.models import Recovery, Staff
 from registry.services import recoveries_status_sync
 
 from ..errors import PlanError
-from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff
+from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff, WriteOffRequest
 from .locks import plan_generation_lock
 
 _CENT = Decimal("0.01")
@@ -41,11 +43,12 @@ def recoveries_sync_status(*, recovery_ids: Iterable[int]) -> int:
 def _locked_open_recovery(recovery: Recovery) -> tuple[Recovery, Decimal]:
     """The recovery row locked, refused unless open with a balance above 0; with its balance.
 
-    The caller holds the plan-generation lock first (always in that order, so two of these never wait on each
-    other crosswise): generation reads the open balances and records deductions against them in one
-    statement, and a refund or write-off read between the two would leave the retiree charged twice. The
-    row lock keeps two refunds, or a refund and a write-off, of the same recovery from both reading the
-    same balance."""
+    A caller that changes the balance (a refund, a write-off) holds the plan-generation lock first (always in
+    that order, so two of these never wait on each other crosswise): generation reads the open balances and
+    records deductions against them in one statement, and a refund or write-off read between the two would
+    leave the retiree charged twice. The row lock keeps two refunds, or a refund and a write-off, of the same
+    recovery from both reading the same balance. A write-off request changes no balance: it takes the row
+    lock alone and waits for nothing after it."""
     from ..selectors.recoveries import recovery_balance
 
     locked = Recovery.objects.select_for_update().get(pk=recovery.pk)
@@ -100,20 +103,17 @@ def recovery_refund_record(
     return refund
 
 
-@transaction.atomic
 def recovery_write_off(
-    *, recovery: Recovery, reason: str, by: Staff, expected_balance: Decimal | None = None
+    *, write_off_request: WriteOffRequest, by: Staff, expected_balance: Decimal | None = None
 ) -> RecoveryWriteOff:
-    """A reviewer gives up the balance of an open recovery (核销), with the reason. Never whoever recorded the
-    recovery (four eyes). Refused while a plan not yet approved deducts from it: that plan may still be made
-    again, and the write-off would then have written off less than the balance it leaves. `expected_balance`
-    is the balance the confirmation showed: a balance changed since (a refund, a plan) is refused."""
+    """Give up the balance of an open recovery (核销): the step an approved write-off request takes, and only
+    that (pensions.services.write_offs.write_off_request_approve calls it inside its transaction, holding the
+    plan-generation lock and the request's row lock). Never by whoever recorded the recovery (four eyes).
+    Refused while a plan not yet approved deducts from it: that plan may still be made again, and the
+    write-off would then have written off less than the balance it leaves. `expected_balance` is the balance
+    the confirmation showed: a balance changed since (a refund, a plan) is refused."""
     access.require(by, Action.APPROVE_PAYMENTS)
-    reason = reason.strip()
-    if not reason:
-        raise PlanError(_("请填写核销原因。"), field="reason")
-    if len(reason) > RecoveryWriteOff._meta.get_field("reason").max_length:  # type: ignore[operator]
-        raise PlanError(_("核销原因过长。"), field="reason")
+    recovery = write_off_request.recovery
     if recovery.created_by_id == by.pk:
         raise PlanError(_("不能核销自己登记的追回项,请由其他审核人员核销。"))
 
@@ -140,8 +140,9 @@ def recovery_write_off(
     with pghistory.context(source="recovery_write_off", user=by.pk):
         write_off = RecoveryWriteOff.objects.create(
             recovery=locked,
+            request=write_off_request,
             amount=balance,
-            reason=reason,
+            reason=write_off_request.reason,
             recovery_created_by_id=locked.created_by_id,
             by=by,
             at=timezone.now(),

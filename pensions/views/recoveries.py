@@ -1,6 +1,7 @@
 """Recoveries (追回) with their balance: the list with filters, one recovery with its history, a refund
-recorded by a clerk and a write-off by a reviewer who did not record the recovery. Views parse, call
-pensions.services and redirect; a refusal renders the recovery again with the message (400), nothing written.
+recorded by a clerk, and a write-off asked for by a clerk (申请核销) and approved or rejected by a reviewer
+who is neither the requester nor whoever recorded the recovery. Views parse, call pensions.services and
+redirect; a refusal renders the recovery again with the message (400), nothing written.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from registry.models import Recovery, Staff
 from registry.views.common import StaffRequest
 
 from .. import selectors, services
+from ..models import WriteOffRequest
 from ..views.plans import plan_viewer
 
 PAGE_SIZE = 50
@@ -43,6 +45,11 @@ class RecoveryFilterForm(forms.Form):
         label=gettext_lazy("原因"),
         required=False,
         choices=[("", gettext_lazy("全部原因")), *Recovery.Reason.choices],
+    )
+    write_off = forms.ChoiceField(
+        label=gettext_lazy("核销申请"),
+        required=False,
+        choices=[("", gettext_lazy("全部")), ("pending", gettext_lazy("核销待审批"))],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -67,17 +74,35 @@ class RefundForm(forms.Form):
             bound.widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
-class WriteOffForm(forms.Form):
+class WriteOffRequestForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("核销原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
     )
-    # The balance the dialog showed: a balance changed since is refused (services.recovery_write_off).
-    expected_balance = forms.DecimalField(max_digits=12, decimal_places=2, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, recovery_id: int, **kwargs: Any) -> None:
         kwargs["auto_id"] = f"write-off-{recovery_id}-%s"
         super().__init__(*args, **kwargs)
         self.fields["reason"].widget.attrs["class"] = "form-control form-control-sm"
+
+
+class WriteOffApproveForm(forms.Form):
+    # The balance the dialog showed: a balance changed since is refused (services.recovery_write_off).
+    expected_balance = forms.DecimalField(max_digits=12, decimal_places=2, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, recovery_id: int, **kwargs: Any) -> None:
+        kwargs["auto_id"] = f"write-off-approve-{recovery_id}-%s"
+        super().__init__(*args, **kwargs)
+
+
+class WriteOffRejectForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("驳回理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, recovery_id: int, **kwargs: Any) -> None:
+        kwargs["auto_id"] = f"write-off-reject-{recovery_id}-%s"
+        super().__init__(*args, **kwargs)
+        self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"
 
 
 def _recovery_or_404(user: Staff, pk: int) -> Recovery:
@@ -87,29 +112,38 @@ def _recovery_or_404(user: Staff, pk: int) -> Recovery:
         raise Http404 from None
 
 
-def _actions(user: Staff, recovery: Any) -> dict[str, bool]:
-    """What `user` may do with `recovery` (annotated with its balance) on this page."""
+def _actions(user: Staff, recovery: Any, pending: WriteOffRequest | None) -> dict[str, Any]:
+    """What `user` may do with `recovery` (annotated with its balance) on this page. `pending` is its
+    write-off request waiting for approval, if any (the same four-eyes rule as services.write_offs)."""
     open_with_balance = recovery.status == Recovery.Status.OPEN and recovery.balance > 0
-    may_approve = open_with_balance and access.can(user, Action.APPROVE_PAYMENTS)
-    own = recovery.created_by_id == user.pk
+    reviewer = access.can(user, Action.APPROVE_PAYMENTS)
+    own = pending is not None and user.pk in (pending.requested_by_id, pending.recovery_created_by_id)
     return {
         "may_refund": open_with_balance and access.can(user, Action.PREPARE_PAYMENTS),
-        "may_write_off": may_approve and not own,
-        # A reviewer who recorded this recovery: four eyes, someone else writes it off.
-        "awaiting_other": may_approve and own,
+        "may_request_write_off": open_with_balance
+        and pending is None
+        and access.can(user, Action.PREPARE_PAYMENTS),
+        "may_decide_write_off": pending is not None and reviewer and not own,
+        # A reviewer who asked for it or recorded the recovery: four eyes, someone else decides.
+        "awaiting_other": pending is not None and reviewer and own,
     }
 
 
-def _row(user: Staff, recovery: Any, **forms_: forms.Form | None) -> dict[str, Any]:
+def _row(
+    user: Staff, recovery: Any, pending: WriteOffRequest | None = None, **forms_: forms.Form | None
+) -> dict[str, Any]:
     today = timezone.localdate()
     return {
         "recovery": recovery,
+        "pending": pending,
         "id_number_masked": mask_resident_id(recovery.retiree.id_number),
         "refund_form": forms_.get("refund_form")
         or RefundForm(recovery_id=recovery.pk, initial={"paid_on": today}),
-        "write_off_form": forms_.get("write_off_form")
-        or WriteOffForm(recovery_id=recovery.pk, initial={"expected_balance": recovery.balance}),
-        **_actions(user, recovery),
+        "write_off_form": forms_.get("write_off_form") or WriteOffRequestForm(recovery_id=recovery.pk),
+        "approve_form": forms_.get("approve_form")
+        or WriteOffApproveForm(recovery_id=recovery.pk, initial={"expected_balance": recovery.balance}),
+        "reject_form": forms_.get("reject_form") or WriteOffRejectForm(recovery_id=recovery.pk),
+        **_actions(user, recovery, pending),
     }
 
 
@@ -121,7 +155,10 @@ def recovery_list(request: StaffRequest) -> HttpResponse:
     filters = RecoveryFilterForm(data)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     recoveries = selectors.recovery_list(
-        user=user, status=cleaned.get("status") or None, reason=cleaned.get("reason") or None
+        user=user,
+        status=cleaned.get("status") or None,
+        reason=cleaned.get("reason") or None,
+        write_off_pending=cleaned.get("write_off") == "pending",
     )
     page = Paginator(recoveries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -130,6 +167,7 @@ def recovery_list(request: StaffRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
+            # The list offers refunds only; a write-off is asked for and decided on the recovery's page.
             "rows": [_row(user, recovery) for recovery in page.object_list],
             "query": urlencode({key: value for key, value in filters.data.items() if key != "page"}),
         },
@@ -139,12 +177,13 @@ def recovery_list(request: StaffRequest) -> HttpResponse:
 def _detail(
     request: StaffRequest, recovery: Recovery, *, status: int = 200, error: str = "", **forms_: forms.Form
 ) -> HttpResponse:
+    history = selectors.recovery_history(recovery=recovery)
     return render(
         request,
         "pensions/recoveries/detail.html",
         {
-            "row": _row(request.user, recovery, **forms_),
-            "history": selectors.recovery_history(recovery=recovery),
+            "row": _row(request.user, recovery, history.pending_request, **forms_),
+            "history": history,
             "action_error": error,
         },
         status=status,
@@ -189,22 +228,66 @@ def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
 
 @plan_viewer
 @require_POST
-def recovery_write_off(request: StaffRequest, pk: int) -> HttpResponse:
+def recovery_write_off_request(request: StaffRequest, pk: int) -> HttpResponse:
     recovery = _recovery_or_404(request.user, pk)
-    access.require(request.user, Action.APPROVE_PAYMENTS)
-    form = WriteOffForm(request.POST, recovery_id=recovery.pk)
+    access.require(request.user, Action.PREPARE_PAYMENTS)
+    form = WriteOffRequestForm(request.POST, recovery_id=recovery.pk)
     if not form.is_valid():
         return _detail(request, recovery, status=400, error=_form_message(form), write_off_form=form)
     try:
-        write_off = services.recovery_write_off(
-            recovery=recovery,
-            reason=form.cleaned_data["reason"],
-            expected_balance=form.cleaned_data["expected_balance"],
-            by=request.user,
-        )
+        services.write_off_request(recovery=recovery, reason=form.cleaned_data["reason"], by=request.user)
     except DomainError as error:
         if error.field == "reason":
             form.add_error("reason", error.message)
         return _detail(request, recovery, status=400, error=error.message, write_off_form=form)
-    messages.success(request, _("已核销 %(amount)s。") % {"amount": yuan(write_off.amount)})
+    messages.success(request, _("已提交核销申请,等待审核人员审批。"))
+    return redirect("payout-recovery-detail", pk=recovery.pk)
+
+
+def _write_off_request_or_404(user: Staff, pk: int) -> WriteOffRequest:
+    try:
+        return selectors.write_off_request_get(user=user, pk=pk)
+    except WriteOffRequest.DoesNotExist:
+        raise Http404 from None
+
+
+@plan_viewer
+@require_POST
+def write_off_request_approve(request: StaffRequest, pk: int) -> HttpResponse:
+    write_off_request = _write_off_request_or_404(request.user, pk)
+    recovery = _recovery_or_404(request.user, write_off_request.recovery_id)
+    access.require(request.user, Action.APPROVE_PAYMENTS)
+    form = WriteOffApproveForm(request.POST, recovery_id=recovery.pk)
+    if not form.is_valid():
+        return _detail(request, recovery, status=400, error=_form_message(form), approve_form=form)
+    try:
+        write_off = services.write_off_request_approve(
+            request=write_off_request,
+            expected_balance=form.cleaned_data["expected_balance"],
+            by=request.user,
+        )
+    except DomainError as error:
+        return _detail(request, recovery, status=400, error=error.message)
+    messages.success(request, _("已批准核销 %(amount)s。") % {"amount": yuan(write_off.amount)})
+    return redirect("payout-recovery-detail", pk=recovery.pk)
+
+
+@plan_viewer
+@require_POST
+def write_off_request_reject(request: StaffRequest, pk: int) -> HttpResponse:
+    write_off_request = _write_off_request_or_404(request.user, pk)
+    recovery = _recovery_or_404(request.user, write_off_request.recovery_id)
+    access.require(request.user, Action.APPROVE_PAYMENTS)
+    form = WriteOffRejectForm(request.POST, recovery_id=recovery.pk)
+    if not form.is_valid():
+        return _detail(request, recovery, status=400, error=_form_message(form), reject_form=form)
+    try:
+        services.write_off_request_reject(
+            request=write_off_request, note=form.cleaned_data["note"], by=request.user
+        )
+    except DomainError as error:
+        if error.field == "note":
+            form.add_error("note", error.message)
+        return _detail(request, recovery, status=400, error=error.message, reject_form=form)
+    messages.success(request, _("已驳回核销申请。"))
     return redirect("payout-recovery-detail", pk=recovery.pk)

@@ -126,6 +126,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "certificate_print",
         "plan_transition",
         "write_off",
+        "write_off_rejection",
         "bank_file_download",
     ]
 
@@ -163,6 +164,42 @@ def test_the_log_merges_every_source_newest_first_with_masked_numbers(county, tr
     )
     for row in page.rows:
         assert county.retiree_a1.id_number not in f"{row.retiree}{row.subject}{row.note}"
+
+
+def test_write_off_requests_show_who_asked_and_who_rejected(county):
+    from pensions.services import write_off_request, write_off_request_approve, write_off_request_reject
+
+    def owed(amount: str) -> Recovery:
+        return Recovery.objects.create(
+            retiree=county.retiree_a1,
+            amount=Decimal(amount),
+            from_month=202601,
+            to_month=202601,
+            reason=Recovery.Reason.RATE_CHANGE,
+            created_by=county.clerk,
+        )
+
+    first, second = owed("300.00"), owed("80.00")
+    with time_machine.travel(at(10), tick=False):
+        asked = write_off_request(recovery=first, reason="无力偿还", by=county.admin)
+        refused = write_off_request(recovery=second, reason="无力偿还", by=county.clerk)
+    with time_machine.travel(at(11), tick=False):
+        write_off_request_reject(
+            request=refused, by=county.reviewer, note="查到 110101195001011234 名下有存款"
+        )
+    with time_machine.travel(at(12), tick=False):
+        write_off_request_approve(request=asked, by=county.reviewer, expected_balance=Decimal("300.00"))
+
+    rows = audit_log_page(filters=AuditLogFilters()).rows
+    assert kinds(rows) == [("write_off", "r", "05-12 09:00"), ("write_off_rejection", "r", "05-11 09:00")]
+    write_off, rejection = rows
+    assert write_off.subject == "核销 ¥300.00(追回项登记人:c;申请人:a)"
+    assert (rejection.action, rejection.subject, rejection.note) == (
+        "驳回核销申请",
+        "申请核销 ¥80.00(申请人:c)",
+        "查到 110101********1234 名下有存款",
+    )
+    assert rejection.url == f"/pensions/recoveries/{second.pk}/"
 
 
 def test_filters_by_kind_staff_dates_and_retiree(county, trail):

@@ -15,6 +15,7 @@ import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -48,8 +49,14 @@ from certification.services import certify, suspension_run
 from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
-from pensions.models import BankFile, PayoutLine, PayoutPlan, RecoveryWriteOff
-from pensions.services import plan_approve, plan_draft, plan_submit
+from pensions.models import BankFile, PayoutLine, PayoutPlan, RecoveryWriteOff, WriteOffRequest
+from pensions.services import (
+    plan_approve,
+    plan_draft,
+    plan_submit,
+    write_off_request,
+    write_off_request_approve,
+)
 from registry.errors import ChangeRequestError
 from registry.models import ChangeRequest, ImportBatch, Recovery, Retiree, Staff
 from registry.months import PensionMonth
@@ -176,6 +183,7 @@ class World:
     line: PayoutLine
     changes: dict[str, ChangeRequest]
     recoveries: dict[str, Recovery]
+    write_offs: dict[str, WriteOffRequest]  # pending, asked for by the clerk who recorded the recovery
     deaths: dict[str, DeathMatch]
     members: dict[str, RemoteBatchMember]
     notices: dict[str, SuspensionNotice]
@@ -210,6 +218,8 @@ class World:
                 return {"pk": self.line.pk}
             case "recovery":
                 return {"pk": self.recoveries[side].pk}
+            case "write_off":
+                return {"pk": self.write_offs[side].pk}
             case "batch":
                 return {"pk": self.batch.pk}
             case "upload":
@@ -307,6 +317,10 @@ def build_world() -> World:
         side: recovery(retiree, "300.00", c.clerk)
         for side, retiree in (("a", c.retiree_a1), ("b", c.retiree_b1))
     }
+    write_offs = {
+        side: write_off_request(recovery=item, reason="家属无力偿还", by=c.clerk)
+        for side, item in recoveries.items()
+    }
     deaths_import = CertificationImport.objects.create(
         kind=CertificationImport.Kind.DEATHS,
         year=2026,
@@ -343,6 +357,7 @@ def build_world() -> World:
         line=PayoutLine.objects.filter(plan=plan).order_by("pk").first() or pytest.fail("no payout line"),
         changes=changes,
         recoveries=recoveries,
+        write_offs=write_offs,
         deaths=deaths,
         members=members,
         notices=notices,
@@ -623,27 +638,78 @@ def test_the_admin_who_asked_for_a_change_cannot_approve_it(world: World, db: No
     assert Retiree.objects.get(pk=c.retiree_a2.pk).phone == "13900000002"
 
 
+def decide_write_off(
+    staff: Staff, asked: WriteOffRequest, *, api: bool, decision: str = "approve", balance: str = "120.00"
+) -> HttpResponseBase:
+    """Approve (with the balance the dialog showed) or reject (with a note) a write-off request."""
+    body = {"expected_balance": balance} if decision == "approve" else {"note": "不同意核销"}
+    if api:
+        url = reverse(f"api-write-off-request-{decision}", args=[asked.pk])
+        return signed_in(staff).post(url, body, content_type="application/json")
+    return signed_in(staff).post(reverse(f"payout-write-off-{decision}", args=[asked.pk]), body)
+
+
+def write_off_state(own: Recovery) -> tuple[str, list[tuple[str, int | None]], list[int]]:
+    own.refresh_from_db()
+    requests: list[tuple[str, int | None]] = list(
+        WriteOffRequest.objects.filter(recovery=own).order_by("id").values_list("status", "decided_by_id")
+    )
+    return (
+        own.status,
+        requests,
+        list(RecoveryWriteOff.objects.filter(recovery=own).values_list("by_id", flat=True)),
+    )
+
+
 @pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
 def test_the_admin_who_recorded_a_recovery_cannot_write_it_off(world: World, db: None, api: bool) -> None:
+    """Recorded by the admin, asked for by the clerk: the admin may neither approve nor reject; a third
+    person (the reviewer) approves."""
     c = world.county
     own = recovery(c.retiree_a2, "120.00", c.admin)
-    body = {"reason": "无法追回", "expected_balance": "120.00"}
+    asked = write_off_request(recovery=own, reason="无法追回", by=c.clerk)
 
-    def write_off(staff: Staff) -> HttpResponseBase:
-        if api:
-            url = reverse("api-recovery-write-off", args=[own.pk])
-            return signed_in(staff).post(url, body, content_type="application/json")
-        return signed_in(staff).post(reverse("payout-recovery-write-off", args=[own.pk]), body)
+    for decision in ("approve", "reject"):
+        assert decide_write_off(c.admin, asked, api=api, decision=decision).status_code in (400, 403)
+    assert write_off_state(own) == (Recovery.Status.OPEN, [("pending", None)], [])
 
-    assert write_off(c.admin).status_code in (400, 403)
-    own.refresh_from_db()
-    assert own.status == Recovery.Status.OPEN
-    assert not RecoveryWriteOff.objects.filter(recovery=own).exists()
+    assert decide_write_off(c.reviewer, asked, api=api).status_code == (201 if api else 302)
+    assert write_off_state(own) == (
+        Recovery.Status.WRITTEN_OFF,
+        [("approved", c.reviewer.pk)],
+        [c.reviewer.pk],
+    )
 
-    assert write_off(c.reviewer).status_code == (201 if api else 302)
-    own.refresh_from_db()
-    assert own.status == Recovery.Status.WRITTEN_OFF
-    assert RecoveryWriteOff.objects.get(recovery=own).by_id == c.reviewer.pk
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_admin_who_asked_for_a_write_off_cannot_approve_it(world: World, db: None, api: bool) -> None:
+    """Recorded by the clerk, asked for by the admin: the admin may not decide their own request (page, API,
+    service); the reviewer approves."""
+    c = world.county
+    own = recovery(c.retiree_a2, "120.00", c.clerk)
+    body = {"reason": "无法追回"}
+    if api:
+        url = reverse("api-recovery-write-off-request", args=[own.pk])
+        made = signed_in(c.admin).post(url, body, content_type="application/json")
+        assert made.status_code == 201
+    else:
+        made = signed_in(c.admin).post(reverse("payout-recovery-write-off-request", args=[own.pk]), body)
+        assert made.status_code == 302
+    asked = WriteOffRequest.objects.get(recovery=own)
+    assert asked.requested_by_id == c.admin.pk
+
+    for decision in ("approve", "reject"):
+        assert decide_write_off(c.admin, asked, api=api, decision=decision).status_code in (400, 403)
+    with pytest.raises((PlanError, PermissionDenied)):
+        write_off_request_approve(request=asked, by=c.admin, expected_balance=Decimal("120.00"))
+    assert write_off_state(own) == (Recovery.Status.OPEN, [("pending", None)], [])
+
+    assert decide_write_off(c.reviewer, asked, api=api).status_code == (201 if api else 302)
+    assert write_off_state(own) == (
+        Recovery.Status.WRITTEN_OFF,
+        [("approved", c.reviewer.pk)],
+        [c.reviewer.pk],
+    )
 
 
 def test_the_world_is_what_the_cases_assume(world: World, db: None) -> None:
