@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,25 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from registry import access
 from registry.access import Action
 from registry.approvals import ApprovalItem, ApprovalKind, register
+from registry.formats import thousands, yuan
 
 from .models import PayoutPlan
-from .preparers import plan_prepared_by_q
+from .selectors.plans import plans_awaiting
 from .selectors.recoveries import write_off_requests_awaiting
 
 KEY = "payout_plan"
 WRITE_OFF_KEY = "write_off"
-
-
-def plans_awaiting(*, user: Any) -> QuerySet[PayoutPlan]:
-    """Submitted plans this reviewer may approve: none they prepared (the rule plan_approve enforces). Plans
-    are county-wide, so there is no further scope."""
-    if not access.can(user, Action.APPROVE_PAYMENTS):
-        return PayoutPlan.objects.none()
-    return (
-        PayoutPlan.objects.filter(status=PayoutPlan.Status.SUBMITTED)
-        .exclude(plan_prepared_by_q(user.pk))
-        .order_by("submitted_at", "id")
-    )
 
 
 def _prepared_by(plan: PayoutPlan) -> str:
@@ -50,8 +38,8 @@ def _items(user: Any, limit: int) -> list[ApprovalItem]:
         ApprovalItem(
             kind=KEY,
             kind_label=label,
-            title=gettext("%(month)s 发放计划 · %(count)s 笔 · 实发 ¥%(total)s")
-            % {"month": plan.month, "count": f"{plan.line_count:,}", "total": f"{plan.net_total:,}"},
+            title=gettext("%(month)s 发放计划 · %(count)s 笔 · 实发 %(total)s")
+            % {"month": plan.month, "count": thousands(plan.line_count), "total": yuan(plan.net_total)},
             # A submitted plan always has its submission time (the submit move sets both).
             since=plan.submitted_at or plan.generated_at,
             prepared_by=_prepared_by(plan),
@@ -70,8 +58,8 @@ def _write_off_items(user: Any, limit: int) -> list[ApprovalItem]:
         ApprovalItem(
             kind=WRITE_OFF_KEY,
             kind_label=label,
-            title=gettext("%(name)s 追回项核销 · 申请时余额 ¥%(balance)s")
-            % {"name": item.recovery.retiree.name, "balance": f"{item.balance_at_request:,}"},
+            title=gettext("%(name)s 追回项核销 · 申请时余额 %(balance)s")
+            % {"name": item.recovery.retiree.name, "balance": yuan(item.balance_at_request)},
             since=item.requested_at,
             prepared_by=item.requested_by.display_name,
             url=reverse("payout-recovery-detail", args=[item.recovery_id]),

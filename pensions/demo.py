@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry.formats import yuan
 from registry.models import OrgUnit, Staff
 from registry.months import PensionMonth
 
@@ -126,12 +127,12 @@ def seed_demo_payouts(
         withheld = plan.lines.filter(is_withheld=True).count()
         seeded.append(SeededMonth(month, plan.line_count, withheld, f"{plan.net_total:,.2f}", seconds))
         log(
-            _("%(month)s:%(count)d 笔(暂停发放 %(withheld)d 笔),实发 ¥%(net)s,用时 %(seconds).1f 秒")
+            _("%(month)s:%(count)d 笔(暂停发放 %(withheld)d 笔),实发 %(net)s,用时 %(seconds).1f 秒")
             % {
                 "month": month,
                 "count": plan.line_count,
                 "withheld": withheld,
-                "net": f"{plan.net_total:,.2f}",
+                "net": yuan(plan.net_total),
                 "seconds": seconds,
             }
         )

@@ -20,6 +20,7 @@ from .plans import (
     plan_list,
     plan_totals,
     plan_transitions,
+    plans_awaiting,
 )
 from .recoveries import (
     HistoryDeduction,
@@ -57,6 +58,7 @@ __all__ = [
     "plan_list",
     "plan_totals",
     "plan_transitions",
+    "plans_awaiting",
     "recoveries_with_balance",
     "recovery_balance",
     "recovery_get",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from registry.formats import yuan
 from registry.selectors.audit_log import (
     AuditLogRow,
     AuditSource,
@@ -54,12 +55,12 @@ def _write_off_row(write_off: RecoveryWriteOff) -> AuditLogRow:
         who=staff_name(write_off.by),
         action=_("核销"),
         subject=(
-            _("核销 ¥%(amount)s(追回项登记人:%(maker)s)")
+            _("核销 %(amount)s(追回项登记人:%(maker)s)")
             if write_off.request is None
-            else _("核销 ¥%(amount)s(追回项登记人:%(maker)s;申请人:%(requester)s)")
+            else _("核销 %(amount)s(追回项登记人:%(maker)s;申请人:%(requester)s)")
         )
         % {
-            "amount": f"{write_off.amount:,.2f}",
+            "amount": yuan(write_off.amount),
             "maker": staff_name(write_off.recovery_created_by),
             "requester": staff_name(write_off.request.requested_by) if write_off.request else "",
         },
@@ -78,8 +79,8 @@ def _rejection_row(rejected: WriteOffRequest) -> AuditLogRow:
         pk=rejected.pk,
         who=staff_name(rejected.decided_by),
         action=_("驳回核销申请"),
-        subject=_("申请核销 ¥%(amount)s(申请人:%(requester)s)")
-        % {"amount": f"{rejected.balance_at_request:,.2f}", "requester": staff_name(rejected.requested_by)},
+        subject=_("申请核销 %(amount)s(申请人:%(requester)s)")
+        % {"amount": yuan(rejected.balance_at_request), "requester": staff_name(rejected.requested_by)},
         retiree=retiree_text(rejected.recovery.retiree),
         note=masked_text(rejected.decision_note),
         url=reverse("payout-recovery-detail", args=[rejected.recovery_id]),

@@ -23,6 +23,7 @@ from registry.selectors import in_unit_order, unit_sort_key
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from ..preparers import plan_prepared_by_q
 from ..services import plan_totals_check
 
 # Who may open the plan pages at all: the clerks who prepare, the reviewers who approve, the auditors who
@@ -236,4 +237,16 @@ def payout_calendar(*, today: datetime.date) -> PayoutCalendar:
         next_deadline=upcoming,
         days_remaining=(upcoming.date - today).days,
         open_month=first_open_month(today, settings.PAYOUT_PLAN_DAY),
+    )
+
+
+def plans_awaiting(*, user: Any) -> QuerySet[PayoutPlan]:
+    """Submitted plans this reviewer may approve: none they prepared (the rule plan_approve enforces). Plans
+    are county-wide, so there is no further scope."""
+    if not access.can(user, Action.APPROVE_PAYMENTS):
+        return PayoutPlan.objects.none()
+    return (
+        PayoutPlan.objects.filter(status=PayoutPlan.Status.SUBMITTED)
+        .exclude(plan_prepared_by_q(user.pk))
+        .order_by("submitted_at", "id")
     )

@@ -28,6 +28,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..formats import yuan
 from ..id_numbers import mask_resident_id
 from ..models import (
     CertificatePrint,
@@ -307,8 +308,8 @@ def _rate_row(rate: PensionRate) -> AuditLogRow:
         pk=rate.pk,
         who=staff_name(rate.created_by),
         action=_("新增待遇标准"),
-        subject=_("月养老金 ¥%(amount)s,自 %(month)s 起")
-        % {"amount": f"{rate.amount:,.2f}", "month": rate.effective_month},
+        subject=_("月养老金 %(amount)s,自 %(month)s 起")
+        % {"amount": yuan(rate.amount), "month": rate.effective_month},
         retiree=retiree_text(rate.retiree),
         note=masked_text(note),
     )
