@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from registry import access
 from registry.access import Action
+from registry.api.renderers import PdfRenderer
 from registry.id_numbers import mask_resident_id
 from registry.models import Bank, Staff
 
@@ -35,7 +36,6 @@ from ..api.plans import (
     RefSerializer,
     amount_field,
 )
-from ..api.statements import PdfRenderer
 from ..bankfiles.writer import XLSX_CONTENT_TYPE
 from ..models import BankFile, PayoutLine
 from ..pdfs.funding_request import funding_request_pdf

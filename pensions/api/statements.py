@@ -6,39 +6,24 @@ period is a 400 with {"from"|"to": [message]} through registry.api.errors.
 
 from __future__ import annotations
 
-import json
-from typing import Any, cast
+from typing import cast
 
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from registry.access import Action
+from registry.api.renderers import PdfRenderer
 from registry.models import Staff
 
 from ..pdfs.statement import statement_filename, statement_pdf
 from ..selectors.statements import retiree_statement, statement_period_parse
 
 TAG = "pensions"
-
-
-class PdfRenderer(BaseRenderer):
-    """Lets a client ask for Accept: application/pdf. The PDF itself is returned as a finished response; only
-    an error ({field: [message]}) passes through here, and it stays JSON text."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        return json.dumps(data, ensure_ascii=False).encode()
 
 
 class RetireeStatementApi(APIView):

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, cast
+from typing import cast
 
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -19,29 +18,15 @@ from .. import services
 from ..access import Action, get_visible_retiree_or_404
 from ..errors import CertificateError
 from ..models import CertificatePrint, Staff
+from .renderers import PdfRenderer
 
 TAG = "registry"
-
-
-class CertificatePdfRenderer(BaseRenderer):
-    """Lets a client ask for Accept: application/pdf. The PDF is returned as a finished response; only an
-    error ({"detail": message}) passes through here, and it stays JSON text."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        return json.dumps(data, ensure_ascii=False).encode()
 
 
 class RetireeCertificateApi(APIView):
     # Scope is checked before the role (by the service), so a record outside it is 404 for every role.
     required_action = Action.VIEW_REGISTRY
-    renderer_classes = [JSONRenderer, CertificatePdfRenderer]
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         tags=[TAG],
