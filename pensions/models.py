@@ -36,6 +36,10 @@ class PayoutPlan(models.Model):
     deduction_total = money_field(_("扣回合计"), default=0)
     withheld_total = money_field(_("暂停发放合计"), default=0)
     net_total = money_field(_("实发合计"), default=0)
+    # Lines withheld (net 0). line_count − withheld_count people were paid this month, and regular_total −
+    # withheld_total is what they were paid regularly: the county average monthly pension of a year comes
+    # from these stored figures, never from a scan of the lines (benefits, docs/benefits.md).
+    withheld_count = models.PositiveIntegerField(_("暂停发放笔数"), default=0)
     # sha256 of the lines in a fixed text form (pensions.services.plan_lines_digest), set at approval: what
     # was approved can be shown to be what is exported.
     lines_hash = models.CharField(_("明细校验值"), max_length=64, blank=True)
@@ -292,15 +296,28 @@ class PlanTransition(models.Model):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
 class ArrearsRelease(models.Model):
-    """An arrears item paid by a plan line. ArrearsItem rows are append-only, so the release is its own row;
-    the one-to-one key makes "released into exactly one plan" a fact of the database."""
+    """An arrears item paid by a plan line, or, for a deceased retiree, by the one-off payment of the family's
+    claim. ArrearsItem rows are append-only, so the release is its own row; the one-to-one key makes
+    "released exactly once" a fact of the database."""
 
     arrears_item = models.OneToOneField(ArrearsItem, on_delete=models.PROTECT, related_name="release")
-    line = models.ForeignKey(PayoutLine, on_delete=models.PROTECT, related_name="arrears_releases")
+    line = models.ForeignKey(
+        PayoutLine, on_delete=models.PROTECT, related_name="arrears_releases", null=True, blank=True
+    )
+    one_off_payment = models.ForeignKey(
+        "OneOffPayment", on_delete=models.PROTECT, related_name="arrears_releases", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("补发发放记录")
         verbose_name_plural = _("补发发放记录")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(line__isnull=False, one_off_payment__isnull=True)
+                | Q(line__isnull=True, one_off_payment__isnull=False),
+                name="arrearsrelease_by_line_or_one_off",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.arrears_item_id} → {self.line_id}"
@@ -389,7 +406,13 @@ class Funding(models.Model):
     """The transfer of one bank's total from the fiscal special account (财政专户) to the bank's special
     account (银行专户) for a plan. Recorded once; a wrong record is a matter for finance, not an edit."""
 
-    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="fundings", db_index=False)
+    # Of a monthly plan or of a one-off batch, never both (funding_of_plan_or_batch).
+    plan = models.ForeignKey(
+        PayoutPlan, on_delete=models.PROTECT, related_name="fundings", db_index=False, null=True, blank=True
+    )
+    one_off_batch = models.ForeignKey(
+        "OneOffBatch", on_delete=models.PROTECT, related_name="fundings", null=True, blank=True
+    )
     bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
     amount = money_field(_("拨付金额"))
     reference_number = models.CharField(_("拨付凭证号"), max_length=64)
@@ -405,6 +428,12 @@ class Funding(models.Model):
         ordering = ["plan", "bank"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "bank"], name="funding_once_per_plan_bank"),
+            models.UniqueConstraint(fields=["one_off_batch", "bank"], name="funding_once_per_batch_bank"),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, one_off_batch__isnull=True)
+                | Q(plan__isnull=True, one_off_batch__isnull=False),
+                name="funding_of_plan_or_batch",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="funding_amount_positive"),
         ]
         triggers = [append_only]
@@ -418,7 +447,13 @@ class BankFile(models.Model):
     written with (the return file is read with the same profile). One per plan and bank: exporting again
     returns this file, never a second payment."""
 
-    plan = models.ForeignKey(PayoutPlan, on_delete=models.PROTECT, related_name="bank_files", db_index=False)
+    # Of a monthly plan or of a one-off batch, never both (bankfile_of_plan_or_batch).
+    plan = models.ForeignKey(
+        PayoutPlan, on_delete=models.PROTECT, related_name="bank_files", db_index=False, null=True, blank=True
+    )
+    one_off_batch = models.ForeignKey(
+        "OneOffBatch", on_delete=models.PROTECT, related_name="bank_files", null=True, blank=True
+    )
     bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("文件名"), max_length=200)
     content_type = models.CharField(_("文件类型"), max_length=100)
@@ -441,6 +476,12 @@ class BankFile(models.Model):
         ordering = ["plan", "bank"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "bank"], name="bankfile_one_per_plan_bank"),
+            models.UniqueConstraint(fields=["one_off_batch", "bank"], name="bankfile_one_per_batch_bank"),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, one_off_batch__isnull=True)
+                | Q(plan__isnull=True, one_off_batch__isnull=False),
+                name="bankfile_of_plan_or_batch",
+            ),
             models.CheckConstraint(
                 condition=Q(line_count__gt=0, total__gt=0, sha256__regex=r"^[0-9a-f]{64}$"),
                 name="bankfile_not_empty",
@@ -504,6 +545,8 @@ class FailedPaymentResolution(models.Model):
     class Kind(models.TextChoices):
         REISSUED = "reissued", _("转入下月补发")
         PAID_BY_HAND = "paid_by_hand", _("手工发放")
+        # A month after the retiree's death month: never due, so never paid again (and not a recovery).
+        NOT_DUE = "not_due", _("死亡后月份不再发放")
 
     line = models.OneToOneField(PayoutLine, on_delete=models.PROTECT, related_name="failure_resolution")
     kind = models.CharField(_("处理方式"), max_length=14, choices=Kind.choices)
@@ -525,7 +568,8 @@ class FailedPaymentResolution(models.Model):
                 | (
                     Q(kind="paid_by_hand", arrears_item__isnull=True, paid_on__isnull=False)
                     & ~Q(reference="")
-                ),
+                )
+                | Q(kind="not_due", arrears_item__isnull=True, reference="", paid_on__isnull=True),
                 name="failedpaymentresolution_kind_matches",
             ),
         ]
@@ -672,3 +716,259 @@ class RecoveryWriteOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recovery_id} ¥{self.amount}"
+
+
+# --- After-death recoveries: the months they are made of, and how they are followed up ---
+# (pensions.services.after_death, pensions.services.recovery_follow_up; docs/benefits.md)
+
+
+class RecoveryLine(models.Model):
+    """One month of an after-death recovery (冒领/多发): the approved plan line that paid a month after the
+    retiree's death month. One-to-one on the line: a month paid after death is recovered once."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="months")
+    line = models.OneToOneField(PayoutLine, on_delete=models.PROTECT, related_name="recovery_line")
+    month = PensionMonthField(_("所属月份"))
+    amount = money_field(_("多发金额"))
+
+    class Meta:
+        verbose_name = _("死亡后多发月份")
+        verbose_name_plural = _("死亡后多发月份")
+        ordering = ["recovery", "month"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recoveryline_amount_positive"),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.month} ¥{self.amount}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RecoveryClawback(models.Model):
+    """A request to a bank to return money of a recovery from the deceased's account (银行协助退回), and what
+    the bank returned. The returned amount lowers the recovery's balance."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("已发函")
+        RETURNED = "returned", _("银行已退回")
+        REFUSED = "refused", _("银行未能退回")
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="clawbacks")
+    bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
+    account_number = models.CharField(_("账号/存折号"), max_length=32, db_collation="C")
+    holder_name = models.CharField(_("户名"), max_length=50, blank=True)
+    requested_amount = money_field(_("请求退回金额"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("发函人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("发函时间"))
+    returned_amount = money_field(_("银行退回金额"), null=True, blank=True)
+    returned_on = models.DateField(_("退回日期"), null=True, blank=True)
+    returned_reference = models.CharField(_("退回凭证号"), max_length=64, blank=True)
+    result_by = models.ForeignKey(
+        Staff, verbose_name=_("结果登记人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    result_at = models.DateTimeField(_("结果登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("银行退回请求")
+        verbose_name_plural = _("银行退回请求")
+        ordering = ["recovery", "requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0), name="recoveryclawback_requested_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["recovery", "bank"],
+                condition=Q(status="requested"),
+                name="recoveryclawback_one_open_per_bank",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested", returned_amount__isnull=True, result_by__isnull=True)
+                | Q(
+                    status="returned",
+                    returned_amount__gt=0,
+                    returned_amount__lte=F("requested_amount"),
+                    returned_on__isnull=False,
+                    result_by__isnull=False,
+                    result_at__isnull=False,
+                )
+                | Q(status="refused", returned_amount__isnull=True, result_by__isnull=False),
+                name="recoveryclawback_result_matches",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.bank_id} ¥{self.requested_amount}"
+
+
+class RecoveryOffset(models.Model):
+    """An amount of a recovery set off against a family's claim (抵扣), with the applicant's recorded consent.
+    `claim_id` is the benefits claim it was taken from (benefits.SurvivorClaim; pensions does not import
+    benefits). Lowers the recovery's balance."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="offsets")
+    claim_id = models.PositiveBigIntegerField(_("抚恤待遇申请编号"))
+    amount = money_field(_("抵扣金额"))
+    consent = models.CharField(_("申请人同意抵扣记录"), max_length=200)
+    by = models.ForeignKey(Staff, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("抵扣时间"))
+
+    class Meta:
+        verbose_name = _("追回抵扣")
+        verbose_name_plural = _("追回抵扣")
+        ordering = ["recovery", "at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recoveryoffset_amount_positive"),
+            models.CheckConstraint(condition=~Q(consent=""), name="recoveryoffset_has_consent"),
+            models.UniqueConstraint(fields=["recovery", "claim_id"], name="recoveryoffset_once_per_claim"),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} claim {self.claim_id} ¥{self.amount}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RecoveryReferral(models.Model):
+    """A recovery referred for legal action (移送司法/诉讼追偿): where it went, when, and how it stands."""
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", _("已移送")
+        IN_PROCEEDINGS = "in_proceedings", _("诉讼中")
+        CLOSED = "closed", _("已结案")
+
+    recovery = models.OneToOneField(Recovery, on_delete=models.PROTECT, related_name="referral")
+    agency = models.CharField(_("移送机关"), max_length=100)
+    referred_on = models.DateField(_("移送日期"))
+    case_number = models.CharField(_("案号"), max_length=60, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REFERRED)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("移送司法")
+        verbose_name_plural = _("移送司法")
+        ordering = ["-referred_on", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(agency=""), name="recoveryreferral_has_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.get_status_display()}"
+
+
+# --- One-off payments: money to payees who are not the month's pensioners (a family's death claim) ---
+# (pensions.services.one_off; docs/one-off-payments.md). Funded, exported and reconciled through the same
+# bank-file profiles, funding check and return-file matching as the monthly plan.
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class OneOffBatch(models.Model):
+    """One month's one-off payments (一次性支付批次). Moves like a plan: draft → submitted → approved (by
+    someone else) → funded → exported → reconciled; its totals are stored and equal the sum of its
+    payments."""
+
+    Status = PayoutPlan.Status
+
+    month = PensionMonthField(_("支付月份"), unique=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    payment_count = models.PositiveIntegerField(_("笔数"), default=0)
+    total = money_field(_("金额合计"), default=0)
+    lines_hash = models.CharField(_("明细校验值"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        Staff, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        Staff, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    rejection_reason = models.CharField(_("退回原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("一次性支付批次")
+        verbose_name_plural = _("一次性支付批次")
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
+                name="oneoffbatch_approver_is_not_submitter",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"])
+                | Q(
+                    submitted_by__isnull=False,
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    lines_hash__regex=r"^[0-9a-f]{64}$",
+                ),
+                name="oneoffbatch_approved_is_signed",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="oneoffbatch_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.get_status_display()}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class OneOffPayment(models.Model):
+    """One payment of a batch to one payee's account. `kind` and `source_id` say what it pays (a benefits
+    claim); the original payment of a source is unique, and a failed payment is paid again at most once
+    (`reissue_of`, one-to-one)."""
+
+    class Kind(models.TextChoices):
+        DEATH_CLAIM = "death_claim", _("丧葬补助金和抚恤金")
+
+    PaymentStatus = PayoutLine.PaymentStatus
+
+    batch = models.ForeignKey(OneOffBatch, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(_("支付项目"), max_length=20, choices=Kind.choices)
+    source_id = models.PositiveBigIntegerField(_("来源编号"))
+    retiree = models.ForeignKey(
+        Retiree, verbose_name=_("退休人员"), on_delete=models.PROTECT, related_name="one_off_payments"
+    )
+    township = models.ForeignKey(
+        OrgUnit, verbose_name=_("乡镇(街道)"), on_delete=models.PROTECT, related_name="+"
+    )
+    payee_name = models.CharField(_("收款人"), max_length=50)
+    payee_id_number = models.CharField(_("收款人身份证号码"), max_length=18, db_collation="C")
+    bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="+")
+    account_number = models.CharField(_("账号/存折号"), max_length=32, db_collation="C")
+    holder_name = models.CharField(_("户名"), max_length=50)
+    amount = money_field(_("金额"))
+    reissue_of = models.OneToOneField(
+        "self",
+        verbose_name=_("重发自"),
+        on_delete=models.PROTECT,
+        related_name="reissue",
+        null=True,
+        blank=True,
+    )
+    payment_status = models.CharField(
+        _("发放结果"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    bank_reason = models.CharField(_("银行反馈"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("一次性支付")
+        verbose_name_plural = _("一次性支付")
+        ordering = ["batch", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="oneoffpayment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["kind", "source_id"],
+                condition=Q(reissue_of__isnull=True),
+                name="oneoffpayment_source_paid_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.payee_name} ¥{self.amount}"

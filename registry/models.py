@@ -360,6 +360,8 @@ class StatusChange(models.Model):
     to_status = models.CharField(_("新状态"), max_length=12, choices=Retiree.Status.choices)
     effective_date = models.DateField(_("生效日期"))
     reason = models.CharField(_("原因"), max_length=200)
+    # A transfer out (转出) names the bureau that takes the person over; empty for every other change.
+    counterpart = models.CharField(_("转入地经办机构"), max_length=100, blank=True)
     actor = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
@@ -648,6 +650,8 @@ class ArrearsItem(models.Model):
         RATE_CHANGE = "rate_change", _("调整标准补差")
         RESTORATION = "restoration", _("恢复发放补发")
         FAILED_PAYMENT = "failed_payment", _("发放失败重发")
+        # A month up to the death month that no approved plan paid: due, paid to the family with the claim.
+        DUE_BEFORE_DEATH = "due_before_death", _("死亡前应发未发")
 
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="arrears")
     month = PensionMonthField(_("所属月份"))
@@ -697,6 +701,8 @@ class Recovery(models.Model):
         OPEN = "open", _("待追回")
         SETTLED = "settled", _("已追回")
         WRITTEN_OFF = "written_off", _("已核销")
+        # Opened by a death that was then corrected (the person is alive): nothing was owed.
+        CANCELLED = "cancelled", _("已撤销")
 
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="recoveries")
     amount = money_field(_("应追回金额"))

@@ -1,4 +1,5 @@
-"""Reads of recoveries (追回) with their balance: amount − deducted by plan lines − refunded − written off.
+"""Reads of recoveries (追回) with their balance: amount − deducted by plan lines − refunded − returned by a
+bank (claw-back) − set off against a family's claim − written off.
 Scoped to the retirees the user may see (registry.access.retirees_visible_to)."""
 
 from __future__ import annotations
@@ -17,42 +18,66 @@ from registry.models import Recovery
 from registry.months import PensionMonth
 from registry.selectors.changes import as_month
 
-from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff, WriteOffRequest
+from ..models import (
+    PayoutPlan,
+    RecoveryClawback,
+    RecoveryDeduction,
+    RecoveryOffset,
+    RecoveryRefund,
+    RecoveryWriteOff,
+    WriteOffRequest,
+)
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
-def _sum_of(model: Any) -> Coalesce:
-    """The sum of `amount` over `model`'s rows of the outer recovery, 0 when there are none. A subquery
-    each, so deductions, refunds and the write-off never multiply each other's rows in a join."""
+def _sum_of(model: Any, field: str = "amount", **where: Any) -> Coalesce:
+    """The sum of `field` over `model`'s rows of the outer recovery (those matching `where`), 0 when there
+    are none. A subquery each, so deductions, refunds and the write-off never multiply each other's rows in a
+    join."""
     rows = (
-        model.objects.filter(recovery=OuterRef("pk"))
+        model.objects.filter(recovery=OuterRef("pk"), **where)
         .order_by()
         .values("recovery")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(field))
         .values("total")
     )
     return Coalesce(Subquery(rows, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
 
 
+def _clawed_back() -> Coalesce:
+    return _sum_of(RecoveryClawback, "returned_amount", status=RecoveryClawback.Status.RETURNED)
+
+
 def recoveries_with_balance(queryset: QuerySet[Recovery] | None = None) -> QuerySet[Recovery]:
-    """Recoveries annotated with `deducted`, `refunded`, `written_off` and `balance` (all Decimal)."""
+    """Recoveries annotated with `deducted`, `refunded`, `clawed_back`, `offset`, `written_off` and
+    `balance` (all Decimal)."""
     queryset = Recovery.objects.all() if queryset is None else queryset
     return queryset.annotate(
         deducted=_sum_of(RecoveryDeduction),
         refunded=_sum_of(RecoveryRefund),
+        clawed_back=_clawed_back(),
+        offset=_sum_of(RecoveryOffset),
         written_off=_sum_of(RecoveryWriteOff),
-    ).annotate(balance=F("amount") - F("deducted") - F("refunded") - F("written_off"))
+    ).annotate(
+        balance=F("amount")
+        - F("deducted")
+        - F("refunded")
+        - F("clawed_back")
+        - F("offset")
+        - F("written_off")
+    )
 
 
 def recovery_settling_balance() -> CombinedExpression:
     """The balance that settles or reopens a recovery, as an expression over the Recovery row: amount −
-    deducted − refunded (registry.services.recoveries_status_sync leaves written-off recoveries alone, so
-    write-offs are not part of it)."""
-    return CombinedExpression(
-        F("amount") - _sum_of(RecoveryDeduction), "-", _sum_of(RecoveryRefund), output_field=_MONEY
-    )
+    deducted − refunded − returned by a bank − set off (registry.services.recoveries_status_sync leaves
+    written-off recoveries alone, so write-offs are not part of it)."""
+    balance = F("amount") - _sum_of(RecoveryDeduction)
+    for part in (_sum_of(RecoveryRefund), _clawed_back(), _sum_of(RecoveryOffset)):
+        balance = CombinedExpression(balance, "-", part, output_field=_MONEY)
+    return balance
 
 
 def recovery_balance(*, recovery: Recovery) -> Decimal:

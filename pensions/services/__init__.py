@@ -10,6 +10,9 @@ from .bank_files import (
 )
 from .funding import funding_banks, funding_record
 from .locks import plan_generation_lock
+
+# recoveries.recovery_write_off is not exported: only an approved write-off request writes one off.
+from .one_off import one_off_batch_totals_store, one_off_payment_add
 from .plans import (
     PlanTotals,
     draftable_months,
@@ -20,9 +23,7 @@ from .plans import (
     plan_totals_check,
     recovery_share,
 )
-
-# recoveries.recovery_write_off is not exported: only an approved write-off request writes one off.
-from .recoveries import recoveries_sync_status, recovery_refund_record
+from .recoveries import recoveries_sync_status, recovery_offset_record, recovery_refund_record
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
     PlanFigures,
@@ -67,7 +68,10 @@ __all__ = [
     "plan_totals_check",
     "plan_generation_lock",
     "recoveries_sync_status",
+    "recovery_offset_record",
     "recovery_refund_record",
+    "one_off_batch_totals_store",
+    "one_off_payment_add",
     "recovery_share",
     "withheld_release",
     "write_off_request",

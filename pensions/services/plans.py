@@ -131,6 +131,12 @@ open_balance AS (
            ) - coalesce(
                (SELECT sum(f.amount) FROM pensions_recoveryrefund f
                  WHERE f.recovery_id = recovery.{recovery.id}), 0
+           ) - coalesce(
+               (SELECT sum(c.returned_amount) FROM pensions_recoveryclawback c
+                 WHERE c.recovery_id = recovery.{recovery.id} AND c.status = 'returned'), 0
+           ) - coalesce(
+               (SELECT sum(o.amount) FROM pensions_recoveryoffset o
+                 WHERE o.recovery_id = recovery.{recovery.id}), 0
            ) AS balance
       FROM {recovery} recovery
      WHERE recovery.{recovery.status} = %(open)s
@@ -221,14 +227,15 @@ _GENERATE_AS_OF = f"\n{LINES_CTES_AS_OF},{_GENERATE_TAIL}"
 _SUMS = """
 SELECT GROUPING(bank_id, township_id) AS level, bank_id, township_id, count(*) AS line_count,
        coalesce(sum(regular), 0), coalesce(sum(arrears), 0), coalesce(sum(deduction), 0),
-       coalesce(sum(withheld), 0), coalesce(sum(net), 0)
+       coalesce(sum(withheld), 0), coalesce(sum(net), 0), count(*) FILTER (WHERE is_withheld)
   FROM pensions_payoutline
  WHERE plan_id = %(plan)s
  GROUP BY GROUPING SETS ((bank_id), (township_id), ())
 """
 
 _STORE_TOTALS = f"""
-WITH sums (level, bank_id, township_id, line_count, regular, arrears, deduction, withheld, net) AS (
+WITH sums (level, bank_id, township_id, line_count, regular, arrears, deduction, withheld, net,
+           withheld_count) AS (
     {_SUMS}
 ),
 stored AS (
@@ -242,7 +249,8 @@ stored AS (
 )
 UPDATE pensions_payoutplan plan
    SET line_count = sums.line_count, regular_total = sums.regular, arrears_total = sums.arrears,
-       deduction_total = sums.deduction, withheld_total = sums.withheld, net_total = sums.net
+       deduction_total = sums.deduction, withheld_total = sums.withheld, net_total = sums.net,
+       withheld_count = sums.withheld_count
   FROM sums
  WHERE sums.level = 3 AND plan.id = %(plan)s
 """  # noqa: S608
@@ -428,26 +436,32 @@ def plan_totals_check(*, plan: PayoutPlan) -> PlanTotals:
         rows = cursor.fetchall()
     fresh: dict[tuple[str, int | None], tuple[Any, ...]] = {}
     overall: tuple[Any, ...] = ()
-    for level, bank_id, township_id, *sums in rows:
+    withheld_count = 0
+    for level, bank_id, township_id, *sums_and_count in rows:
+        # Only the overall row's withheld count is stored (on the plan); totals per bank and township
+        # carry the sums alone.
+        sums, count = sums_and_count[:-1], sums_and_count[-1]
         if level == 1:
             fresh[(PlanTotal.Kind.BANK, bank_id)] = tuple(sums)
         elif level == 2:
             fresh[(PlanTotal.Kind.TOWNSHIP, township_id)] = tuple(sums)
         else:
-            overall = tuple(sums)
+            overall, withheld_count = tuple(sums), count
     stored = {
         (row[0], row[1] if row[0] == PlanTotal.Kind.BANK else row[2]): tuple(row[3:])
         for row in PlanTotal.objects.filter(plan=plan).values_list(
             "kind", "bank_id", "township_id", *_TOTAL_FIELDS
         )
     }
-    plan_row = PayoutPlan.objects.filter(pk=plan.pk).values_list(*_TOTAL_FIELDS).get()
+    *plan_row, stored_withheld_count = (
+        PayoutPlan.objects.filter(pk=plan.pk).values_list(*_TOTAL_FIELDS, "withheld_count").get()
+    )
     differ = sorted(
         f"{kind}:{key}"
         for kind, key in fresh.keys() | stored.keys()
         if fresh.get((kind, key)) != stored.get((kind, key))
     )
-    if tuple(plan_row) != overall:
+    if tuple(plan_row) != overall or stored_withheld_count != withheld_count:
         differ.insert(0, "plan")
     if differ:
         raise PlanError(

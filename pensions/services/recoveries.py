@@ -2,8 +2,9 @@
 written off when a reviewer approves a clerk's request (pensions.services.write_offs).
 
 A recovery's balance is its amount less what plan lines deducted
-(pensions.RecoveryDeduction), less what was refunded (RecoveryRefund), less what was written off
-(RecoveryWriteOff); pensions.selectors.recovery_balance reads it, plan generation reads the same sum.
+(pensions.RecoveryDeduction), less what was refunded (RecoveryRefund), returned by a bank (RecoveryClawback)
+or set off against a family's claim (RecoveryOffset), less what was written off (RecoveryWriteOff);
+pensions.selectors.recovery_balance reads it, plan generation reads the same sum.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from registry.models import Recovery, Staff
 from registry.services import recoveries_status_sync
 
 from ..errors import PlanError
-from ..models import PayoutPlan, RecoveryDeduction, RecoveryRefund, RecoveryWriteOff, WriteOffRequest
+from ..models import (
+    PayoutPlan,
+    RecoveryDeduction,
+    RecoveryOffset,
+    RecoveryRefund,
+    RecoveryWriteOff,
+    WriteOffRequest,
+)
 from .locks import plan_generation_lock
 
 _CENT = Decimal("0.01")
@@ -101,6 +109,36 @@ def recovery_refund_record(
         )
         recoveries_sync_status(recovery_ids=[locked.pk])
     return refund
+
+
+def recovery_offset_record(
+    *, recovery: Recovery, claim_id: int, amount: Decimal, consent: str, by: Staff
+) -> RecoveryOffset:
+    """Set `amount` of an open recovery off against a family's claim (benefits calls this when it approves the
+    claim, in its transaction). Only with the applicant's consent recorded, at most the balance; a balance
+    brought to 0 settles the recovery. Once per recovery and claim."""
+    access.require(by, Action.APPROVE_PAYMENTS)
+    consent = consent.strip()
+    if not consent:
+        raise PlanError(_("抵扣须有申请人同意抵扣的记录。"), field="offset_consent")
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != amount.quantize(_CENT):
+        raise PlanError(_("抵扣金额必须是精确到分的金额。"), field="amount")
+    if amount <= 0:
+        raise PlanError(_("抵扣金额必须大于 0。"), field="amount")
+    plan_generation_lock()
+    locked, balance = _locked_open_recovery(recovery)
+    if amount > balance:
+        raise PlanError(
+            _("抵扣金额 %(amount)s 超过待追回余额 %(balance)s。")
+            % {"amount": yuan(amount), "balance": yuan(balance)},
+            field="amount",
+        )
+    with pghistory.context(source="recovery_offset", user=by.pk):
+        offset = RecoveryOffset.objects.create(
+            recovery=locked, claim_id=claim_id, amount=amount, consent=consent, by=by, at=timezone.now()
+        )
+        recoveries_sync_status(recovery_ids=[locked.pk])
+    return offset
 
 
 def recovery_write_off(
