@@ -22,6 +22,7 @@ seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_certifications
 	$(PY) manage.py seed_demo_payouts
+	$(PY) manage.py seed_demo_benefits
 
 lint: venv
 	.venv/bin/ruff check .

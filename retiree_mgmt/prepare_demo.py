@@ -1,8 +1,8 @@
 """`make run`'s database steps in one Python process (scripts/run.sh): apply migrations when some are
-pending, then load the demo county, its certifications and its payout history, each step skipped at once
-when it has nothing to add. Run as `.venv/bin/python -m retiree_mgmt.prepare_demo`.
+pending, then load the demo county, its certifications, its payout history and its claim parameters, each
+step skipped at once when it has nothing to add. Run as `.venv/bin/python -m retiree_mgmt.prepare_demo`.
 
-One process instead of four `manage.py` runs: each start of Django costs 1–2 s on the 2-core development
+One process instead of five `manage.py` runs: each start of Django costs 1–2 s on the 2-core development
 machine (more when it is busy), and `migrate` with nothing to do still loads every migration and renders
 the project state (docs/development.md, "How fast `make run` starts").
 """
@@ -39,8 +39,11 @@ def main() -> None:
         print("==> Database migrations: none pending", flush=True)
     _step("migrations", began)
 
-    print("==> Demo county (seed_demo, seed_demo_certifications, seed_demo_payouts)", flush=True)
-    for command in ("seed_demo", "seed_demo_certifications", "seed_demo_payouts"):
+    print(
+        "==> Demo county (seed_demo, seed_demo_certifications, seed_demo_payouts, seed_demo_benefits)",
+        flush=True,
+    )
+    for command in ("seed_demo", "seed_demo_certifications", "seed_demo_payouts", "seed_demo_benefits"):
         began = time.monotonic()
         call_command(command)
         _step(command, began)

@@ -1,0 +1,1 @@
+"""The deaths and benefits API (DRF), one module per area of work."""

@@ -1,0 +1,1 @@
+"""The deaths and benefits pages, one module per area of work."""
