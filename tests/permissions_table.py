@@ -215,6 +215,13 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-certification-campaign":            ("year",       A, A, A, A, A, NA),
     "PATCH api-certification-campaign":          ("year",       A, D, D, D, D, NA),
     "GET api-certification-suspension":          ("year",       A, A, A, A, A, NA),
+    # claim parameters (丧葬抚恤参数): the admin's alone, reading included (docs/benefit-parameters.md)
+    "GET benefit-parameters":                    ("-",          A, D, D, D, D, NA),
+    "POST benefit-parameter-set":                ("-",          A, D, D, D, D, NA),
+    "POST benefit-average-clear":                ("-",          A, D, D, D, D, NA),
+    "GET api-benefit-parameters":                ("-",          A, D, D, D, D, NA),
+    "POST api-benefit-parameters":               ("-",          A, D, D, D, D, NA),
+    "POST api-benefit-average-clear":            ("-",          A, D, D, D, D, NA),
     # the county-wide audit log: read-only, the auditor and the admin (docs/personal-data.md)
     "GET audit-log":                             ("-",          A, D, D, A, D, NA),
     "GET audit-log-export":                      ("-",          A, D, D, A, D, NA),
