@@ -54,7 +54,7 @@ def _as_decimal(value: object) -> Decimal:
         # A float is refused, not converted: 0.1 has no exact binary form and money is never a float here.
         raise BenefitError(_("请填写数值。"), field="value")
     try:
-        number = Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)  # type: ignore[arg-type]
+        number = Decimal(str(value).strip())  # str of an int or a Decimal is exact
     except (InvalidOperation, TypeError, ValueError):
         raise BenefitError(_("请填写数值。"), field="value") from None
     if not number.is_finite():
