@@ -895,7 +895,9 @@ class RecoveryDocumentPrint(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="receipt", refund__isnull=False, clawback__isnull=True)
-                | Q(kind__in=["clawback_letter", "clawback_list"], refund__isnull=True, clawback__isnull=False)
+                | Q(
+                    kind__in=["clawback_letter", "clawback_list"], refund__isnull=True, clawback__isnull=False
+                )
                 | Q(kind="referral_letter", refund__isnull=True, clawback__isnull=True),
                 name="recoverydocumentprint_kind_matches",
             ),

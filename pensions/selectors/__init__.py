@@ -22,6 +22,7 @@ from .plans import (
     plan_transitions,
     plans_awaiting,
 )
+from .recovery_aging import AgingReport, open_recoveries_aged, recovery_aging, recovery_aging_xlsx
 from .recoveries import (
     HistoryDeduction,
     RecoveryHistory,
@@ -36,6 +37,10 @@ from .recoveries import (
 )
 
 __all__ = [
+    "AgingReport",
+    "open_recoveries_aged",
+    "recovery_aging",
+    "recovery_aging_xlsx",
     "PLAN_VIEWER_ACTIONS",
     "Deadline",
     "LineFilters",
