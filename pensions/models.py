@@ -865,9 +865,9 @@ class RecoveryReferral(models.Model):
 
 
 class RecoveryDocumentPrint(models.Model):
-    """One printing or download of a recovery's document: a refund receipt (收款收据), a claw-back letter (退回函)
-    or its account list, a referral letter (移送函). Shown in the audit log: a receipt printed twice is visible
-    as such, and the letters name the deceased's account."""
+    """One printing or download of a recovery's document: a refund receipt (收款收据), a claw-back
+    letter (退回函) or its account list, a referral letter (移送函). Shown in the audit log: a receipt
+    printed twice is visible as such, and the letters name the deceased's account."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("收款收据")

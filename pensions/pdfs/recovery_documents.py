@@ -1,6 +1,6 @@
-"""The documents of a recovery's follow-up (docs/recoveries.md): the receipt for money paid back at the counter
-(收款收据), the letter asking a bank to return money from a deceased retiree's account (退回函) with its account
-list (xlsx), and the letter referring a recovery for legal action (移送函).
+"""The documents of a recovery's follow-up (docs/recoveries.md): the receipt for money paid back at the
+counter (收款收据), the letter asking a bank to return money from a deceased retiree's account (退回函)
+with its account list (xlsx), and the letter referring a recovery for legal action (移送函).
 
 Every figure comes from the recorded rows (the refund, the claw-back request, the recovery's months and its
 balance annotations). Personal numbers are masked unless the caller passes full ExportNumbers (decided by
@@ -11,21 +11,25 @@ with full numbers).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.id_numbers import mask_account_number, mask_resident_id
-from registry.models import OrgUnit, Recovery
+from registry.models import OrgUnit, Recovery, Staff
 from registry.pdfs.rendering import render_pdf
 from registry.selectors.exports import xlsx_table
-from registry.services.sensitive import MASKED, ExportNumbers
+from registry.services.sensitive import MASKED, ExportNumbers, sensitive_export_record
 
-from ..models import RecoveryClawback, RecoveryLine, RecoveryReferral, RecoveryRefund
+from ..errors import PlanError
+from ..models import RecoveryClawback, RecoveryDocumentPrint, RecoveryLine, RecoveryReferral, RecoveryRefund
 from ..selectors.recoveries import recoveries_with_balance
+from ..services.recovery_follow_up import recovery_document_print_record
 from .funding_request import rmb_upper
 
 
@@ -175,3 +179,76 @@ def referral_letter_pdf(*, referral: RecoveryReferral, numbers: ExportNumbers = 
         template="pensions/recoveries/referral_letter_pdf.html",
         context=referral_letter_context(referral=referral, numbers=numbers),
     )
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    content: bytes
+    filename: str
+    content_type: str
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@transaction.atomic
+def recovery_document_issue(
+    *,
+    kind: str,
+    by: Staff,
+    refund: RecoveryRefund | None = None,
+    clawback: RecoveryClawback | None = None,
+    referral: RecoveryReferral | None = None,
+    numbers: ExportNumbers = MASKED,
+) -> IssuedDocument:
+    """Render one document of a recovery and record it before it is handed over (the page and the API both
+    come here): a RecoveryDocumentPrint row for the audit log, and, for a file with full numbers, the
+    SensitiveExport row of registry.services.sensitive_export_record (which checks VIEW_SENSITIVE again).
+    The receipt has no full variant."""
+    Kind = RecoveryDocumentPrint.Kind  # noqa: N806 - the model's choices, as everywhere else
+    if kind == Kind.RECEIPT and refund is not None:
+        recovery = refund.recovery
+        content = refund_receipt_pdf(refund=refund)
+        filename = _("收款收据-%(name)s-%(number)s.pdf") % {
+            "name": recovery.retiree.name,
+            "number": refund.pk,
+        }
+        content_type = "application/pdf"
+        numbers = MASKED
+    elif kind in (Kind.CLAWBACK_LETTER, Kind.CLAWBACK_LIST) and clawback is not None:
+        recovery = clawback.recovery
+        if kind == Kind.CLAWBACK_LETTER:
+            content = clawback_letter_pdf(clawback=clawback, numbers=numbers)
+            filename = _("退回函-%(bank)s-%(name)s.pdf")
+            content_type = "application/pdf"
+        else:
+            target = io.BytesIO()
+            clawback_xlsx(clawback=clawback, target=target, numbers=numbers)
+            content = target.getvalue()
+            filename = _("退回明细-%(bank)s-%(name)s.xlsx")
+            content_type = XLSX_CONTENT_TYPE
+        filename %= {"bank": clawback.bank.name, "name": recovery.retiree.name}
+    elif kind == Kind.REFERRAL_LETTER and referral is not None:
+        recovery = referral.recovery
+        content = referral_letter_pdf(referral=referral, numbers=numbers)
+        filename = _("移送函-%(name)s.pdf") % {"name": recovery.retiree.name}
+        content_type = "application/pdf"
+    else:
+        raise PlanError(_("没有这种追回文书。"), field="kind")
+    sensitive_export_record(
+        by=by,
+        numbers=numbers,
+        export=f"pensions.recovery_{kind}",
+        label=str(Kind(kind).label) + " " + recovery.retiree.name,
+        person_count=1,
+        detail={"recovery": recovery.pk, "clawback": clawback.pk if clawback else None},
+    )
+    recovery_document_print_record(
+        recovery=recovery,
+        kind=kind,
+        by=by,
+        refund=refund if kind == Kind.RECEIPT else None,
+        clawback=clawback,
+        full_numbers=numbers.full,
+    )
+    return IssuedDocument(content=content, filename=filename, content_type=content_type)

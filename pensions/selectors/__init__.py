@@ -22,7 +22,6 @@ from .plans import (
     plan_transitions,
     plans_awaiting,
 )
-from .recovery_aging import AgingReport, open_recoveries_aged, recovery_aging, recovery_aging_xlsx
 from .recoveries import (
     HistoryDeduction,
     RecoveryHistory,
@@ -35,6 +34,7 @@ from .recoveries import (
     write_off_request_pending,
     write_off_requests_awaiting,
 )
+from .recovery_aging import AgingReport, open_recoveries_aged, recovery_aging, recovery_aging_xlsx
 
 __all__ = [
     "AgingReport",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db.models import CharField, Count, QuerySet, Sum, Value, When
 from django.db.models import Case as SqlCase
+from django.db.models import CharField, Count, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -23,6 +23,7 @@ from .plans import (
     plan_totals_check,
     recovery_share,
 )
+from .recoveries import recoveries_sync_status, recovery_offset_record, recovery_refund_record
 from .recovery_follow_up import (
     after_death_failed_lines_settle,
     recovery_clawback_request,
@@ -31,7 +32,6 @@ from .recovery_follow_up import (
     recovery_referral_create,
     recovery_referral_update,
 )
-from .recoveries import recoveries_sync_status, recovery_offset_record, recovery_refund_record
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
     PlanFigures,

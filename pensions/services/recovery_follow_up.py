@@ -259,7 +259,8 @@ def recovery_referral_create(
 def recovery_referral_update(
     *, referral: RecoveryReferral, status: str, case_number: str = "", note: str = "", by: Staff
 ) -> RecoveryReferral:
-    """Move a referral along (已移送 → 诉讼中 → 已结案, or straight to 已结案) and keep its case number and note
+    """Move a referral along (已移送 → 诉讼中 → 已结案, or straight to 已结案) and keep its case number and
+    note
     current (PREPARE_PAYMENTS). A closed referral is not moved again. Every change is kept in its history
     (pghistory) and the audit log shows the latest."""
     access.require(by, Action.PREPARE_PAYMENTS)
@@ -287,7 +288,7 @@ def recovery_referral_update(
     return locked
 
 
-# A month the bank failed to pay ------------------------------------------------------------------------------
+# A month the bank failed to pay -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -295,7 +296,8 @@ def after_death_failed_lines_settle(*, line_ids: Iterable[int], by: Staff) -> in
     """Of these failed plan lines, those that paid a month of an after-death recovery: the month was never
     paid, so it is not owed and never paid again. For each, a FailedPaymentResolution NOT_DUE (so it is not
     re-issued) and, while the recovery is open, a claw-back RETURNED for the line's bank of the month's
-    amount (capped by the balance; reference "回盘失败" + the line's reference), which lowers the balance; then
+    amount (capped by the balance; reference "回盘失败" + the line's reference), which lowers the balance;
+    then
     the status is synced. Lines without such a month, or already resolved, are left alone. Called by
     return_file_import after it marks lines failed. Returns how many lines were settled."""
     ids = sorted(set(line_ids))
@@ -354,7 +356,7 @@ def after_death_failed_lines_settle(*, line_ids: Iterable[int], by: Staff) -> in
     return len(months)
 
 
-# Documents printed -------------------------------------------------------------------------------------------
+# Documents printed ------------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -16,8 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.urls import reverse
 from openpyxl import load_workbook
 
+from pensions.bankfiles import payment_reference
 from pensions.errors import PlanError
 from pensions.models import (
     FailedPaymentResolution,
@@ -34,10 +37,12 @@ from pensions.pdfs.recovery_documents import (
     referral_letter_pdf,
     refund_receipt_pdf,
 )
-from pensions.selectors import recovery_aging, recovery_balance, recovery_history
+from pensions.selectors import recovery_aging, recovery_aging_xlsx, recovery_balance, recovery_history
 from pensions.services import (
     after_death_failed_lines_settle,
+    bank_files_export,
     failed_line_reissue,
+    funding_record,
     plan_approve,
     plan_draft,
     plan_submit,
@@ -50,12 +55,12 @@ from pensions.services import (
     write_off_request,
     write_off_request_approve,
 )
-from registry.models import Recovery, Retiree
+from registry.models import Recovery, Retiree, SensitiveExport
 from registry.services.sensitive import ExportNumbers
 from tests.pdfs import pdf_text
 
-from .conftest import NOV, M, recovery
-from .payout_flow import approved_plan, bank_answer, bank_total, set_profiles
+from .conftest import M, recovery
+from .payout_flow import T_EXPORT, T_FUND, T_RETURN, approved_plan, bank_answer, bank_total, set_profiles
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -68,7 +73,7 @@ T_REQUEST = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=SH)
 T_RESULT = datetime.datetime(2026, 12, 8, 15, 0, tzinfo=SH)
 T_REFER = datetime.datetime(2026, 12, 20, 9, 0, tzinfo=SH)
 T_WRITE_OFF = datetime.datetime(2027, 3, 2, 10, 0, tzinfo=SH)
-FULL = ExportNumbers(full=True, purpose="bank_check")
+FULL = ExportNumbers(full=True, purpose="bank_reconciliation")
 
 
 def _plan(county, month, day: int) -> PayoutPlan:
@@ -131,7 +136,7 @@ def write(path: Path, content: bytes) -> Path:
     return path
 
 
-# The whole follow-up ------------------------------------------------------------------------------------------
+# The whole follow-up ----------------------------------------------------------------------------------------
 
 
 def test_refund_receipt_clawback_referral_and_write_off(county, banks, owed, tmp_path):
@@ -242,3 +247,324 @@ def test_refund_receipt_clawback_referral_and_write_off(county, banks, owed, tmp
         done = write_off_request_approve(request=asked, by=county.reviewer, expected_balance=D("1600.00"))
     assert done.amount == D("1600.00")
     assert (balance(owed), status(owed)) == (D("0.00"), Recovery.Status.WRITTEN_OFF)
+
+
+def test_referral_moves_forward_only_and_once_per_recovery(county, owed):
+    with time_machine.travel(T_REFER, tick=False):
+        referral = recovery_referral_create(
+            recovery=owed, agency="某县公安局", referred_on=datetime.date(2026, 12, 20), by=county.clerk
+        )
+        with pytest.raises(PlanError) as twice:
+            recovery_referral_create(
+                recovery=owed, agency="某县人民法院", referred_on=datetime.date(2026, 12, 20), by=county.clerk
+            )
+        assert twice.value.field == "agency"
+        with pytest.raises(PlanError) as no_case:
+            recovery_referral_update(
+                referral=referral, status=RecoveryReferral.Status.IN_PROCEEDINGS, by=county.clerk
+            )
+        assert no_case.value.field == "case_number"
+        closed = recovery_referral_update(
+            referral=referral, status=RecoveryReferral.Status.CLOSED, by=county.clerk
+        )
+        with pytest.raises(PlanError):
+            recovery_referral_update(
+                referral=closed, status=RecoveryReferral.Status.REFERRED, by=county.clerk
+            )
+        with pytest.raises(PermissionDenied):
+            recovery_referral_create(
+                recovery=owed,
+                agency="某县人民法院",
+                referred_on=datetime.date(2026, 12, 20),
+                by=county.auditor,
+            )
+    assert RecoveryReferral.objects.get().status == RecoveryReferral.Status.CLOSED
+
+
+def test_clawback_refusals_change_nothing(county, banks, owed):
+    with time_machine.travel(T_REQUEST, tick=False):
+        with pytest.raises(PlanError) as other_bank:  # no month was paid through the RCC
+            recovery_clawback_request(recovery=owed, bank=banks["rcc"], by=county.clerk)
+        assert other_bank.value.field == "bank"
+        clawback = recovery_clawback_request(recovery=owed, bank=banks["psbc"], by=county.clerk)
+        with pytest.raises(PlanError):  # one request waiting per bank
+            recovery_clawback_request(recovery=owed, bank=banks["psbc"], by=county.clerk)
+    assert clawback.requested_amount == D("5600.00")
+    with time_machine.travel(T_RESULT, tick=False):
+        for amount, field in ((D("5600.01"), "returned_amount"), (D("0.00"), "returned_amount")):
+            with pytest.raises(PlanError) as refused:
+                recovery_clawback_result(
+                    clawback=clawback,
+                    returned_amount=amount,
+                    returned_on=datetime.date(2026, 12, 8),
+                    reference="YC-1",
+                    by=county.clerk,
+                )
+            assert refused.value.field == field
+        with pytest.raises(PlanError) as future:
+            recovery_clawback_result(
+                clawback=clawback,
+                returned_amount=D("100.00"),
+                returned_on=datetime.date(2026, 12, 9),
+                reference="YC-1",
+                by=county.clerk,
+            )
+        assert future.value.field == "returned_on"
+        with pytest.raises(PlanError) as no_note:
+            recovery_clawback_result(
+                clawback=clawback, returned_amount=None, returned_on=None, reference="", by=county.clerk
+            )
+        assert no_note.value.field == "note"
+    clawback.refresh_from_db()
+    assert (clawback.status, balance(owed)) == (RecoveryClawback.Status.REQUESTED, D("5600.00"))
+
+    with time_machine.travel(T_RESULT, tick=False):
+        refused = recovery_clawback_result(
+            clawback=clawback,
+            returned_amount=None,
+            returned_on=None,
+            reference="",
+            note="账户余额不足",
+            by=county.clerk,
+        )
+        again = recovery_clawback_request(recovery=owed, bank=banks["psbc"], by=county.clerk)
+    assert (refused.status, refused.result_note, balance(owed)) == (
+        RecoveryClawback.Status.REFUSED,
+        "账户余额不足",
+        D("5600.00"),
+    )
+    assert again.requested_amount == D("5600.00")
+
+
+def test_a_bank_return_of_the_whole_balance_settles_the_recovery(county, banks, owed):
+    with time_machine.travel(T_REQUEST, tick=False):
+        clawback = recovery_clawback_request(recovery=owed, bank=banks["psbc"], by=county.clerk)
+    with time_machine.travel(T_RESULT, tick=False):
+        recovery_clawback_result(
+            clawback=clawback,
+            returned_amount=D("5600.00"),
+            returned_on=datetime.date(2026, 12, 8),
+            reference="YC-2",
+            by=county.clerk,
+        )
+    assert (balance(owed), status(owed)) == (D("0.00"), Recovery.Status.SETTLED)
+
+
+def test_a_failed_return_for_november_is_not_owed_and_never_reissued(county, banks, deceased):
+    set_profiles(banks)
+    _plan(county, OCT, 5)
+    november = approved_plan(county)
+    psbc = banks["psbc"]
+    with time_machine.travel(T_FUND, tick=False):
+        funding_record(
+            plan=november,
+            bank=psbc,
+            amount=bank_total(november, psbc),
+            reference_number="CZ2026-PSBC",
+            transferred_on=datetime.date(2026, 11, 12),
+            by=county.reviewer,
+        )
+    with time_machine.travel(T_EXPORT, tick=False):
+        (bank_file,) = bank_files_export(plan=november, by=county.clerk)
+    lines = list(PayoutLine.objects.filter(retiree=deceased).order_by("plan__month"))
+    # The death is confirmed while the bank is still paying November.
+    owed = after_death_recovery(deceased, lines, county.clerk, at=T_EXPORT)
+    october_line, november_line = lines
+    reference = payment_reference(plan_id=november.pk, line_id=november_line.pk)
+    content = bank_answer(bank_file, failures={reference: ("F01", "账户已销户")})
+
+    with time_machine.travel(T_RETURN, tick=False):
+        return_file_import(bank_file=bank_file, content=content, by=county.clerk)
+
+    november_line.refresh_from_db()
+    assert november_line.payment_status == PayoutLine.PaymentStatus.FAILED
+    resolution = FailedPaymentResolution.objects.get(line=november_line)
+    assert resolution.kind == FailedPaymentResolution.Kind.NOT_DUE
+    returned = RecoveryClawback.objects.get(recovery=owed)
+    assert (returned.status, returned.returned_amount, returned.bank_id, returned.returned_reference) == (
+        RecoveryClawback.Status.RETURNED,
+        D("2800.00"),
+        psbc.pk,
+        "回盘失败" + reference,
+    )
+    assert (balance(owed), status(owed)) == (D("2800.00"), Recovery.Status.OPEN)
+    assert not FailedPaymentResolution.objects.filter(line=october_line).exists()
+
+    with pytest.raises(PlanError):  # never re-issued
+        failed_line_reissue(line=november_line, by=county.clerk)
+    assert after_death_failed_lines_settle(line_ids=[november_line.pk], by=county.clerk) == 0
+    assert RecoveryClawback.objects.count() == 1
+    assert balance(owed) == D("2800.00")
+
+
+def test_a_failed_line_of_no_after_death_month_is_left_for_reissue(county, banks, deceased):
+    november = approved_plan(county)
+    line = PayoutLine.objects.get(plan=november, retiree=deceased)
+    PayoutLine.objects.filter(pk=line.pk).update(payment_status=PayoutLine.PaymentStatus.FAILED)
+    assert after_death_failed_lines_settle(line_ids=[line.pk], by=county.clerk) == 0
+    assert not FailedPaymentResolution.objects.exists()
+
+
+# Aging ------------------------------------------------------------------------------------------------------
+
+TODAY = datetime.date(2027, 3, 1)
+
+
+def _opened(
+    retiree: Retiree, amount: str, by, days_ago: int, reason: str = Recovery.Reason.RATE_CHANGE
+) -> Recovery:
+    day = TODAY - datetime.timedelta(days=days_ago)
+    # Late in the evening, local time: the day recorded is the bureau's day, not UTC's.
+    with time_machine.travel(datetime.datetime(day.year, day.month, day.day, 23, 30, tzinfo=SH), tick=False):
+        item = recovery(retiree, amount, by)
+    if reason != item.reason:
+        Recovery.objects.filter(pk=item.pk).update(reason=reason)
+    return item
+
+
+def test_aging_bands_at_their_boundaries_by_township(county, django_assert_max_num_queries):
+    a, b = county.retiree_a1, county.retiree_b1
+    for days, amount in (
+        (30, "1.00"),
+        (31, "2.00"),
+        (90, "4.00"),
+        (91, "8.00"),
+        (365, "16.00"),
+        (366, "32.00"),
+    ):
+        _opened(a, amount, county.clerk, days)
+    _opened(b, "100.00", county.clerk, 0, Recovery.Reason.AFTER_DEATH)
+    settled = _opened(b, "50.00", county.clerk, 400)
+    Recovery.objects.filter(pk=settled.pk).update(status=Recovery.Status.SETTLED)
+
+    # Balances for every recovery in one grouped query, plus the townships' names.
+    with django_assert_max_num_queries(2):
+        report = recovery_aging(user=county.clerk, today=TODAY)
+    assert [row.township for row in report.rows] == [county.township_a, county.township_b]
+    township_a, township_b = report.rows
+    assert [(cell.count, cell.balance) for cell in township_a.cells] == [
+        (1, D("1.00")),
+        (2, D("6.00")),
+        (2, D("24.00")),
+        (1, D("32.00")),
+    ]
+    assert [(cell.count, cell.balance) for cell in township_b.cells] == [
+        (1, D("100.00")),
+        (0, D("0.00")),
+        (0, D("0.00")),
+        (0, D("0.00")),
+    ]
+    assert (report.total.count, report.total.balance) == (7, D("163.00"))
+
+    after_death = recovery_aging(user=county.clerk, today=TODAY, reason=Recovery.Reason.AFTER_DEATH)
+    assert [row.township for row in after_death.rows] == [county.township_b]
+    assert recovery_aging(user=county.officer_a, today=TODAY).total.count == 6  # township A's only
+
+    sheet = io.BytesIO()
+    assert recovery_aging_xlsx(user=county.clerk, target=sheet, today=TODAY) == 7
+    rows = list(load_workbook(sheet).active.iter_rows(values_only=True))
+    assert [(row[6], row[7]) for row in rows[1:]] == [
+        (366, "365天以上"),
+        (365, "91–365天"),
+        (91, "91–365天"),
+        (90, "31–90天"),
+        (31, "31–90天"),
+        (30, "0–30天"),
+        (0, "0–30天"),
+    ]
+    assert a.id_number not in {row[2] for row in rows}
+
+
+# The pages --------------------------------------------------------------------------------------------------
+
+
+def _post(client, user, when, url: str, data: dict) -> HttpResponse:
+    """A form sent at `when` by `user`, signed in afresh (days between steps would end an idle session)."""
+    with time_machine.travel(when, tick=False):
+        client.force_login(user)
+        return client.post(url, data)
+
+
+def test_the_page_shows_the_history_and_the_follow_up_runs_through_it(county, banks, owed, client):
+    detail = reverse("payout-recovery-detail", args=[owed.pk])
+    clerk = county.clerk
+    refund_url = reverse("payout-recovery-refund", args=[owed.pk])
+    data = {"amount": "1000.00", "reference": "SJ-1", "paid_on": "2026-11-26", "payer": "周小梅"}
+    assert _post(client, clerk, T_REFUND, refund_url, data).url == detail
+    refund = owed.refunds.get()
+    assert refund.payer == "周小梅"
+    clawback_url = reverse("payout-recovery-clawback", args=[owed.pk])
+    assert _post(client, clerk, T_REQUEST, clawback_url, {"bank": banks["psbc"].pk}).url == detail
+    clawback = RecoveryClawback.objects.get()
+    result_url = reverse("payout-recovery-clawback-result", args=[clawback.pk])
+    result = {
+        "outcome": "returned",
+        "returned_amount": "9000.00",
+        "returned_on": "2026-12-08",
+        "reference": "YC",
+    }
+    refused = _post(client, clerk, T_RESULT, result_url, result)
+    assert refused.status_code == 400
+    assert "超过请求退回金额" in refused.content.decode()
+    assert _post(client, clerk, T_RESULT, result_url, {**result, "returned_amount": "3000.00"}).url == detail
+    referral_url = reverse("payout-recovery-referral", args=[owed.pk])
+    referral = {"agency": "某县人民法院", "referred_on": "2026-12-20", "case_number": "", "note": ""}
+    assert _post(client, clerk, T_REFER, referral_url, referral).url == detail
+
+    client.force_login(clerk)
+    response = client.get(detail)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for expected in (
+        "2026-10",
+        "2026-11",
+        "周小梅",
+        "SJ-1",
+        "银行已退回",
+        "¥3,000.00",
+        "已移送",
+        "某县人民法院",
+        "¥1,600.00",
+    ):
+        assert expected in page, expected
+    assert reverse("payout-recovery-refund-receipt", args=[refund.pk]) in page
+    assert reverse("payout-recovery-clawback-letter", args=[clawback.pk]) in page
+
+    receipt = client.get(reverse("payout-recovery-refund-receipt", args=[refund.pk]))
+    assert (receipt.status_code, receipt["Content-Type"]) == (200, "application/pdf")
+    letter = client.get(
+        reverse("payout-recovery-clawback-letter", args=[clawback.pk]), {"purpose": "bank_reconciliation"}
+    )
+    assert letter.status_code == 200
+    assert list(RecoveryDocumentPrint.objects.order_by("id").values_list("kind", "full_numbers", "by")) == [
+        ("receipt", False, county.clerk.pk),
+        ("clawback_letter", True, county.clerk.pk),
+    ]
+    exported = SensitiveExport.objects.get()
+    assert (exported.export, exported.staff_id, exported.purpose) == (
+        "pensions.recovery_clawback_letter",
+        county.clerk.pk,
+        "bank_reconciliation",
+    )
+
+    # The audit log shows the request, the result, the referral and both documents.
+    client.force_login(county.auditor)
+    log = client.get(reverse("audit-log")).content.decode()
+    for expected in ("银行协助退回", "银行退回结果", "移送司法", "追回文书打印"):
+        assert expected in log, expected
+
+
+def test_aging_page_and_export_by_role(county, client):
+    _opened(county.retiree_a1, "120.00", county.clerk, 45)
+    client.force_login(county.reviewer)
+    page = client.get(reverse("payout-recovery-aging"))
+    assert page.status_code == 200
+    assert "¥120.00" in page.content.decode()
+    export = client.get(reverse("payout-recovery-aging-export"))
+    assert export.status_code == 200
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True)
+    )
+    assert len(rows) == 2 and county.retiree_a1.id_number not in rows[1]
+    client.force_login(county.officer_a)
+    assert client.get(reverse("payout-recovery-aging")).status_code == 403
