@@ -132,7 +132,7 @@ def clawback_xlsx(*, clawback: RecoveryClawback, target: IO[bytes], numbers: Exp
     recovery = clawback.recovery
     full = numbers.full
     account = clawback.account_number if full else mask_account_number(clawback.account_number)
-    rows = [
+    rows: list[list[Any]] = [
         [
             account,
             clawback.holder_name or recovery.retiree.name,

@@ -111,9 +111,9 @@ def recovery_aging(
     """Counts and balances of the open recoveries per township and age band: one GROUP BY over the balance
     annotations."""
     today = today or timezone.localdate()
+    aged: QuerySet[Any] = open_recoveries_aged(user=user, reason=reason, today=today)
     grouped = (
-        open_recoveries_aged(user=user, reason=reason, today=today)
-        .order_by()
+        aged.order_by()
         .values("retiree__community__parent", "band")
         .annotate(n=Count("id"), owed=Sum("balance"))
     )

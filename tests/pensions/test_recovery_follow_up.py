@@ -11,6 +11,7 @@ import datetime
 import io
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,7 +88,7 @@ def _plan(county, month, day: int) -> PayoutPlan:
     return plan
 
 
-def after_death_recovery(retiree: Retiree, lines: list[PayoutLine], by, *, at=T_OPENED) -> Recovery:
+def after_death_recovery(retiree: Retiree, lines: list[Any], by, *, at=T_OPENED) -> Recovery:
     """What the death confirmation writes (pensions.services.after_death, another branch): one recovery of
     the months paid after the death month, one RecoveryLine per month."""
     retiree.status = Retiree.Status.DECEASED
