@@ -128,6 +128,10 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "write_off",
         "write_off_rejection",
         "bank_file_download",
+        "recovery_clawback_request",
+        "recovery_clawback_result",
+        "recovery_referral",
+        "recovery_document",
     ]
 
 
