@@ -300,6 +300,7 @@ def after_death_failed_lines_settle(*, line_ids: Iterable[int], by: Staff) -> in
     then
     the status is synced. Lines without such a month, or already resolved, are left alone. Called by
     return_file_import after it marks lines failed. Returns how many lines were settled."""
+    access.require(by, Action.PREPARE_PAYMENTS)
     ids = sorted(set(line_ids))
     if not ids:
         return 0

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from pensions.bankfiles import payment_reference
 from pensions.errors import PlanError
@@ -569,3 +570,79 @@ def test_aging_page_and_export_by_role(county, client):
     assert len(rows) == 2 and county.retiree_a1.id_number not in rows[1]
     client.force_login(county.officer_a)
     assert client.get(reverse("payout-recovery-aging")).status_code == 403
+
+
+# The API -----------------------------------------------------------------------------------------
+
+
+def test_the_api_runs_the_follow_up_with_the_pages_rules(county, banks, owed):
+    api = APIClient()
+    api.force_authenticate(county.clerk)
+    with time_machine.travel(T_REQUEST, tick=False):
+        made = api.post(
+            f"/api/pensions/recoveries/{owed.pk}/clawbacks/", {"bank": banks["psbc"].pk}, format="json"
+        )
+    assert (made.status_code, made.data["requested_amount"]) == (201, "5600.00")
+    with time_machine.travel(T_RESULT, tick=False):
+        too_much = api.post(
+            f"/api/pensions/recoveries/clawbacks/{made.data['id']}/result/",
+            {
+                "outcome": "returned",
+                "returned_amount": "5600.01",
+                "returned_on": "2026-12-08",
+                "reference": "Y",
+            },
+            format="json",
+        )
+        assert too_much.status_code == 400 and "returned_amount" in too_much.data
+        done = api.post(
+            f"/api/pensions/recoveries/clawbacks/{made.data['id']}/result/",
+            {
+                "outcome": "returned",
+                "returned_amount": "3000.00",
+                "returned_on": "2026-12-08",
+                "reference": "Y",
+            },
+            format="json",
+        )
+    assert (done.status_code, done.data["status"], done.data["returned_amount"]) == (
+        201,
+        "returned",
+        "3000.00",
+    )
+    with time_machine.travel(T_REFER, tick=False):
+        referred = api.post(
+            f"/api/pensions/recoveries/{owed.pk}/referral/",
+            {"agency": "某县人民法院", "referred_on": "2026-12-20"},
+            format="json",
+        )
+    assert referred.status_code == 201
+
+    detail = api.get(f"/api/pensions/recoveries/{owed.pk}/")
+    assert detail.status_code == 200
+    body = detail.data
+    assert (body["balance"], body["clawed_back"], body["referral"]["status"]) == (
+        "2600.00",
+        "3000.00",
+        "referred",
+    )
+    assert [item["month"] for item in body["months"]] == ["2026-10", "2026-11"]
+    assert owed.retiree.id_number not in str(body)
+
+    aging = api.get("/api/pensions/recoveries/aging/", {"reason": "after_death"})
+    assert aging.status_code == 200
+    assert (aging.data["total"]["count"], aging.data["total"]["balance"]) == (1, "2600.00")
+
+    letter = api.get(f"/api/pensions/recoveries/clawbacks/{made.data['id']}/letter.pdf")
+    assert (letter.status_code, letter["Content-Type"]) == (200, "application/pdf")
+    officer = APIClient()
+    officer.force_authenticate(county.officer_a)
+    assert officer.get(f"/api/pensions/recoveries/{owed.pk}/").status_code == 403
+    reviewer = APIClient()
+    reviewer.force_authenticate(county.reviewer)
+    forbidden = reviewer.post(
+        f"/api/pensions/recoveries/{owed.pk}/referral/",
+        {"agency": "x", "referred_on": "2026-12-20"},
+        format="json",
+    )
+    assert forbidden.status_code == 403
