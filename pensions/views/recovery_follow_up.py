@@ -324,7 +324,7 @@ class AgingFilterForm(forms.Form):
         label=gettext_lazy("原因"),
         required=False,
         choices=[("", gettext_lazy("全部原因")), *Recovery.Reason.choices],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )
 
 

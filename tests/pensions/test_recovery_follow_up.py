@@ -11,7 +11,6 @@ import datetime
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,10 +26,8 @@ from pensions.errors import PlanError
 from pensions.models import (
     FailedPaymentResolution,
     PayoutLine,
-    PayoutPlan,
     RecoveryClawback,
     RecoveryDocumentPrint,
-    RecoveryLine,
     RecoveryReferral,
 )
 from pensions.pdfs.recovery_documents import (
@@ -45,9 +42,6 @@ from pensions.services import (
     bank_files_export,
     failed_line_reissue,
     funding_record,
-    plan_approve,
-    plan_draft,
-    plan_submit,
     recovery_clawback_request,
     recovery_clawback_result,
     recovery_referral_create,
@@ -61,53 +55,19 @@ from registry.models import Recovery, Retiree, SensitiveExport
 from registry.services.sensitive import ExportNumbers
 from tests.pdfs import pdf_text
 
+from .after_death_flow import OCT, after_death_recovery, paid_after_death, plan_month
 from .conftest import M, recovery
 from .payout_flow import T_EXPORT, T_FUND, T_RETURN, approved_plan, bank_answer, bank_total, set_profiles
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 SH = ZoneInfo("Asia/Shanghai")
-OCT = M(2026, 10)
-DIED_ON = datetime.date(2026, 9, 14)
-T_OPENED = datetime.datetime(2026, 11, 25, 9, 0, tzinfo=SH)
 T_REFUND = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=SH)
 T_REQUEST = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=SH)
 T_RESULT = datetime.datetime(2026, 12, 8, 15, 0, tzinfo=SH)
 T_REFER = datetime.datetime(2026, 12, 20, 9, 0, tzinfo=SH)
 T_WRITE_OFF = datetime.datetime(2027, 3, 2, 10, 0, tzinfo=SH)
 FULL = ExportNumbers(full=True, purpose="bank_reconciliation")
-
-
-def _plan(county, month, day: int) -> PayoutPlan:
-    with time_machine.travel(datetime.datetime(month.year, month.month, day, 9, 0, tzinfo=SH), tick=False):
-        plan = plan_draft(month=month, by=county.clerk)
-        plan_submit(plan=plan, by=county.clerk)
-    with time_machine.travel(
-        datetime.datetime(month.year, month.month, day + 1, 9, 0, tzinfo=SH), tick=False
-    ):
-        plan_approve(plan=plan, by=county.reviewer)
-    return plan
-
-
-def after_death_recovery(retiree: Retiree, lines: list[Any], by, *, at=T_OPENED) -> Recovery:
-    """What the death confirmation writes (pensions.services.after_death, another branch): one recovery of
-    the months paid after the death month, one RecoveryLine per month."""
-    retiree.status = Retiree.Status.DECEASED
-    retiree.died_on = DIED_ON
-    retiree.save(update_fields=["status", "died_on"])
-    with time_machine.travel(at, tick=False):
-        item = Recovery.objects.create(
-            retiree=retiree,
-            amount=sum((line.net for line in lines), D("0.00")),
-            from_month=min(line.plan.month for line in lines).number,
-            to_month=max(line.plan.month for line in lines).number,
-            reason=Recovery.Reason.AFTER_DEATH,
-            note="死亡后多发",
-            created_by=by,
-        )
-    for line in lines:
-        RecoveryLine.objects.create(recovery=item, line=line, month=line.plan.month, amount=line.net)
-    return item
 
 
 @pytest.fixture
@@ -118,10 +78,7 @@ def deceased(county, enrol):
 @pytest.fixture
 def owed(county, deceased) -> Recovery:
     """October and November paid (approved plans) after a death in September: 5,600.00."""
-    october = _plan(county, OCT, 5)
-    november = approved_plan(county)
-    lines = [PayoutLine.objects.get(plan=plan, retiree=deceased) for plan in (october, november)]
-    return after_death_recovery(deceased, lines, county.clerk)
+    return paid_after_death(county, deceased)
 
 
 def balance(item: Recovery) -> Decimal:
@@ -354,7 +311,7 @@ def test_a_bank_return_of_the_whole_balance_settles_the_recovery(county, banks, 
 
 def test_a_failed_return_for_november_is_not_owed_and_never_reissued(county, banks, deceased):
     set_profiles(banks)
-    _plan(county, OCT, 5)
+    plan_month(county, OCT, 5)
     november = approved_plan(county)
     psbc = banks["psbc"]
     with time_machine.travel(T_FUND, tick=False):
