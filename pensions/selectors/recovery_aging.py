@@ -22,7 +22,7 @@ from registry import access
 from registry.id_numbers import mask_resident_id
 from registry.models import OrgUnit, Recovery
 from registry.selectors.exports import xlsx_table
-from registry.selectors.units import unit_sort_key
+from registry.selectors.units import unit_order, unit_sort_key
 from registry.services.sensitive import MASKED, ExportNumbers
 
 from ..models import RecoveryReferral
@@ -71,9 +71,7 @@ def open_recoveries_aged(
         .annotate(created_on=TruncDate("created_at"))
         .annotate(band=_band_expression(today))
         .select_related("retiree__community__parent")
-        .order_by(
-            "retiree__community__parent__sort_order", "retiree__community__parent__code", "created_at", "id"
-        )
+        .order_by(*unit_order("retiree__community__parent"), "created_at", "id")
     )
 
 
