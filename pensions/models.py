@@ -591,6 +591,9 @@ class RecoveryRefund(models.Model):
     amount = money_field(_("退款金额"))
     reference = models.CharField(_("收款凭证号"), max_length=64)
     paid_on = models.DateField(_("退款日期"))
+    # Who handed the money over at the counter (a family member for an after-death recovery); printed on the
+    # receipt. Empty: the retiree themself.
+    payer = models.CharField(_("缴款人"), max_length=50, blank=True)
     by = models.ForeignKey(Staff, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("登记时间"))
 
@@ -771,6 +774,8 @@ class RecoveryClawback(models.Model):
         Staff, verbose_name=_("结果登记人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     result_at = models.DateTimeField(_("结果登记时间"), null=True, blank=True)
+    # Why the bank could not return the money (a refused request), or a remark on a return.
+    result_note = models.CharField(_("结果说明"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("银行退回请求")
@@ -857,6 +862,50 @@ class RecoveryReferral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recovery_id} {self.get_status_display()}"
+
+
+class RecoveryDocumentPrint(models.Model):
+    """One printing or download of a recovery's document: a refund receipt (收款收据), a claw-back
+    letter (退回函) or its account list, a referral letter (移送函). Shown in the audit log: a receipt
+    printed twice is visible as such, and the letters name the deceased's account."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("收款收据")
+        CLAWBACK_LETTER = "clawback_letter", _("银行退回函")
+        CLAWBACK_LIST = "clawback_list", _("银行退回明细表")
+        REFERRAL_LETTER = "referral_letter", _("移送函")
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="document_prints")
+    kind = models.CharField(_("文书"), max_length=16, choices=Kind.choices)
+    refund = models.ForeignKey(
+        RecoveryRefund, on_delete=models.PROTECT, related_name="prints", null=True, blank=True
+    )
+    clawback = models.ForeignKey(
+        RecoveryClawback, on_delete=models.PROTECT, related_name="prints", null=True, blank=True
+    )
+    full_numbers = models.BooleanField(_("含完整号码"), default=False)
+    by = models.ForeignKey(Staff, verbose_name=_("打印人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("打印时间"))
+
+    class Meta:
+        verbose_name = _("追回文书打印")
+        verbose_name_plural = _("追回文书打印")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at", "id"], name="recoverydocprint_at_id")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="receipt", refund__isnull=False, clawback__isnull=True)
+                | Q(
+                    kind__in=["clawback_letter", "clawback_list"], refund__isnull=True, clawback__isnull=False
+                )
+                | Q(kind="referral_letter", refund__isnull=True, clawback__isnull=True),
+                name="recoverydocumentprint_kind_matches",
+            ),
+        ]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- One-off payments: money to payees who are not the month's pensioners (a family's death claim) ---

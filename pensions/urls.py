@@ -5,6 +5,7 @@ from django.urls import path
 from .views import money as views_money
 from .views import plans as views
 from .views import recoveries as views_recoveries
+from .views import recovery_follow_up as views_follow_up
 from .views import statements as views_statements
 
 urlpatterns = [
@@ -45,6 +46,41 @@ urlpatterns = [
         "recoveries/write-off-requests/<int:pk>/reject/",
         views_recoveries.write_off_request_reject,
         name="payout-write-off-reject",
+    ),
+    # recovery follow-up: receipts, bank claw-backs, referral, the aging list (docs/recoveries.md)
+    path("recoveries/aging/", views_follow_up.recovery_aging, name="payout-recovery-aging"),
+    path("recoveries/aging.xlsx", views_follow_up.recovery_aging_export, name="payout-recovery-aging-export"),
+    path(
+        "recoveries/refunds/<int:pk>/receipt.pdf",
+        views_follow_up.refund_receipt,
+        name="payout-recovery-refund-receipt",
+    ),
+    path("recoveries/<int:pk>/clawbacks/", views_follow_up.clawback_request, name="payout-recovery-clawback"),
+    path(
+        "recoveries/clawbacks/<int:pk>/result/",
+        views_follow_up.clawback_result,
+        name="payout-recovery-clawback-result",
+    ),
+    path(
+        "recoveries/clawbacks/<int:pk>/letter.pdf",
+        views_follow_up.clawback_letter,
+        name="payout-recovery-clawback-letter",
+    ),
+    path(
+        "recoveries/clawbacks/<int:pk>/accounts.xlsx",
+        views_follow_up.clawback_list,
+        name="payout-recovery-clawback-list",
+    ),
+    path("recoveries/<int:pk>/referral/", views_follow_up.referral_create, name="payout-recovery-referral"),
+    path(
+        "recoveries/referrals/<int:pk>/",
+        views_follow_up.referral_update,
+        name="payout-recovery-referral-update",
+    ),
+    path(
+        "recoveries/referrals/<int:pk>/letter.pdf",
+        views_follow_up.referral_letter,
+        name="payout-recovery-referral-letter",
     ),
     # the enquiry statement (待遇查询单)
     path(

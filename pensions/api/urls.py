@@ -63,6 +63,49 @@ urlpatterns = [
         api_recoveries.WriteOffRequestRejectApi.as_view(),
         name="api-write-off-request-reject",
     ),
+    # recovery follow-up (docs/recoveries.md)
+    path("recoveries/aging/", api_recoveries.RecoveryAgingApi.as_view(), name="api-recovery-aging"),
+    path("recoveries/<int:pk>/", api_recoveries.RecoveryDetailApi.as_view(), name="api-recovery-detail"),
+    path(
+        "recoveries/<int:pk>/clawbacks/",
+        api_recoveries.RecoveryClawbackApi.as_view(),
+        name="api-recovery-clawbacks",
+    ),
+    path(
+        "recoveries/clawbacks/<int:pk>/result/",
+        api_recoveries.ClawbackResultApi.as_view(),
+        name="api-recovery-clawback-result",
+    ),
+    path(
+        "recoveries/clawbacks/<int:pk>/letter.pdf",
+        api_recoveries.ClawbackLetterApi.as_view(),
+        name="api-recovery-clawback-letter",
+    ),
+    path(
+        "recoveries/clawbacks/<int:pk>/accounts.xlsx",
+        api_recoveries.ClawbackListApi.as_view(),
+        name="api-recovery-clawback-list",
+    ),
+    path(
+        "recoveries/<int:pk>/referral/",
+        api_recoveries.RecoveryReferralApi.as_view(),
+        name="api-recovery-referral",
+    ),
+    path(
+        "recoveries/referrals/<int:pk>/",
+        api_recoveries.ReferralUpdateApi.as_view(),
+        name="api-recovery-referral-update",
+    ),
+    path(
+        "recoveries/referrals/<int:pk>/letter.pdf",
+        api_recoveries.ReferralLetterApi.as_view(),
+        name="api-recovery-referral-letter",
+    ),
+    path(
+        "recoveries/refunds/<int:pk>/receipt.pdf",
+        api_recoveries.RefundReceiptApi.as_view(),
+        name="api-recovery-refund-receipt",
+    ),
     path(
         "retirees/<int:pk>/statement.pdf",
         api_statements.RetireeStatementApi.as_view(),

@@ -34,8 +34,13 @@ from .recoveries import (
     write_off_request_pending,
     write_off_requests_awaiting,
 )
+from .recovery_aging import AgingReport, open_recoveries_aged, recovery_aging, recovery_aging_xlsx
 
 __all__ = [
+    "AgingReport",
+    "open_recoveries_aged",
+    "recovery_aging",
+    "recovery_aging_xlsx",
     "PLAN_VIEWER_ACTIONS",
     "Deadline",
     "LineFilters",

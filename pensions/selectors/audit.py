@@ -19,13 +19,26 @@ from registry.selectors.audit_log import (
     staff_name,
 )
 
-from ..models import BankFileDownload, PayoutPlan, PlanTransition, RecoveryWriteOff, WriteOffRequest
+from ..models import (
+    BankFileDownload,
+    PayoutPlan,
+    PlanTransition,
+    RecoveryClawback,
+    RecoveryDocumentPrint,
+    RecoveryReferral,
+    RecoveryWriteOff,
+    WriteOffRequest,
+)
 from ..reasons import reason_text
 
 _PLAN_LABEL = gettext_lazy("发放计划状态变更")
 _WRITE_OFF_LABEL = gettext_lazy("追回核销")
 _BANK_FILE_LABEL = gettext_lazy("银行文件下载")
 _WRITE_OFF_REJECTION_LABEL = gettext_lazy("核销申请驳回")
+_CLAWBACK_REQUEST_LABEL = gettext_lazy("银行协助退回")
+_CLAWBACK_RESULT_LABEL = gettext_lazy("银行退回结果")
+_REFERRAL_LABEL = gettext_lazy("移送司法")
+_DOCUMENT_LABEL = gettext_lazy("追回文书打印")
 
 
 def _status(value: str) -> str:
@@ -103,6 +116,94 @@ def _download_row(download: BankFileDownload) -> AuditLogRow:
     )
 
 
+def _recovery_url(recovery_id: int) -> str:
+    return reverse("payout-recovery-detail", args=[recovery_id])
+
+
+def _clawback_request_row(clawback: RecoveryClawback) -> AuditLogRow:
+    return AuditLogRow(
+        at=clawback.requested_at,
+        kind="recovery_clawback_request",
+        kind_label=str(_CLAWBACK_REQUEST_LABEL),
+        pk=clawback.pk,
+        who=staff_name(clawback.requested_by),
+        action=_("请银行退回"),
+        subject=_("%(bank)s 请求退回 %(amount)s")
+        % {"bank": clawback.bank.name, "amount": yuan(clawback.requested_amount)},
+        retiree=retiree_text(clawback.recovery.retiree),
+        url=_recovery_url(clawback.recovery_id),
+    )
+
+
+def _clawback_result_row(clawback: RecoveryClawback) -> AuditLogRow:
+    returned = clawback.status == RecoveryClawback.Status.RETURNED
+    return AuditLogRow(
+        # Only clawbacks with a result are listed (recoveryclawback_result_matches gives them result_at).
+        at=clawback.result_at or clawback.requested_at,
+        kind="recovery_clawback_result",
+        kind_label=str(_CLAWBACK_RESULT_LABEL),
+        pk=clawback.pk,
+        who=staff_name(clawback.result_by),
+        action=str(RecoveryClawback.Status(clawback.status).label),
+        subject=(
+            _("%(bank)s 退回 %(amount)s(凭证号 %(reference)s)")
+            % {
+                "bank": clawback.bank.name,
+                "amount": yuan(clawback.returned_amount or 0),
+                "reference": clawback.returned_reference,
+            }
+            if returned
+            else _("%(bank)s 未能退回") % {"bank": clawback.bank.name}
+        ),
+        retiree=retiree_text(clawback.recovery.retiree),
+        note=masked_text(clawback.result_note),
+        url=_recovery_url(clawback.recovery_id),
+    )
+
+
+def _referral_row(referral: RecoveryReferral) -> AuditLogRow:
+    return AuditLogRow(
+        at=referral.at,
+        kind="recovery_referral",
+        kind_label=str(_REFERRAL_LABEL),
+        pk=referral.pk,
+        who=staff_name(referral.by),
+        action=str(RecoveryReferral.Status(referral.status).label),
+        subject=_("移送%(agency)s(%(on)s)%(case)s")
+        % {
+            "agency": referral.agency,
+            "on": referral.referred_on.isoformat(),
+            "case": f" {referral.case_number}" if referral.case_number else "",
+        },
+        retiree=retiree_text(referral.recovery.retiree),
+        note=masked_text(referral.note),
+        url=_recovery_url(referral.recovery_id),
+    )
+
+
+def _document_row(printed: RecoveryDocumentPrint) -> AuditLogRow:
+    return AuditLogRow(
+        at=printed.at,
+        kind="recovery_document",
+        kind_label=str(_DOCUMENT_LABEL),
+        pk=printed.pk,
+        who=staff_name(printed.by),
+        action=_("打印%(document)s%(full)s")
+        % {
+            "document": RecoveryDocumentPrint.Kind(printed.kind).label,
+            "full": _("(完整号码)") if printed.full_numbers else "",
+        },
+        subject=(
+            _("收据:%(amount)s,凭证号 %(reference)s")
+            % {"amount": yuan(printed.refund.amount), "reference": printed.refund.reference}
+            if printed.refund is not None
+            else _("追回项 %(amount)s") % {"amount": yuan(printed.recovery.amount)}
+        ),
+        retiree=retiree_text(printed.recovery.retiree),
+        url=_recovery_url(printed.recovery_id),
+    )
+
+
 def register() -> None:
     register_audit_source(
         AuditSource(
@@ -157,5 +258,60 @@ def register() -> None:
             staff_field="by_id",
             retiree_field=None,
             row=_download_row,
+        )
+    )
+    # Recovery follow-up (docs/recoveries.md): claw-backs and their results, referrals, receipts, letters.
+    register_audit_source(
+        AuditSource(
+            kind="recovery_clawback_request",
+            label=_CLAWBACK_REQUEST_LABEL,
+            rank=71,
+            queryset=lambda: RecoveryClawback.objects.select_related(
+                "requested_by", "bank", "recovery__retiree"
+            ),
+            time_field="requested_at",
+            staff_field="requested_by_id",
+            retiree_field="recovery__retiree",
+            row=_clawback_request_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="recovery_clawback_result",
+            label=_CLAWBACK_RESULT_LABEL,
+            rank=72,
+            queryset=lambda: RecoveryClawback.objects.filter(result_at__isnull=False).select_related(
+                "result_by", "bank", "recovery__retiree"
+            ),
+            time_field="result_at",
+            staff_field="result_by_id",
+            retiree_field="recovery__retiree",
+            row=_clawback_result_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="recovery_referral",
+            label=_REFERRAL_LABEL,
+            rank=73,
+            queryset=lambda: RecoveryReferral.objects.select_related("by", "recovery__retiree"),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field="recovery__retiree",
+            row=_referral_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="recovery_document",
+            label=_DOCUMENT_LABEL,
+            rank=74,
+            queryset=lambda: RecoveryDocumentPrint.objects.select_related(
+                "by", "refund", "recovery__retiree"
+            ),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field="recovery__retiree",
+            row=_document_row,
         )
     )

@@ -22,7 +22,9 @@ from ..models import (
     PayoutPlan,
     RecoveryClawback,
     RecoveryDeduction,
+    RecoveryLine,
     RecoveryOffset,
+    RecoveryReferral,
     RecoveryRefund,
     RecoveryWriteOff,
     WriteOffRequest,
@@ -133,6 +135,11 @@ class RecoveryHistory:
     refunds: tuple[RecoveryRefund, ...]
     write_off: RecoveryWriteOff | None
     write_off_requests: tuple[WriteOffRequest, ...]  # newest first; at most one pending
+    # An after-death recovery's months (with the plan line that paid each), oldest first.
+    months: tuple[RecoveryLine, ...] = ()
+    clawbacks: tuple[RecoveryClawback, ...] = ()  # in the order requested
+    offsets: tuple[RecoveryOffset, ...] = ()
+    referral: RecoveryReferral | None = None
 
     @property
     def pending_request(self) -> WriteOffRequest | None:
@@ -164,8 +171,29 @@ def recovery_history(*, recovery: Recovery) -> RecoveryHistory:
         .select_related("requested_by", "decided_by")
         .order_by("-requested_at", "-id")
     )
+    months = tuple(
+        RecoveryLine.objects.filter(recovery=recovery)
+        .select_related("line__plan", "line__bank")
+        .order_by("month", "id")
+    )
+    clawbacks = tuple(
+        RecoveryClawback.objects.filter(recovery=recovery)
+        .select_related("bank", "requested_by", "result_by")
+        .order_by("requested_at", "id")
+    )
+    offsets = tuple(
+        RecoveryOffset.objects.filter(recovery=recovery).select_related("by").order_by("at", "id")
+    )
+    referral = RecoveryReferral.objects.filter(recovery=recovery).select_related("by").first()
     return RecoveryHistory(
-        deductions=deductions, refunds=refunds, write_off=write_off, write_off_requests=requests
+        deductions=deductions,
+        refunds=refunds,
+        write_off=write_off,
+        write_off_requests=requests,
+        months=months,
+        clawbacks=clawbacks,
+        offsets=offsets,
+        referral=referral,
     )
 
 

@@ -24,6 +24,14 @@ from .plans import (
     recovery_share,
 )
 from .recoveries import recoveries_sync_status, recovery_offset_record, recovery_refund_record
+from .recovery_follow_up import (
+    after_death_failed_lines_settle,
+    recovery_clawback_request,
+    recovery_clawback_result,
+    recovery_document_print_record,
+    recovery_referral_create,
+    recovery_referral_update,
+)
 from .returns import ReturnImport, failed_line_paid_by_hand, failed_line_reissue, return_file_import
 from .transitions import (
     PlanFigures,
@@ -68,6 +76,12 @@ __all__ = [
     "plan_totals_check",
     "plan_generation_lock",
     "recoveries_sync_status",
+    "after_death_failed_lines_settle",
+    "recovery_clawback_request",
+    "recovery_clawback_result",
+    "recovery_document_print_record",
+    "recovery_referral_create",
+    "recovery_referral_update",
     "recovery_offset_record",
     "recovery_refund_record",
     "one_off_batch_totals_store",

@@ -79,10 +79,15 @@ def recovery_refund_record(
     reference: str,
     paid_on: datetime.date,
     by: Staff,
+    payer: str = "",
 ) -> RecoveryRefund:
-    """Record money of a recovery paid back directly by the retiree or the family. At most the balance; a
-    balance brought to 0 settles the recovery."""
+    """Record money of a recovery paid back directly by the retiree or the family (`payer`, printed on the
+    receipt; empty for the retiree themself). At most the balance; a balance brought to 0 settles the
+    recovery."""
     access.require(by, Action.PREPARE_PAYMENTS)
+    payer = payer.strip()
+    if len(payer) > RecoveryRefund._meta.get_field("payer").max_length:  # type: ignore[operator]
+        raise PlanError(_("缴款人姓名过长。"), field="payer")
     reference = reference.strip()
     if not reference:
         raise PlanError(_("请填写收款凭证号。"), field="reference")
@@ -105,7 +110,13 @@ def recovery_refund_record(
         )
     with pghistory.context(source="recovery_refund", user=by.pk):
         refund = RecoveryRefund.objects.create(
-            recovery=locked, amount=amount, reference=reference, paid_on=paid_on, by=by, at=timezone.now()
+            recovery=locked,
+            amount=amount,
+            reference=reference,
+            paid_on=paid_on,
+            payer=payer,
+            by=by,
+            at=timezone.now(),
         )
         recoveries_sync_status(recovery_ids=[locked.pk])
     return refund

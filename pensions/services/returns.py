@@ -24,6 +24,7 @@ from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, m
 from ..errors import PlanError
 from ..models import BankFile, FailedPaymentResolution, PayoutLine, PayoutPlan, ReturnFile
 from ..reasons import RECONCILED
+from . import recovery_follow_up
 from .bank_files import payment_lines
 from .transitions import plan_mark_reconciled
 
@@ -147,6 +148,8 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
             _("回盘文件只能标记 %(marked)d 笔,应为 %(count)d 笔:部分明细已有发放结果。")
             % {"marked": marked, "count": len(sent)}
         )
+    # Months after a death that the bank failed to pay: not owed, never re-issued (docs/recoveries.md).
+    recovery_follow_up.after_death_failed_lines_settle(line_ids=failed_ids, by=by)
     return_file = ReturnFile.objects.create(
         bank_file=bank_file,
         name=name[:200],

@@ -66,6 +66,7 @@ class RefundForm(forms.Form):
     paid_on = forms.DateField(
         label=gettext_lazy("退款日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+    payer = forms.CharField(label=gettext_lazy("缴款人(本人退回可不填)"), max_length=50, required=False)
 
     def __init__(self, *args: Any, recovery_id: int, **kwargs: Any) -> None:
         kwargs["auto_id"] = f"refund-{recovery_id}-%s"
@@ -177,6 +178,9 @@ def recovery_list(request: StaffRequest) -> HttpResponse:
 def _detail(
     request: StaffRequest, recovery: Recovery, *, status: int = 200, error: str = "", **forms_: forms.Form
 ) -> HttpResponse:
+    # Imported here: the follow-up views import this module for _detail.
+    from .recovery_follow_up import follow_up_context
+
     history = selectors.recovery_history(recovery=recovery)
     return render(
         request,
@@ -184,6 +188,7 @@ def _detail(
         {
             "row": _row(request.user, recovery, history.pending_request, **forms_),
             "history": history,
+            "follow_up": follow_up_context(request.user, recovery, history),
             "action_error": error,
         },
         status=status,

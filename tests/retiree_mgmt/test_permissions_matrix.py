@@ -14,7 +14,7 @@ import datetime
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,16 @@ from certification.services import certify, suspension_run
 from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
-from pensions.models import BankFile, PayoutLine, PayoutPlan, RecoveryWriteOff, WriteOffRequest
+from pensions.models import (
+    BankFile,
+    PayoutLine,
+    PayoutPlan,
+    RecoveryClawback,
+    RecoveryReferral,
+    RecoveryRefund,
+    RecoveryWriteOff,
+    WriteOffRequest,
+)
 from pensions.services import (
     plan_approve,
     plan_draft,
@@ -190,6 +199,11 @@ class World:
     batch: RemoteBatch
     registry_import: ImportBatch
     certification_import: CertificationImport
+    # Recovery follow-up (docs/recoveries.md): a refund (its receipt), a claw-back request and a referral of
+    # each side's recovery.
+    refunds: dict[str, RecoveryRefund] = field(default_factory=dict)
+    clawbacks: dict[str, RecoveryClawback] = field(default_factory=dict)
+    referrals: dict[str, RecoveryReferral] = field(default_factory=dict)
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -220,6 +234,12 @@ class World:
                 return {"pk": self.recoveries[side].pk}
             case "write_off":
                 return {"pk": self.write_offs[side].pk}
+            case "refund":
+                return {"pk": self.refunds[side].pk}
+            case "clawback":
+                return {"pk": self.clawbacks[side].pk}
+            case "referral":
+                return {"pk": self.referrals[side].pk}
             case "batch":
                 return {"pk": self.batch.pk}
             case "upload":
@@ -348,6 +368,7 @@ def build_world() -> World:
         uploaded_by=c.clerk,
     )
     bank_file = files["psbc"]
+    follow_up = _recovery_follow_up(c, recoveries, psbc)
     return World(
         county=c,
         plan=plan,
@@ -364,7 +385,36 @@ def build_world() -> World:
         batch=batch,
         registry_import=registry_import,
         certification_import=certification_import,
+        **follow_up,
     )
+
+
+def _recovery_follow_up(c: County, recoveries: dict[str, Recovery], bank: Any) -> dict[str, Any]:
+    """A refund, a claw-back request and a referral of each side's recovery, written as the services leave
+    them (the services' own tests run them)."""
+    now = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=SH)
+    refunds, clawbacks, referrals = {}, {}, {}
+    for side, item in recoveries.items():
+        refunds[side] = RecoveryRefund.objects.create(
+            recovery=item,
+            amount=Decimal("10.00"),
+            reference=f"SJ-{side}",
+            paid_on=now.date(),
+            by=c.clerk,
+            at=now,
+        )
+        clawbacks[side] = RecoveryClawback.objects.create(
+            recovery=item,
+            bank=bank,
+            account_number="6221000000000000123",
+            requested_amount=Decimal("100.00"),
+            requested_by=c.clerk,
+            requested_at=now,
+        )
+        referrals[side] = RecoveryReferral.objects.create(
+            recovery=item, agency="某县人民法院", referred_on=now.date(), by=c.clerk, at=now
+        )
+    return {"refunds": refunds, "clawbacks": clawbacks, "referrals": referrals}
 
 
 @pytest.fixture(scope="module")
