@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 import hashlib
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ def at(day: int, hour: int = 10, month: int = 11) -> time_machine.travel:
 
 
 @pytest.fixture
-def heard() -> list[tuple[int, str]]:
+def heard() -> Iterator[list[tuple[int, str]]]:
     """A kind registered for the test that records each result it hears; the real one is put back after."""
     results: list[tuple[int, str]] = []
     previous = one_off_kinds.one_off_kind(KIND)
