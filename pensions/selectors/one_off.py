@@ -79,6 +79,7 @@ def one_off_batches_awaiting(*, user: Any) -> QuerySet[OneOffBatch]:
 @dataclass(frozen=True)
 class BatchTotalRow:
     key_id: int
+    code: str
     name: str
     count: int
     total: Decimal
@@ -105,16 +106,21 @@ def one_off_batch_totals(*, batch: OneOffBatch) -> BatchTotals:
     bank_rows = sorted(
         (
             BatchTotalRow(
-                key_id=row["bank_id"], name=banks[row["bank_id"]].name, count=row["count"], total=row["total"]
+                key_id=row["bank_id"],
+                code=banks[row["bank_id"]].code,
+                name=banks[row["bank_id"]].name,
+                count=row["count"],
+                total=row["total"],
             )
             for row in by_bank
         ),
-        key=lambda row: banks[row.key_id].code,
+        key=lambda row: row.code,
     )
     township_rows = sorted(
         (
             BatchTotalRow(
                 key_id=row["township_id"],
+                code=townships[row["township_id"]].code,
                 name=townships[row["township_id"]].name,
                 count=row["count"],
                 total=row["total"],

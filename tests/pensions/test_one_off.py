@@ -17,12 +17,22 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.test import Client
 
 from pensions import one_off_kinds
 from pensions.bankfiles import one_off_reference
 from pensions.errors import PlanError
-from pensions.models import BankFile, Funding, OneOffBatch, OneOffBatchTransition, OneOffPayment, ReturnFile
+from pensions.models import (
+    BankFile,
+    BankFileDownload,
+    Funding,
+    OneOffBatch,
+    OneOffBatchTransition,
+    OneOffPayment,
+    ReturnFile,
+)
 from pensions.one_off_kinds import OneOffKind, register_one_off_kind
 from pensions.services import (
     BatchFigures,
@@ -36,7 +46,10 @@ from pensions.services import (
     one_off_payment_reissue,
     return_file_import,
 )
+from registry.approvals import waiting_items
+from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.months import PensionMonth
+from registry.selectors.audit_log import AuditLogFilters, audit_log_rows
 from tests.factories import make_id_number
 
 from .payout_flow import bank_answer, set_profiles
@@ -561,3 +574,204 @@ def test_batch_bank_files_belong_to_the_batch_alone(county, draft, banks):
             created_by=county.clerk,
             created_at=stored.created_at,
         )
+
+
+# Pages and API ----------------------------------------------------------------------------------------------
+
+
+def fund_form(bank, amount: str, on: str) -> dict[str, object]:
+    return {"bank": bank.pk, "amount": amount, "reference_number": "CZ", "transferred_on": on}
+
+
+def signed_in(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_batch_page_masks_numbers_links_the_source_and_adds_up(county, draft, banks):
+    batch, payments = draft
+    html = signed_in(county.clerk).get(f"/pensions/one-off/{batch.pk}/").content.decode()
+    for payment in payments:
+        assert payment.payee_id_number not in html and payment.account_number not in html
+        assert mask_resident_id(payment.payee_id_number) in html
+        assert mask_account_number(payment.account_number) in html
+        assert f'href="/claims/{payment.source_id}/"' in html
+    assert "测试待遇" in html
+    assert "¥37,145.65" in html and "¥22,145.60" in html and "¥15,000.05" in html
+    assert 'id="totals-check"' in html and "与明细核对一致" in html
+    # The confirmation carries the figures the clerk sees.
+    assert 'name="payment_count" value="3"' in html and 'name="total" value="37145.65"' in html
+    listing = signed_in(county.auditor).get("/pensions/one-off/").content.decode()
+    assert f'href="/pensions/one-off/{batch.pk}/"' in listing and "¥37,145.65" in listing
+    assert signed_in(county.officer_a).get("/pensions/one-off/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_pages_submit_approve_fund_export_and_download(county, draft, banks):
+    batch, _payments = draft
+    clerk, reviewer = signed_in(county.clerk), signed_in(county.reviewer)
+    url = f"/pensions/one-off/{batch.pk}/"
+    stale = clerk.post(url + "submit/", {"payment_count": "2", "total": "100.00"})
+    assert stale.status_code == 400 and "已有变化" in stale.content.decode()
+    assert clerk.post(url + "submit/", {"payment_count": "3", "total": "37145.65"}).status_code == 302
+    own = clerk.get(url).content.decode()
+    assert 'id="approve-open"' not in own
+    assert reviewer.post(url + "approve/", {"payment_count": "3", "total": "37145.65"}).status_code == 302
+    wrong = reviewer.post(
+        url + "fundings/",
+        {
+            "bank": banks["psbc"].pk,
+            "amount": "1.00",
+            "reference_number": "CZ",
+            "transferred_on": "2026-11-01",
+        },
+    )
+    assert wrong.status_code == 400 and "不一致" in wrong.content.decode()
+    assert not Funding.objects.exists()
+    with at(6):
+        for key, amount in (("psbc", "22145.60"), ("ccb", "15000.05")):
+            response = reviewer.post(
+                url + "fundings/",
+                {
+                    "bank": banks[key].pk,
+                    "amount": amount,
+                    "reference_number": "CZ",
+                    "transferred_on": "2026-11-06",
+                },
+            )
+            assert response.status_code == 302
+    with at(7):
+        assert clerk.post(url + "bank-files/").status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == S.EXPORTED
+    bank_file = BankFile.objects.get(one_off_batch=batch, bank=banks["psbc"])
+    download = clerk.get(f"/pensions/one-off/bank-files/{bank_file.pk}/download/")
+    assert download.status_code == 200 and download["X-Content-SHA256"] == bank_file.sha256
+    assert BankFileDownload.objects.get(bank_file=bank_file).by == county.clerk
+    assert (
+        signed_in(county.auditor).get(f"/pensions/one-off/bank-files/{bank_file.pk}/download/").status_code
+        == 403
+    )
+    # A plan's download page does not serve a batch's file.
+    assert clerk.get(f"/pensions/bank-files/{bank_file.pk}/download/").status_code == 404
+    rows = list(audit_log_rows(filters=AuditLogFilters(), limit=100))
+    kinds = [(row.kind, row.action) for row in rows]
+    assert ("bank_file_download", "下载银行文件(完整账号)") in kinds
+    assert [row.url for row in rows if row.kind == "one_off_batch_transition"][0] == url
+    assert sum(1 for row in rows if row.kind == "one_off_batch_transition") == 4
+
+
+@pytest.mark.django_db
+def test_the_pages_import_the_return_and_reissue_the_failed_payment(county, draft, banks, heard):
+    batch, payments, files = exported_batch(county, draft, banks)
+    clerk = signed_in(county.clerk)
+    psbc = files[banks["psbc"].pk]
+    failed_ref = one_off_reference(batch_id=batch.pk, payment_id=payments[1].pk)
+    answer = bank_answer(psbc, failures={failed_ref: ("3001", "账户已销户")})
+    with at(10):
+        response = clerk.post(
+            f"/pensions/one-off/bank-files/{psbc.pk}/return-file/",
+            {"file": SimpleUploadedFile("answer.txt", answer, "text/plain")},
+        )
+    assert response.status_code == 302
+    assert heard == [(101, P.PAID), (102, P.FAILED)]
+    html = clerk.get(f"/pensions/one-off/{batch.pk}/").content.decode()
+    assert f'id="reissue-modal-{payments[1].pk}"' in html and "3001 账户已销户" in html
+    bad = clerk.post(
+        f"/pensions/one-off/payments/{payments[1].pk}/reissue/",
+        {"bank": banks["psbc"].pk, "account_number": "abc", "holder_name": "李大山"},
+    )
+    assert bad.status_code == 400 and not OneOffPayment.objects.filter(reissue_of=payments[1]).exists()
+    with at(12):
+        ok = clerk.post(
+            f"/pensions/one-off/payments/{payments[1].pk}/reissue/",
+            {"bank": banks["psbc"].pk, "account_number": "6221880000000777", "holder_name": "李大山"},
+        )
+    assert ok.status_code == 302
+    reissue = OneOffPayment.objects.get(reissue_of=payments[1])
+    # November's batch is exported (the CCB answer is still out): the re-issue waits in December's draft.
+    assert (reissue.batch.month, reissue.amount) == (DEC, Decimal("9800.00"))
+    again = clerk.post(
+        f"/pensions/one-off/payments/{payments[1].pk}/reissue/",
+        {"bank": banks["psbc"].pk, "account_number": "6221880000000888", "holder_name": "李大山"},
+    )
+    assert again.status_code == 400 and "已重发过" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_moves_the_batch_and_reissues(county, draft, banks, heard):
+    batch, payments = draft
+    clerk, reviewer = signed_in(county.clerk), signed_in(county.reviewer)
+    base = f"/api/pensions/one-off/{batch.pk}/"
+    detail = clerk.get(base).json()
+    assert (detail["payment_count"], detail["total"]) == (3, "37145.65")
+    assert sorted(row["total"] for row in detail["bank_totals"]) == ["15000.05", "22145.60"]
+    assert sum(Decimal(row["total"]) for row in detail["township_totals"]) == TOTAL
+    assert all(payments[0].payee_id_number != row["payee_id_number_masked"] for row in detail["payments"])
+    figures = {"payment_count": 3, "total": "37145.65"}
+    assert clerk.post(base + "submit/", figures, content_type="application/json").status_code == 200
+    refused = clerk.post(base + "approve/", figures, content_type="application/json")
+    assert refused.status_code == 403
+    admin = signed_in(county.admin)
+    assert (
+        admin.post(
+            base + "approve/", {"payment_count": 1, "total": "1.00"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    approved = reviewer.post(base + "approve/", figures, content_type="application/json")
+    assert approved.status_code == 200 and approved.json()["status"] == S.APPROVED
+    with at(6):
+        for key, amount in (("psbc", "22145.60"), ("ccb", "15000.05")):
+            body = {
+                "bank": banks[key].pk,
+                "amount": amount,
+                "reference_number": "CZ",
+                "transferred_on": "2026-11-06",
+            }
+            assert reviewer.post(base + "fundings/", body, content_type="application/json").status_code == 201
+    with at(7):
+        created = clerk.post(base + "bank-files/")
+        assert created.status_code == 201 and len(created.json()) == 2
+        assert clerk.post(base + "bank-files/").status_code == 200
+    psbc = BankFile.objects.get(one_off_batch=batch, bank=banks["psbc"])
+    # The payout endpoints download and answer a batch's file as a plan's.
+    assert clerk.get(f"/api/pensions/bank-files/{psbc.pk}/download/").status_code == 200
+    failed_ref = one_off_reference(batch_id=batch.pk, payment_id=payments[0].pk)
+    with at(10):
+        imported = clerk.post(
+            f"/api/pensions/bank-files/{psbc.pk}/return-files/",
+            {
+                "file": SimpleUploadedFile(
+                    "a.txt", bank_answer(psbc, failures={failed_ref: ("3002", "户名不符")})
+                )
+            },
+        )
+    assert imported.status_code == 201
+    assert heard == [(101, P.FAILED), (102, P.PAID)]
+    body = {"bank": banks["psbc"].pk, "account_number": "6221880000000555", "holder_name": "张小明"}
+    with at(12):
+        reissued = clerk.post(
+            f"/api/pensions/one-off/payments/{payments[0].pk}/reissue/", body, content_type="application/json"
+        )
+    assert reissued.status_code == 201 and reissued.json()["reissue_of_id"] == payments[0].pk
+    assert (
+        clerk.post(
+            f"/api/pensions/one-off/payments/{payments[0].pk}/reissue/", body, content_type="application/json"
+        ).status_code
+        == 400
+    )
+
+
+@pytest.mark.django_db
+def test_the_inbox_lists_a_submitted_batch_for_a_reviewer_but_not_for_its_submitter(county, draft):
+    batch, _payments = draft
+    with at(4):
+        one_off_batch_submit(batch=batch, by=county.admin)
+    reviewer_items = [item for item in waiting_items(county.reviewer) if item.kind == "one_off_batch"]
+    assert [item.url for item in reviewer_items] == [f"/pensions/one-off/{batch.pk}/"]
+    assert "3 笔" in reviewer_items[0].title and "¥37,145.65" in reviewer_items[0].title
+    assert not [item for item in waiting_items(county.admin) if item.kind == "one_off_batch"]
+    assert not [item for item in waiting_items(county.clerk) if item.kind == "one_off_batch"]
