@@ -36,6 +36,11 @@ urlpatterns = [
     path("one-off/<int:pk>/reject/", views_one_off.batch_reject, name="one-off-batch-reject"),
     path("one-off/<int:pk>/fundings/", views_one_off.batch_funding_record, name="one-off-funding-record"),
     path(
+        "one-off/<int:pk>/funding-request.pdf",
+        views_one_off.batch_funding_request,
+        name="one-off-funding-request",
+    ),
+    path(
         "one-off/<int:pk>/bank-files/",
         views_one_off.batch_bank_files_export,
         name="one-off-bank-files-export",

@@ -108,6 +108,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST one-off-batch-approve":                ("one_off_submitted", A, D, A, D, D, NA),
     "POST one-off-batch-reject":                 ("one_off_submitted", A, D, A, D, D, NA),
     "POST one-off-funding-record":               ("one_off",    A, D, A, D, D, NA),
+    "GET one-off-funding-request":               ("one_off",    A, A, A, A, D, NA),
     "POST one-off-bank-files-export":            ("one_off",    A, A, D, D, D, NA),
     "GET one-off-bank-file-download":            ("one_off_file", A, A, A, D, D, NA),
     "POST one-off-return-file-import":           ("one_off_file", A, A, D, D, D, NA),

@@ -42,7 +42,7 @@ def _staff(request: Request) -> Staff:
 # Output -----------------------------------------------------------------------------------------------------
 
 
-class BatchSerializer(serializers.Serializer):
+class OneOffBatchSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     month = serializers.CharField(help_text=gettext_lazy("支付月份,YYYY-MM"))
     status = serializers.ChoiceField(choices=OneOffBatch.Status.choices)
@@ -57,7 +57,7 @@ class BatchSerializer(serializers.Serializer):
     rejection_reason = serializers.CharField()
 
 
-class PaymentSerializer(serializers.Serializer):
+class OneOffPaymentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text=gettext_lazy("支付项目:death_claim 丧葬补助金和抚恤金"))
     kind_label = serializers.SerializerMethodField()
@@ -95,7 +95,7 @@ class PaymentSerializer(serializers.Serializer):
         return None if reissue is None else int(reissue.pk)
 
 
-class TotalRowSerializer(serializers.Serializer):
+class OneOffTotalRowSerializer(serializers.Serializer):
     key_id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -103,7 +103,7 @@ class TotalRowSerializer(serializers.Serializer):
     total = amount_field()
 
 
-class TransitionSerializer(serializers.Serializer):
+class OneOffTransitionSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     by = serializers.CharField(source="by.display_name")
@@ -111,26 +111,32 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class BatchDetailSerializer(BatchSerializer):
+class OneOffBatchDetailSerializer(OneOffBatchSerializer):
     payments = serializers.SerializerMethodField()
     bank_totals = serializers.SerializerMethodField()
     township_totals = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
 
     def get_payments(self, batch: OneOffBatch) -> list[dict[str, Any]]:
-        return list(PaymentSerializer(selectors.one_off_batch_payments(batch=batch), many=True).data)
+        return list(OneOffPaymentSerializer(selectors.one_off_batch_payments(batch=batch), many=True).data)
 
     def get_bank_totals(self, batch: OneOffBatch) -> list[dict[str, Any]]:
-        return list(TotalRowSerializer(selectors.one_off_batch_totals(batch=batch).banks, many=True).data)
+        return list(
+            OneOffTotalRowSerializer(selectors.one_off_batch_totals(batch=batch).banks, many=True).data
+        )
 
     def get_township_totals(self, batch: OneOffBatch) -> list[dict[str, Any]]:
-        return list(TotalRowSerializer(selectors.one_off_batch_totals(batch=batch).townships, many=True).data)
+        return list(
+            OneOffTotalRowSerializer(selectors.one_off_batch_totals(batch=batch).townships, many=True).data
+        )
 
     def get_transitions(self, batch: OneOffBatch) -> list[dict[str, Any]]:
-        return list(TransitionSerializer(selectors.one_off_batch_transitions(batch=batch), many=True).data)
+        return list(
+            OneOffTransitionSerializer(selectors.one_off_batch_transitions(batch=batch), many=True).data
+        )
 
 
-class FiguresInputSerializer(serializers.Serializer):
+class OneOffFiguresInputSerializer(serializers.Serializer):
     """The figures the person checked, as the batch detail returned them (compared under the batch's lock)."""
 
     payment_count = serializers.IntegerField(min_value=0, help_text=gettext_lazy("核对过的笔数"))
@@ -144,12 +150,12 @@ class FiguresInputSerializer(serializers.Serializer):
         )
 
 
-class RejectInputSerializer(FiguresInputSerializer):
+class OneOffRejectInputSerializer(OneOffFiguresInputSerializer):
     reason = serializers.CharField(max_length=300, help_text=gettext_lazy("退回原因"))
 
 
 def _detail(pk: int) -> dict[str, Any]:
-    return dict(BatchDetailSerializer(selectors.one_off_batch_get_or_404(pk=pk)).data)
+    return dict(OneOffBatchDetailSerializer(selectors.one_off_batch_get_or_404(pk=pk)).data)
 
 
 # Batches ----------------------------------------------------------------------------------------------------
@@ -162,10 +168,10 @@ class BatchListApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("一次性支付批次"),
         description=gettext_lazy("每月一个批次:状态、笔数、金额合计,新月份在前。"),
-        responses={200: BatchSerializer(many=True), 403: FORBIDDEN_RESPONSE},
+        responses={200: OneOffBatchSerializer(many=True), 403: FORBIDDEN_RESPONSE},
     )
     def get(self, request: Request) -> Response:
-        return Response(BatchSerializer(selectors.one_off_batch_list(), many=True).data)
+        return Response(OneOffBatchSerializer(selectors.one_off_batch_list(), many=True).data)
 
 
 class BatchDetailApi(APIView):
@@ -177,7 +183,7 @@ class BatchDetailApi(APIView):
         description=gettext_lazy(
             "批次及其支付明细(收款人身份证号码、账号脱敏)、按银行和按乡镇的合计、办理经过。"
         ),
-        responses={200: BatchDetailSerializer, 404: BATCH_NOT_FOUND_RESPONSE},
+        responses={200: OneOffBatchDetailSerializer, 404: BATCH_NOT_FOUND_RESPONSE},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_detail(pk))
@@ -193,9 +199,9 @@ class BatchSubmitApi(APIView):
             "经办人员提交草稿批次(不能为空),须写明核对过的笔数和金额合计;提交后明细冻结,"
             "之后审批通过的待遇列入下月批次。"
         ),
-        request=FiguresInputSerializer,
+        request=OneOffFiguresInputSerializer,
         responses={
-            200: BatchDetailSerializer,
+            200: OneOffBatchDetailSerializer,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: BATCH_NOT_FOUND_RESPONSE,
@@ -204,7 +210,7 @@ class BatchSubmitApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
         batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = FiguresInputSerializer(data=request.data)
+        data = OneOffFiguresInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.one_off_batch_submit(batch=batch, by=_staff(request), seen=data.figures())
         return Response(_detail(pk))
@@ -219,9 +225,9 @@ class BatchApproveApi(APIView):
         description=gettext_lazy(
             "由提交人以外、有审批权限的人员审批,须写明核对过的笔数和金额合计:批次在此期间有变化时拒绝。"
         ),
-        request=FiguresInputSerializer,
+        request=OneOffFiguresInputSerializer,
         responses={
-            200: BatchDetailSerializer,
+            200: OneOffBatchDetailSerializer,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: BATCH_NOT_FOUND_RESPONSE,
@@ -230,7 +236,7 @@ class BatchApproveApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
         batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = FiguresInputSerializer(data=request.data)
+        data = OneOffFiguresInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.one_off_batch_approve(batch=batch, by=_staff(request), seen=data.figures())
         return Response(_detail(pk))
@@ -243,9 +249,9 @@ class BatchRejectApi(APIView):
         tags=[TAG],
         summary=gettext_lazy("退回一次性支付批次"),
         description=gettext_lazy("审核人员(非提交人)写明原因,将已提交的批次退回草稿。"),
-        request=RejectInputSerializer,
+        request=OneOffRejectInputSerializer,
         responses={
-            200: BatchDetailSerializer,
+            200: OneOffBatchDetailSerializer,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: BATCH_NOT_FOUND_RESPONSE,
@@ -254,7 +260,7 @@ class BatchRejectApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
         batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = RejectInputSerializer(data=request.data)
+        data = OneOffRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.one_off_batch_reject(
             batch=batch, by=_staff(request), reason=data.validated_data["reason"], seen=data.figures()
@@ -268,7 +274,7 @@ class BatchRejectApi(APIView):
 class BatchFundingsApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class FundingInputSerializer(serializers.Serializer):
+    class OneOffFundingInputSerializer(serializers.Serializer):
         bank = serializers.PrimaryKeyRelatedField(
             queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID")
         )
@@ -295,7 +301,7 @@ class BatchFundingsApi(APIView):
             "登记一家银行的拨付,金额须与该银行的支付合计分毫不差,每家银行一次。"
             "最后一家登记后批次进入“已拨付”。财务审核人员办理。"
         ),
-        request=FundingInputSerializer,
+        request=OneOffFundingInputSerializer,
         responses={
             201: FundingSerializer,
             400: _ERRORS,
@@ -306,7 +312,7 @@ class BatchFundingsApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         batch = selectors.one_off_batch_get_or_404(pk=pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        data = self.FundingInputSerializer(data=request.data)
+        data = self.OneOffFundingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         funding = services.one_off_funding_record(batch=batch, by=_staff(request), **data.validated_data)
         return Response(FundingSerializer(funding).data, status=status.HTTP_201_CREATED)
@@ -359,7 +365,7 @@ class BatchBankFilesApi(APIView):
 class PaymentReissueApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class ReissueInputSerializer(serializers.Serializer):
+    class OneOffReissueInputSerializer(serializers.Serializer):
         bank = serializers.PrimaryKeyRelatedField(
             queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID")
         )
@@ -373,9 +379,9 @@ class PaymentReissueApi(APIView):
             "银行回盘失败的支付,按更正后的账户重发一次:同额同收款人的新支付列入当前草稿批次。"
             "未失败或已重发过的支付被拒绝。经办人员办理。"
         ),
-        request=ReissueInputSerializer,
+        request=OneOffReissueInputSerializer,
         responses={
-            201: PaymentSerializer,
+            201: OneOffPaymentSerializer,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: OpenApiResponse(description=gettext_lazy("没有这笔支付")),
@@ -386,8 +392,8 @@ class PaymentReissueApi(APIView):
         if payment is None:
             raise Http404
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
-        data = self.ReissueInputSerializer(data=request.data)
+        data = self.OneOffReissueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reissue = services.one_off_payment_reissue(payment=payment, by=_staff(request), **data.validated_data)
         shown = selectors.one_off_batch_payments(batch=reissue.batch).get(pk=reissue.pk)
-        return Response(PaymentSerializer(shown).data, status=status.HTTP_201_CREATED)
+        return Response(OneOffPaymentSerializer(shown).data, status=status.HTTP_201_CREATED)

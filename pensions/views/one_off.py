@@ -32,6 +32,7 @@ from registry.views.common import StaffRequest
 from .. import services
 from ..models import BankFile, OneOffBatch, OneOffPayment
 from ..one_off_kinds import one_off_kind
+from ..pdfs.funding_request import one_off_funding_request_pdf
 from ..selectors import one_off as selectors
 from .money import FundingForm, ReturnFileForm, _form_message
 from .plans import plan_viewer
@@ -295,6 +296,24 @@ def batch_funding_record(request: StaffRequest, pk: int) -> HttpResponse:
         % {"bank": bank.name, "amount": yuan(funding.amount), "reference": funding.reference_number},
     )
     return _to_batch(batch.pk, "funding")
+
+
+@plan_viewer
+@require_GET
+def batch_funding_request(request: StaffRequest, pk: int) -> HttpResponse:
+    batch = selectors.one_off_batch_get_or_404(pk=pk)
+    try:
+        content = one_off_funding_request_pdf(batch=batch)
+    except DomainError as error:
+        return _refused(request, batch, error.message)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=False, filename=_("一次性支付拨付申请-%(month)s.pdf") % {"month": batch.month}
+        )
+        or "inline"
+    )
+    return response
 
 
 @plan_viewer

@@ -51,6 +51,7 @@ from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.months import PensionMonth
 from registry.selectors.audit_log import AuditLogFilters, audit_log_rows
 from tests.factories import make_id_number
+from tests.pdfs import pdf_text
 
 from .payout_flow import bank_answer, set_profiles
 
@@ -608,8 +609,14 @@ def test_the_batch_page_masks_numbers_links_the_source_and_adds_up(county, draft
     assert signed_in(county.officer_a).get("/pensions/one-off/").status_code == 403
 
 
+def pdf_text_of(content: bytes, folder) -> str:
+    path = folder / "request.pdf"
+    path.write_bytes(content)
+    return pdf_text(path)
+
+
 @pytest.mark.django_db
-def test_the_pages_submit_approve_fund_export_and_download(county, draft, banks):
+def test_the_pages_submit_approve_fund_export_and_download(county, draft, banks, tmp_path):
     batch, _payments = draft
     clerk, reviewer = signed_in(county.clerk), signed_in(county.reviewer)
     url = f"/pensions/one-off/{batch.pk}/"
@@ -642,6 +649,10 @@ def test_the_pages_submit_approve_fund_export_and_download(county, draft, banks)
                 },
             )
             assert response.status_code == 302
+    pdf = reviewer.get(url + "funding-request.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = pdf_text_of(pdf.content, tmp_path)
+    assert "一次性待遇拨付申请" in text and "¥22,145.60" in text and "¥37,145.65" in text and "CZ" in text
     with at(7):
         assert clerk.post(url + "bank-files/").status_code == 302
     batch.refresh_from_db()
