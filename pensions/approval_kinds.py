@@ -1,5 +1,5 @@
-"""The payouts' kinds of approval for the inbox (registry.approvals): submitted payout plans and pending
-recovery write-off requests (docs/approvals.md).
+"""The payouts' kinds of approval for the inbox (registry.approvals): submitted payout plans, submitted
+one-off payment batches and pending recovery write-off requests (docs/approvals.md).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from registry.approvals import ApprovalItem, ApprovalKind, register
 from registry.formats import thousands, yuan
 
 from .models import PayoutPlan
+from .selectors.one_off import one_off_batches_awaiting
 from .selectors.plans import plans_awaiting
 from .selectors.recoveries import write_off_requests_awaiting
 
 KEY = "payout_plan"
 WRITE_OFF_KEY = "write_off"
+ONE_OFF_KEY = "one_off_batch"
 
 
 def _prepared_by(plan: PayoutPlan) -> str:
@@ -68,6 +70,24 @@ def _write_off_items(user: Any, limit: int) -> list[ApprovalItem]:
     ]
 
 
+def _one_off_items(user: Any, limit: int) -> list[ApprovalItem]:
+    batches = one_off_batches_awaiting(user=user).select_related("submitted_by")[:limit]
+    label = gettext("一次性支付")
+    return [
+        ApprovalItem(
+            kind=ONE_OFF_KEY,
+            kind_label=label,
+            title=gettext("%(month)s 一次性支付批次 · %(count)s 笔 · 合计 %(total)s")
+            % {"month": batch.month, "count": thousands(batch.payment_count), "total": yuan(batch.total)},
+            # A submitted batch always has its submission time (the submit move sets both).
+            since=batch.submitted_at or batch.created_at,
+            prepared_by=batch.submitted_by.display_name if batch.submitted_by else "",
+            url=reverse("one-off-batch-detail", args=[batch.pk]),
+        )
+        for batch in batches
+    ]
+
+
 def register_kinds() -> None:
     register(
         ApprovalKind(
@@ -89,5 +109,16 @@ def register_kinds() -> None:
             items=_write_off_items,
             list_url=lambda: reverse("payout-recovery-list") + "?write_off=pending",
             order=30,
+        )
+    )
+    register(
+        ApprovalKind(
+            key=ONE_OFF_KEY,
+            label=_("一次性支付"),
+            may_approve=lambda user: access.can(user, Action.APPROVE_PAYMENTS),
+            count=lambda user: one_off_batches_awaiting(user=user).count(),
+            items=_one_off_items,
+            list_url=lambda: reverse("one-off-batch-list"),
+            order=20,
         )
     )

@@ -1021,3 +1021,23 @@ class OneOffPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.payee_name} ¥{self.amount}"
+
+
+class OneOffBatchTransition(models.Model):
+    """Every change of a one-off batch's state, with who, when and why (as PlanTransition for plans)."""
+
+    batch = models.ForeignKey(OneOffBatch, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(_("原状态"), max_length=12, choices=OneOffBatch.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=OneOffBatch.Status.choices)
+    by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("一次性支付批次状态变更")
+        verbose_name_plural = _("一次性支付批次状态变更")
+        ordering = ["batch", "at", "id"]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import money as views_money
+from .views import one_off as views_one_off
 from .views import plans as views
 from .views import recoveries as views_recoveries
 from .views import recovery_follow_up as views_follow_up
@@ -28,6 +29,34 @@ urlpatterns = [
     path(
         "lines/<int:pk>/paid-by-hand/", views_money.failed_line_paid_by_hand, name="payout-line-paid-by-hand"
     ),
+    # one-off payment batches (一次性支付): a family's death claim paid through the same bank files
+    path("one-off/", views_one_off.batch_list, name="one-off-batch-list"),
+    path("one-off/<int:pk>/", views_one_off.batch_detail, name="one-off-batch-detail"),
+    path("one-off/<int:pk>/submit/", views_one_off.batch_submit, name="one-off-batch-submit"),
+    path("one-off/<int:pk>/approve/", views_one_off.batch_approve, name="one-off-batch-approve"),
+    path("one-off/<int:pk>/reject/", views_one_off.batch_reject, name="one-off-batch-reject"),
+    path("one-off/<int:pk>/fundings/", views_one_off.batch_funding_record, name="one-off-funding-record"),
+    path(
+        "one-off/<int:pk>/funding-request.pdf",
+        views_one_off.batch_funding_request,
+        name="one-off-funding-request",
+    ),
+    path(
+        "one-off/<int:pk>/bank-files/",
+        views_one_off.batch_bank_files_export,
+        name="one-off-bank-files-export",
+    ),
+    path(
+        "one-off/bank-files/<int:pk>/download/",
+        views_one_off.batch_bank_file_download,
+        name="one-off-bank-file-download",
+    ),
+    path(
+        "one-off/bank-files/<int:pk>/return-file/",
+        views_one_off.batch_return_file_import,
+        name="one-off-return-file-import",
+    ),
+    path("one-off/payments/<int:pk>/reissue/", views_one_off.payment_reissue, name="one-off-payment-reissue"),
     # recoveries: balance, refunds and write-off requests
     path("recoveries/", views_recoveries.recovery_list, name="payout-recovery-list"),
     path("recoveries/<int:pk>/", views_recoveries.recovery_detail, name="payout-recovery-detail"),

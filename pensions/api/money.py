@@ -331,7 +331,7 @@ class BankFileDownloadApi(APIView):
             "银行文件原样下载(附件,文件名为生成时的文件名),每次下载都记录下载人和时间。"
             "下载前核对 SHA-256,响应头 X-Content-SHA256 给出该值。经办和财务审核人员可下载。"
             "文件类型随银行的文件格式:xlsx 工作簿(如建设银行),或定长/分隔的文本文件(text/plain,"
-            "按银行要求的编码,多为 GBK)。"
+            "按银行要求的编码,多为 GBK)。发放计划和一次性支付批次的银行文件都用此接口。"
         ),
         responses={
             (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
@@ -366,7 +366,8 @@ class ReturnFileImportApi(APIView):
         description=gettext_lazy(
             "按银行文件的格式读取银行的回盘,逐笔标记成功或失败(金额不变)。同一份文件再次导入不做任何改动,"
             "返回 200 且 already_imported 为 true;另一份文件被拒绝。"
-            "全部银行回盘后计划对账完成。经办人员办理。"
+            "全部银行回盘后计划(或一次性支付批次)对账完成。发放计划和一次性支付批次的银行文件都用此接口。"
+            "经办人员办理。"
         ),
         request={"multipart/form-data": ReturnFileInputSerializer},
         responses={

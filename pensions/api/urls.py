@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import money as api_money
+from . import one_off as api_one_off
 from . import plans as api
 from . import recoveries as api_recoveries
 from . import statements as api_statements
@@ -40,6 +41,23 @@ urlpatterns = [
         "lines/<int:pk>/paid-by-hand/",
         api_money.LinePaidByHandApi.as_view(),
         name="api-payout-line-paid-by-hand",
+    ),
+    # one-off payment batches; their bank files download and answer through the endpoints above
+    path("one-off/", api_one_off.BatchListApi.as_view(), name="api-one-off-batch-list"),
+    path("one-off/<int:pk>/", api_one_off.BatchDetailApi.as_view(), name="api-one-off-batch-detail"),
+    path("one-off/<int:pk>/submit/", api_one_off.BatchSubmitApi.as_view(), name="api-one-off-batch-submit"),
+    path(
+        "one-off/<int:pk>/approve/", api_one_off.BatchApproveApi.as_view(), name="api-one-off-batch-approve"
+    ),
+    path("one-off/<int:pk>/reject/", api_one_off.BatchRejectApi.as_view(), name="api-one-off-batch-reject"),
+    path("one-off/<int:pk>/fundings/", api_one_off.BatchFundingsApi.as_view(), name="api-one-off-fundings"),
+    path(
+        "one-off/<int:pk>/bank-files/", api_one_off.BatchBankFilesApi.as_view(), name="api-one-off-bank-files"
+    ),
+    path(
+        "one-off/payments/<int:pk>/reissue/",
+        api_one_off.PaymentReissueApi.as_view(),
+        name="api-one-off-payment-reissue",
     ),
     # recoveries: balance, refunds and write-off requests
     path("recoveries/", api_recoveries.RecoveryListApi.as_view(), name="api-recovery-list"),

@@ -23,7 +23,14 @@ from .returns import (
     parse_return_file,
     render_return_file,
 )
-from .writer import PaymentLine, RenderContext, RenderedFile, payment_reference, render_bank_file
+from .writer import (
+    PaymentLine,
+    RenderContext,
+    RenderedFile,
+    one_off_reference,
+    payment_reference,
+    render_bank_file,
+)
 
 __all__ = [
     "SHIPPED_PROFILES",
@@ -45,6 +52,7 @@ __all__ = [
     "UnencodableLine",
     "UnencodableLines",
     "match_return",
+    "one_off_reference",
     "parse_return_file",
     "payment_reference",
     "render_bank_file",

@@ -77,6 +77,12 @@ def payment_reference(*, plan_id: int, line_id: int) -> str:
     return f"P{plan_id}L{line_id}"
 
 
+def one_off_reference(*, batch_id: int, payment_id: int) -> str:
+    """The remark of a one-off payment (a family's claim): `B{batch}P{payment}`, letters and digits only, and
+    never equal to a plan line's `P{plan}L{line}`."""
+    return f"B{batch_id}P{payment_id}"
+
+
 class _FieldError(Exception):
     def __init__(self, message: str) -> None:
         self.message = message

@@ -17,7 +17,8 @@ from registry.models import Bank, OrgUnit
 from registry.pdfs.rendering import render_pdf
 
 from ..errors import PlanError
-from ..models import Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..models import Funding, OneOffBatch, PayoutLine, PayoutPlan, PlanTotal
+from ..selectors import one_off as selectors_one_off
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -131,6 +132,42 @@ def funding_request_context(*, plan: PayoutPlan) -> dict[str, Any]:
         "printed_on": timezone.localdate(),
         "funding_day": settings.PAYOUT_FUNDING_DAY,
     }
+
+
+def one_off_funding_request_context(*, batch: OneOffBatch) -> dict[str, Any]:
+    """The same sheet for a one-off batch: one row per bank, from the batch's payments (frozen since
+    submission, their digest checked at every move)."""
+    if batch.status in (OneOffBatch.Status.DRAFT, OneOffBatch.Status.SUBMITTED):
+        raise PlanError(_("一次性支付批次审批后才能打印拨付申请。"))
+    totals = selectors_one_off.one_off_batch_totals(batch=batch)
+    banks = Bank.objects.in_bulk([row.key_id for row in totals.banks])
+    fundings = {funding.bank_id: funding for funding in Funding.objects.filter(one_off_batch=batch)}
+    rows = [
+        FundingRow(
+            bank=banks[row.key_id], line_count=row.count, amount=row.total, funding=fundings.get(row.key_id)
+        )
+        for row in totals.banks
+    ]
+    county = OrgUnit.objects.filter(kind=OrgUnit.Kind.COUNTY).order_by("sort_order", "code").first()
+    return {
+        "batch": batch,
+        "month": batch.month,
+        "rows": rows,
+        "line_count": totals.count,
+        "total": totals.total,
+        "total_upper": rmb_upper(totals.total),
+        "county_name": county.name if county else "",
+        "prepared_by": batch.submitted_by,
+        "approved_by": batch.approved_by,
+        "printed_on": timezone.localdate(),
+        "funding_day": settings.PAYOUT_FUNDING_DAY,
+    }
+
+
+def one_off_funding_request_pdf(*, batch: OneOffBatch) -> bytes:
+    """The one-off batch's funding request as an A4 PDF (the plan's template and layout)."""
+    context = one_off_funding_request_context(batch=batch)
+    return render_pdf(template="pensions/funding_request_pdf.html", context=context)
 
 
 def funding_request_pdf(*, plan: PayoutPlan) -> bytes:

@@ -1,6 +1,7 @@
 """What pensions adds to the county-wide audit log (registry.selectors.audit_log): every move of a payout plan
-(who submitted, approved, rejected, funded, exported), every write-off of a recovery and every rejected
-write-off request, every download of a bank file (the files that must carry full account numbers).
+and of a one-off payment batch (who submitted, approved, rejected, funded, exported), every write-off of a
+recovery and every rejected write-off request, every download of a bank file (the files that must carry full
+account numbers).
 Registered from PensionsConfig.ready(), because the registry may not import pensions."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from registry.selectors.audit_log import (
 
 from ..models import (
     BankFileDownload,
+    OneOffBatchTransition,
     PayoutPlan,
     PlanTransition,
     RecoveryClawback,
@@ -34,6 +36,7 @@ from ..reasons import reason_text
 _PLAN_LABEL = gettext_lazy("发放计划状态变更")
 _WRITE_OFF_LABEL = gettext_lazy("追回核销")
 _BANK_FILE_LABEL = gettext_lazy("银行文件下载")
+_BATCH_LABEL = gettext_lazy("一次性支付批次状态变更")
 _WRITE_OFF_REJECTION_LABEL = gettext_lazy("核销申请驳回")
 _CLAWBACK_REQUEST_LABEL = gettext_lazy("银行协助退回")
 _CLAWBACK_RESULT_LABEL = gettext_lazy("银行退回结果")
@@ -56,6 +59,20 @@ def _plan_row(transition: PlanTransition) -> AuditLogRow:
         subject=_("%(month)s 发放计划") % {"month": transition.plan.month},
         note=masked_text(reason_text(transition.reason)),
         url=reverse("payout-plan-detail", args=[transition.plan_id]),
+    )
+
+
+def _batch_row(transition: OneOffBatchTransition) -> AuditLogRow:
+    return AuditLogRow(
+        at=transition.at,
+        kind="one_off_batch_transition",
+        kind_label=str(_BATCH_LABEL),
+        pk=transition.pk,
+        who=staff_name(transition.by),
+        action=f"{_status(transition.from_status)} → {_status(transition.to_status)}",
+        subject=_("%(month)s 一次性支付批次") % {"month": transition.batch.month},
+        note=masked_text(reason_text(transition.reason)),
+        url=reverse("one-off-batch-detail", args=[transition.batch_id]),
     )
 
 
@@ -102,6 +119,13 @@ def _rejection_row(rejected: WriteOffRequest) -> AuditLogRow:
 
 def _download_row(download: BankFileDownload) -> AuditLogRow:
     bank_file = download.bank_file
+    # A bank file pays a plan or a one-off batch, never both (bankfile_of_plan_or_batch).
+    if bank_file.plan is not None:
+        month, url = bank_file.plan.month, reverse("payout-plan-detail", args=[bank_file.plan_id])
+    else:
+        assert bank_file.one_off_batch is not None  # noqa: S101
+        month = bank_file.one_off_batch.month
+        url = reverse("one-off-batch-detail", args=[bank_file.one_off_batch_id])
     return AuditLogRow(
         at=download.at,
         kind="bank_file_download",
@@ -110,9 +134,9 @@ def _download_row(download: BankFileDownload) -> AuditLogRow:
         who=staff_name(download.by),
         action=_("下载银行文件(完整账号)"),
         subject=_("%(month)s %(bank)s:%(name)s")
-        % {"month": bank_file.plan.month, "bank": bank_file.bank.name, "name": bank_file.name},
+        % {"month": month, "bank": bank_file.bank.name, "name": bank_file.name},
         count=bank_file.line_count,
-        url=reverse("payout-plan-detail", args=[bank_file.plan_id]),
+        url=url,
     )
 
 
@@ -219,6 +243,18 @@ def register() -> None:
     )
     register_audit_source(
         AuditSource(
+            kind="one_off_batch_transition",
+            label=_BATCH_LABEL,
+            rank=55,
+            queryset=lambda: OneOffBatchTransition.objects.select_related("by", "batch"),
+            time_field="at",
+            staff_field="by_id",
+            retiree_field=None,
+            row=_batch_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
             kind="write_off",
             label=_WRITE_OFF_LABEL,
             rank=60,
@@ -252,7 +288,7 @@ def register() -> None:
             rank=70,
             # defer: the file's bytes stay in the database; the log needs only its name and count.
             queryset=lambda: BankFileDownload.objects.select_related(
-                "by", "bank_file__plan", "bank_file__bank"
+                "by", "bank_file__plan", "bank_file__one_off_batch", "bank_file__bank"
             ).defer("bank_file__content", "bank_file__profile"),
             time_field="at",
             staff_field="by_id",

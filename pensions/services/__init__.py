@@ -6,13 +6,25 @@ from .bank_files import (
     bank_file_profile_for,
     bank_file_profile_set,
     bank_files_export,
+    one_off_bank_files_export,
     payment_lines,
 )
-from .funding import funding_banks, funding_record
+from .funding import funding_banks, funding_record, one_off_funding_record
 from .locks import plan_generation_lock
 
 # recoveries.recovery_write_off is not exported: only an approved write-off request writes one off.
-from .one_off import one_off_batch_totals_store, one_off_payment_add
+from .one_off import (
+    BatchFigures,
+    one_off_batch_approve,
+    one_off_batch_digest,
+    one_off_batch_figures_check,
+    one_off_batch_reject,
+    one_off_batch_submit,
+    one_off_batch_totals_store,
+    one_off_payment_add,
+    one_off_payment_reissue,
+)
+from .payment_sources import BatchSource, PaymentSource, PlanSource, payment_source_of
 from .plans import (
     PlanTotals,
     draftable_months,
@@ -86,6 +98,19 @@ __all__ = [
     "recovery_refund_record",
     "one_off_batch_totals_store",
     "one_off_payment_add",
+    "BatchFigures",
+    "BatchSource",
+    "PaymentSource",
+    "PlanSource",
+    "one_off_bank_files_export",
+    "one_off_batch_approve",
+    "one_off_batch_digest",
+    "one_off_batch_figures_check",
+    "one_off_batch_reject",
+    "one_off_batch_submit",
+    "one_off_funding_record",
+    "one_off_payment_reissue",
+    "payment_source_of",
     "recovery_share",
     "withheld_release",
     "write_off_request",

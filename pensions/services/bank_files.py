@@ -1,5 +1,6 @@
-"""Bank files: each bank's payout file for a funded plan, written with the bank's profile, stored with its
-checksum, one per plan and bank; and each download recorded (docs/payouts.md, docs/bank-files.md).
+"""Bank files: each bank's payout file for a funded plan or one-off batch (pensions.services.payment_sources),
+written with the bank's profile, stored with its checksum, one per plan (or batch) and bank; and each
+download recorded (docs/payouts.md, docs/bank-files.md).
 """
 
 from __future__ import annotations
@@ -31,13 +32,12 @@ from ..bankfiles import (
     RenderedFile,
     UnencodableLine,
     UnencodableLines,
-    payment_reference,
     render_bank_file,
     shipped_profile,
 )
 from ..errors import PlanError
-from ..models import BankFile, BankFileDownload, BankFileProfileSetting, PayoutLine, PayoutPlan, PlanTotal
-from .transitions import plan_mark_exported
+from ..models import BankFile, BankFileDownload, BankFileProfileSetting, OneOffBatch, PayoutPlan
+from .payment_sources import BatchSource, PaymentSource, PlanSource
 
 Status = PayoutPlan.Status
 
@@ -119,34 +119,8 @@ def bank_file_profile_set(
 
 
 def payment_lines(*, plan: PayoutPlan, bank_id: int | None = None) -> dict[int, list[PaymentLine]]:
-    """The payments of a plan per bank, in line order: the non-withheld lines with net > 0, as snapshots. The
-    same function gives the lines of the export and the lines a return file is matched against; the plan's
-    lines cannot change after approval (plan_mark_exported checks their hash)."""
-    lines = PayoutLine.objects.filter(plan=plan, is_withheld=False, net__gt=0)
-    if bank_id is not None:
-        lines = lines.filter(bank_id=bank_id)
-    rows = (
-        lines.order_by("bank_id", "id")
-        .values_list(
-            "id", "bank_id", "name", "holder_name", "id_number", "account_number", "net", "township__name"
-        )
-        .iterator(chunk_size=10_000)
-    )
-    out: dict[int, list[PaymentLine]] = {}
-    plan_id = plan.pk
-    for line_id, line_bank, name, holder_name, id_number, account_number, net, township in rows:
-        out.setdefault(line_bank, []).append(
-            PaymentLine(
-                reference=payment_reference(plan_id=plan_id, line_id=line_id),
-                # The account's holder name is what the bank checks; it is the retiree's name as a rule.
-                name=holder_name or name,
-                id_number=id_number,
-                account_number=account_number,
-                amount=net,
-                township=township,
-            )
-        )
-    return out
+    """The payments of a plan per bank, in line order (PlanSource.payment_lines)."""
+    return PlanSource(plan).payment_lines(bank_id=bank_id)
 
 
 def _county_code() -> str:
@@ -154,52 +128,61 @@ def _county_code() -> str:
     return county.code if county else ""
 
 
-def _context(plan: PayoutPlan, bank: Bank, county_code: str) -> RenderContext:
+def _context(source: PaymentSource, bank: Bank, county_code: str) -> RenderContext:
     return RenderContext(
         county_code=county_code,
-        month=str(plan.month).replace("-", ""),  # yyyymm
+        month=str(source.month).replace("-", ""),  # yyyymm
         date=timezone.localdate(),
-        batch=f"P{plan.pk}",
+        batch=source.batch_reference,
         bank_code=bank.code,
+        seq=source.file_seq,
     )
 
 
 # ---- export
 
 
-@transaction.atomic
 def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
-    """Write each bank's payout file for a funded plan, store them all and move the plan to exported, in one
-    transaction. Exporting again returns the stored files: never a second file or payment.
+    """Write each bank's payout file for a funded plan (source_bank_files_export)."""
+    return source_bank_files_export(source=PlanSource(plan), by=by)
+
+
+def one_off_bank_files_export(*, batch: OneOffBatch, by: Staff) -> list[BankFile]:
+    """Write each bank's payout file for a funded one-off batch (source_bank_files_export)."""
+    return source_bank_files_export(source=BatchSource(batch), by=by)
+
+
+@transaction.atomic
+def source_bank_files_export(*, source: PaymentSource, by: Staff) -> list[BankFile]:
+    """Write each bank's payout file for a funded plan or batch, store them all and move it to exported, in
+    one transaction. Exporting again returns the stored files: never a second file or payment.
 
     Refused (PlanError, nothing written for any bank): a name a bank's encoding cannot hold (the lines are
-    listed for manual handling), a line the profile cannot write, a file whose total differs from the plan's
-    bank total."""
+    listed for manual handling), a line the profile cannot write, a file whose total differs from the
+    source's bank total."""
     access.require(by, Action.PREPARE_PAYMENTS)
-    # Lock the plan: two clerks exporting at once would both find no files and both write them.
-    locked = PayoutPlan.objects.select_for_update().get(pk=plan.pk)
-    existing = list(BankFile.objects.filter(plan=locked).defer("content").select_related("bank"))
+    # Lock the plan or batch: two clerks exporting at once would both find no files and both write them.
+    locked = source.locked()
+    existing = list(BankFile.objects.filter(**locked.owner()).defer("content").select_related("bank"))
     if locked.status in (Status.EXPORTED, Status.RECONCILED):
         return existing
     if locked.status != Status.FUNDED:
         raise PlanError(
-            _("%(month)s 的发放计划是“%(status)s”状态,拨付完成后才能生成银行文件。")
-            % {"month": locked.month, "status": Status(locked.status).label}
+            _("%(month)s 的%(kind)s是“%(status)s”状态,拨付完成后才能生成银行文件。")
+            % {"month": locked.month, "kind": locked.kind_label, "status": Status(locked.status).label}
         )
     if existing:
-        # Files are written together with the move to exported: a funded plan has none.
-        raise PlanError(_("%(month)s 的发放计划已有银行文件,但状态仍是“已拨付”。") % {"month": locked.month})
+        # Files are written together with the move to exported: a funded plan or batch has none.
+        raise PlanError(
+            _("%(month)s 的%(kind)s已有银行文件,但状态仍是“已拨付”。")
+            % {"month": locked.month, "kind": locked.kind_label}
+        )
 
-    # Each bank paying anything this month, with the net total its file must carry.
-    totals: dict[int, tuple[Bank, Decimal]] = {}
-    for row in PlanTotal.objects.filter(
-        plan=locked, kind=PlanTotal.Kind.BANK, bank__isnull=False, net_total__gt=0
-    ).select_related("bank"):
-        assert row.bank is not None  # noqa: S101  # filtered to totals with a bank
-        totals[row.bank.pk] = (row.bank, row.net_total)
-    lines = payment_lines(plan=locked)
+    # Each bank paying anything, with the total its file must carry.
+    totals = locked.bank_totals()
+    lines = locked.payment_lines()
     if lines.keys() != totals.keys():
-        raise PlanError(_("%(month)s 发放计划的银行汇总与明细不符。") % {"month": locked.month})
+        raise PlanError(_("%(title)s的银行汇总与明细不符。") % {"title": locked.title})
 
     county_code = _county_code()
     rendered: list[tuple[Bank, BankFileProfile, RenderedFile]] = []
@@ -216,17 +199,18 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
         except InvalidLinesError as error:
             problems.append(f"{bank.name}:{error.message}")
             continue
-        # The file must pay exactly what the plan says for this bank: the money moved at funding.
+        # The file must pay exactly what was approved for this bank: the money moved at funding.
         if bank_file.total != net_total or bank_file.count != len(sent):
             raise PlanError(
                 _(
                     "%(bank)s 的银行文件合计 %(file_total)s(%(file_count)d 笔)"
-                    "与发放计划的银行合计 %(total)s 不一致。"
+                    "与%(kind)s的银行合计 %(total)s 不一致。"
                 )
                 % {
                     "bank": bank.name,
                     "file_total": yuan(bank_file.total),
                     "file_count": bank_file.count,
+                    "kind": locked.kind_label,
                     "total": yuan(net_total),
                 }
             )
@@ -257,7 +241,7 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
     now = timezone.now()
     files = BankFile.objects.bulk_create(
         BankFile(
-            plan=locked,
+            **locked.owner(),
             bank=bank,
             name=bank_file.name,
             content_type=bank_file.content_type,
@@ -272,8 +256,7 @@ def bank_files_export(*, plan: PayoutPlan, by: Staff) -> list[BankFile]:
         )
         for bank, profile, bank_file in rendered
     )
-    plan_mark_exported(
-        plan=plan,
+    source.mark_exported(
         by=by,
         reason=reasons.EXPORTED
         % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},

@@ -1,5 +1,7 @@
 """Return files (回盘): the bank's answer to a bank file marks each sent line paid or failed, never changing
-an amount; failed lines are then re-issued into a later plan or paid by hand (docs/payouts.md).
+an amount; failed plan lines are then re-issued into a later plan or paid by hand (docs/payouts.md); failed
+one-off payments are re-issued by pensions.services.one_off. One import for plans and one-off batches
+(pensions.services.payment_sources).
 """
 
 from __future__ import annotations
@@ -8,9 +10,8 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-import pghistory
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,9 +25,7 @@ from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, m
 from ..errors import PlanError
 from ..models import BankFile, FailedPaymentResolution, PayoutLine, PayoutPlan, ReturnFile
 from ..reasons import RECONCILED
-from . import recovery_follow_up
-from .bank_files import payment_lines
-from .transitions import plan_mark_reconciled
+from .payment_sources import payment_source_of
 
 Status = PayoutPlan.Status
 Payment = PayoutLine.PaymentStatus
@@ -39,24 +38,6 @@ class ReturnImport:
     return_file: ReturnFile
     already_imported: bool
     plan_reconciled: bool
-
-
-# One statement for all of a bank file's lines: the failed ones take the bank's reason, the rest are paid.
-# Only the payment result is written; the amounts are not in the SET list.
-_MARK = """
-UPDATE pensions_payoutline AS line
-   SET payment_status = CASE WHEN failed.reason IS NULL THEN %(paid)s ELSE %(failed)s END,
-       bank_reason = coalesce(failed.reason, '')
-  FROM unnest(%(ids)s::bigint[]) AS sent(id)
-  LEFT JOIN unnest(%(failed_ids)s::bigint[], %(reasons)s::text[]) AS failed(id, reason) ON failed.id = sent.id
- WHERE line.id = sent.id AND line.plan_id = %(plan)s AND line.bank_id = %(bank)s
-   AND line.payment_status = %(pending)s
-"""
-
-
-def _line_id(reference: str, plan_id: int) -> int:
-    """The line id inside a reference made by payment_reference (P{plan}L{line})."""
-    return int(reference.removeprefix(f"P{plan_id}L"))
 
 
 # A return file may carry a header and a trailer beyond one row per line sent.
@@ -84,19 +65,20 @@ def _check_size(bank_file: BankFile, content: bytes) -> None:
 
 @transaction.atomic
 def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: str = "") -> ReturnImport:
-    """Read the bank's return file for `bank_file` and mark each line it answers paid or failed.
+    """Read the bank's return file for `bank_file` (of a plan or a one-off batch) and mark each line it
+    answers paid or failed.
 
     Refused (PlanError, nothing written): a file that cannot be read with the profile the bank file was
     written with, totals that differ from what was sent, a reference that was not sent (or one left out), an
     amount or account that differs. The same file again changes nothing and says so; a different second file
-    for the same bank file is refused. When every bank file of the plan has its answer, the plan is
+    for the same bank file is refused. When every bank file of the plan or batch has its answer, it is
     reconciled."""
     access.require(by, Action.PREPARE_PAYMENTS)
     _check_size(bank_file, content)
     sha256 = hashlib.sha256(content).hexdigest()
-    # Lock the plan: imports of two banks' files at once would each see the other's file missing, and
-    # neither would reconcile the plan; the same file imported twice at once would mark its lines twice.
-    plan = PayoutPlan.objects.select_for_update().get(pk=bank_file.plan_id)
+    # Lock the plan or batch: imports of two banks' files at once would each see the other's file missing,
+    # and neither would reconcile it; the same file imported twice at once would mark its lines twice.
+    source = payment_source_of(bank_file).locked()
     previous = ReturnFile.objects.filter(bank_file=bank_file).first()
     if previous is not None:
         if previous.sha256 == sha256:
@@ -108,48 +90,31 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
                 "at": timezone.localtime(previous.imported_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
-    if plan.status != Status.EXPORTED:
+    if source.status != Status.EXPORTED:
         raise PlanError(
-            _("%(month)s 的发放计划是“%(status)s”状态,不能导入回盘文件。")
-            % {"month": plan.month, "status": Status(plan.status).label}
+            _("%(month)s 的%(kind)s是“%(status)s”状态,不能导入回盘文件。")
+            % {"month": source.month, "kind": source.kind_label, "status": Status(source.status).label}
         )
 
     profile = BankFileProfile.from_dict(bank_file.profile)
-    sent = payment_lines(plan=plan, bank_id=bank_file.bank_id).get(bank_file.bank_id, [])
+    sent = source.payment_lines(bank_id=bank_file.bank_id).get(bank_file.bank_id, [])
     if len(sent) != bank_file.line_count:
-        raise PlanError(_("银行文件 %(name)s 的明细与发放计划不符。") % {"name": bank_file.name})
+        raise PlanError(
+            _("银行文件 %(name)s 的明细与%(kind)s不符。")
+            % {"name": bank_file.name, "kind": source.kind_label}
+        )
     try:
         parsed = parse_return_file(profile, content)
         result = match_return(sent, parsed)
     except (ReturnFileError, ReturnMismatchError) as error:
         raise PlanError(error.message, field="file") from error
 
-    failed_ids = [_line_id(line.reference, plan.pk) for line in result.failed]
-    reasons = [
-        " ".join(part for part in (line.status, line.reason.strip()) if part)[:200] for line in result.failed
-    ]
-    with pghistory.context(source="return_file_import", user=by.pk), connection.cursor() as cursor:
-        cursor.execute(
-            _MARK,
-            {
-                "ids": [_line_id(line.reference, plan.pk) for line in sent],
-                "failed_ids": failed_ids,
-                "reasons": reasons,
-                "paid": Payment.PAID,
-                "failed": Payment.FAILED,
-                "pending": Payment.PENDING,
-                "plan": plan.pk,
-                "bank": bank_file.bank_id,
-            },
-        )
-        marked = cursor.rowcount
+    marked = source.mark_results(bank_id=bank_file.bank_id, sent=sent, failed=result.failed, by=by)
     if marked != len(sent):
         raise PlanError(
             _("回盘文件只能标记 %(marked)d 笔,应为 %(count)d 笔:部分明细已有发放结果。")
             % {"marked": marked, "count": len(sent)}
         )
-    # Months after a death that the bank failed to pay: not owed, never re-issued (docs/recoveries.md).
-    recovery_follow_up.after_death_failed_lines_settle(line_ids=failed_ids, by=by)
     return_file = ReturnFile.objects.create(
         bank_file=bank_file,
         name=name[:200],
@@ -162,13 +127,9 @@ def return_file_import(*, bank_file: BankFile, content: bytes, by: Staff, name: 
         imported_by=by,
         imported_at=timezone.now(),
     )
-    unanswered = BankFile.objects.filter(plan=plan, return_file__isnull=True).exists()
+    unanswered = BankFile.objects.filter(**source.owner(), return_file__isnull=True).exists()
     if not unanswered:
-        plan_mark_reconciled(
-            plan=plan,
-            by=by,
-            reason=RECONCILED,
-        )
+        source.mark_reconciled(by=by, reason=RECONCILED)
     return ReturnImport(return_file=return_file, already_imported=False, plan_reconciled=not unanswered)
 
 

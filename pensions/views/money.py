@@ -279,21 +279,27 @@ def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
     return _to_plan(plan.pk, "bank-files")
 
 
-def _bank_file_or_404(pk: int) -> BankFile:
-    bank_file = BankFile.objects.defer("content").select_related("plan", "bank").filter(pk=pk).first()
-    if bank_file is None:
+def _bank_file_or_404(pk: int) -> tuple[BankFile, PayoutPlan]:
+    """A plan's bank file with its plan (a one-off batch's files have their own pages: views.one_off)."""
+    bank_file = (
+        BankFile.objects.defer("content")
+        .select_related("plan", "bank")
+        .filter(pk=pk, plan__isnull=False)
+        .first()
+    )
+    if bank_file is None or bank_file.plan is None:
         raise Http404
-    return bank_file
+    return bank_file, bank_file.plan
 
 
 @plan_viewer
 @require_GET
 def bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
-    bank_file = _bank_file_or_404(pk)
+    bank_file, plan = _bank_file_or_404(pk)
     try:
         content = services.bank_file_download(bank_file=bank_file, by=request.user)
     except DomainError as error:
-        return _refused(request, bank_file.plan, error.message)
+        return _refused(request, plan, error.message)
     response = HttpResponse(content, content_type=bank_file.content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=bank_file.name)
     response["X-Content-SHA256"] = bank_file.sha256
@@ -304,8 +310,7 @@ def bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_POST
 def return_file_import(request: StaffRequest, pk: int) -> HttpResponse:
-    bank_file = _bank_file_or_404(pk)
-    plan = bank_file.plan
+    bank_file, plan = _bank_file_or_404(pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
     form = ReturnFileForm(request.POST, request.FILES, bank_file_id=bank_file.pk)
     if not form.is_valid():

@@ -108,6 +108,7 @@ def enrol_county(county: County, month: PensionMonth) -> tuple[dict[str, Bank], 
 def bank_answer(bank_file: BankFile, failures: dict[str, tuple[str, str]]) -> FilePayload:
     """The return file the bank would send for this file, as an upload: `failures` by reference."""
     plan = bank_file.plan
+    assert plan is not None
     rendered = render_return_file(
         BankFileProfile.from_dict(bank_file.profile),
         payment_lines(plan=plan, bank_id=bank_file.bank_id)[bank_file.bank_id],

@@ -17,7 +17,7 @@ from pensions.services import (
     bank_file_profile_set,
     bank_files_export,
     funding_record,
-    payment_lines,
+    payment_source_of,
     plan_approve,
     plan_draft,
     plan_submit,
@@ -113,15 +113,14 @@ def bank_answer(
     """The return file the bank would send for `bank_file`: failures by reference → (code, reason). Keyword
     `lines` replaces the lines answered (to forge a changed amount or an unknown reference)."""
     profile = BankFileProfile.from_dict(bank_file.profile)
-    plan = bank_file.plan
-    lines = (
-        changes.pop("lines", None) or payment_lines(plan=plan, bank_id=bank_file.bank_id)[bank_file.bank_id]
-    )
+    # A plan's or a one-off batch's file: the lines it sent, as the export made them.
+    source = payment_source_of(bank_file)
+    lines = changes.pop("lines", None) or source.payment_lines(bank_id=bank_file.bank_id)[bank_file.bank_id]
     context = RenderContext(
         county_code="360721",
-        month=str(plan.month).replace("-", ""),
+        month=str(source.month).replace("-", ""),
         date=datetime.date(2026, 11, 20),
-        batch=f"P{plan.pk}",
+        batch=source.batch_reference,
         bank_code=bank_file.bank.code,
     )
     # Under a frozen clock: an xlsx records when it was made (to the second), and "the same file again" must

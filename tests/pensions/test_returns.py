@@ -148,6 +148,7 @@ def test_a_different_second_return_file_is_refused(county, banks, exported):
 
 
 def _forged(bank_file: BankFile, change) -> bytes:
+    assert bank_file.plan is not None
     sent = payment_lines(plan=bank_file.plan, bank_id=bank_file.bank_id)[bank_file.bank_id]
     return bank_answer(bank_file, lines=change(sent))
 

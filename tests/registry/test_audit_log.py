@@ -125,6 +125,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "rate_change",
         "certificate_print",
         "plan_transition",
+        "one_off_batch_transition",
         "write_off",
         "write_off_rejection",
         "bank_file_download",

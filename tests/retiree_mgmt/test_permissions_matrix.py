@@ -51,6 +51,8 @@ from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
     BankFile,
+    OneOffBatch,
+    OneOffPayment,
     PayoutLine,
     PayoutPlan,
     RecoveryClawback,
@@ -60,6 +62,11 @@ from pensions.models import (
     WriteOffRequest,
 )
 from pensions.services import (
+    one_off_bank_files_export,
+    one_off_batch_approve,
+    one_off_batch_submit,
+    one_off_funding_record,
+    one_off_payment_add,
     plan_approve,
     plan_draft,
     plan_submit,
@@ -67,11 +74,17 @@ from pensions.services import (
     write_off_request_approve,
 )
 from registry.errors import ChangeRequestError
-from registry.models import ChangeRequest, ImportBatch, Recovery, Retiree, Staff
+from registry.models import Bank, ChangeRequest, ImportBatch, Recovery, Retiree, Staff
 from registry.months import PensionMonth
 from registry.services import change_request_approve, change_request_create
 from tests.conftest import County, make_county
-from tests.factories import BankAccountFactory, BankFactory, PensionRateFactory, RetireeFactory
+from tests.factories import (
+    BankAccountFactory,
+    BankFactory,
+    PensionRateFactory,
+    RetireeFactory,
+    make_id_number,
+)
 from tests.pensions.conftest import recovery
 from tests.pensions.payout_flow import exported_plan, set_profiles
 from tests.permissions_table import (
@@ -199,6 +212,9 @@ class World:
     batch: RemoteBatch
     registry_import: ImportBatch
     certification_import: CertificationImport
+    one_off: OneOffBatch  # September's one-off batch worked through to its bank file
+    one_off_submitted: OneOffBatch  # October's, submitted by the clerk
+    one_off_file: BankFile
     # Recovery follow-up (docs/recoveries.md): a refund (its receipt), a claw-back request and a referral of
     # each side's recovery.
     refunds: dict[str, RecoveryRefund] = field(default_factory=dict)
@@ -230,6 +246,14 @@ class World:
                 return {"pk": self.bank_file.pk}
             case "line":
                 return {"pk": self.line.pk}
+            case "one_off":
+                return {"pk": self.one_off.pk}
+            case "one_off_submitted":
+                return {"pk": self.one_off_submitted.pk}
+            case "one_off_file":
+                return {"pk": self.one_off_file.pk}
+            case "one_off_payment":
+                return {"pk": self.one_off.payments.get().pk}
             case "recovery":
                 return {"pk": self.recoveries[side].pk}
             case "write_off":
@@ -369,6 +393,7 @@ def build_world() -> World:
     )
     bank_file = files["psbc"]
     follow_up = _recovery_follow_up(c, recoveries, psbc)
+    one_off, one_off_submitted, one_off_file = one_off_batches(c, psbc)
     return World(
         county=c,
         plan=plan,
@@ -385,6 +410,9 @@ def build_world() -> World:
         batch=batch,
         registry_import=registry_import,
         certification_import=certification_import,
+        one_off=one_off,
+        one_off_submitted=one_off_submitted,
+        one_off_file=one_off_file,
         **follow_up,
     )
 
@@ -415,6 +443,42 @@ def _recovery_follow_up(c: County, recoveries: dict[str, Recovery], bank: Any) -
             recovery=item, agency="某县人民法院", referred_on=now.date(), by=c.clerk, at=now
         )
     return {"refunds": refunds, "clawbacks": clawbacks, "referrals": referrals}
+
+
+def one_off_batches(c: County, bank: Bank) -> tuple[OneOffBatch, OneOffBatch, BankFile]:
+    """September's one-off batch worked through to its bank file, and October's submitted by the clerk."""
+
+    def add(source_id: int) -> OneOffBatch:
+        return one_off_payment_add(
+            kind=OneOffPayment.Kind.DEATH_CLAIM,
+            source_id=source_id,
+            retiree=c.retiree_a2,
+            payee_name="王小红",
+            payee_id_number=make_id_number(datetime.date(1965, 1, 1)),
+            bank=bank,
+            account_number="6221880000000123",
+            holder_name="王小红",
+            amount=Decimal("12000.00"),
+            by=c.reviewer,
+        ).batch
+
+    with at(2026, 9, 5):
+        done = add(1)
+        one_off_batch_submit(batch=done, by=c.clerk)
+        one_off_batch_approve(batch=done, by=c.reviewer)
+        one_off_funding_record(
+            batch=done,
+            bank=bank,
+            amount=Decimal("12000.00"),
+            reference_number="CZ-ONE-OFF",
+            transferred_on=datetime.date(2026, 9, 5),
+            by=c.reviewer,
+        )
+        (bank_file,) = one_off_bank_files_export(batch=done, by=c.clerk)
+    with at(2026, 10, 5):
+        waiting = add(2)
+        one_off_batch_submit(batch=waiting, by=c.clerk)
+    return done, waiting, bank_file
 
 
 @pytest.fixture(scope="module")
