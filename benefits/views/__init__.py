@@ -1,0 +1,1 @@
+"""Pages of deaths and benefits (a package: the claims add their own module)."""
