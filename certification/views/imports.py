@@ -235,8 +235,7 @@ def death_matches(request: StaffRequest) -> HttpResponse:
 
 
 # A registration in progress or in force (benefits.DeathRegistration, by its reverse name: certification
-# may not
-# import benefits). A rejected or corrected one leaves the match free to be registered again.
+# may not import benefits). A rejected or corrected one leaves the match free to be registered again.
 _OPEN_REGISTRATION = ("reported", "pending", "confirmed")
 
 
