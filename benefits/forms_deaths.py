@@ -40,7 +40,7 @@ def _scan(label: Any) -> forms.FileField:
 class DeathReportForm(forms.Form):
     died_on = forms.DateField(
         label=_("死亡日期"),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": _("请填写死亡日期。"), "invalid": _("请填写正确的日期。")},
     )
     reporter_name = _text(_("报告人"), 50)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class TerminateForm(forms.Form):
     effective_date = forms.DateField(
         label=_("生效日期"),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": _("请填写生效日期。"), "invalid": _("请填写正确的日期。")},
     )
     reason = forms.CharField(
