@@ -94,7 +94,7 @@ class DeathListApi(ListAPIView):
         status = serializers.ChoiceField(choices=DeathRegistration.Status.choices, required=False)
         township = serializers.IntegerField(required=False)
 
-    class CreateSerializer(_RecordSerializer):
+    class DeathCreateSerializer(_RecordSerializer):
         retiree = serializers.IntegerField(required=False, help_text=_("家属到柜台报告:退休人员 ID"))
         report = serializers.IntegerField(required=False, help_text=_("补充乡镇报告:该报告的登记 ID"))
         death_match = serializers.IntegerField(required=False, help_text=_("死亡名单比对记录 ID"))
@@ -127,7 +127,7 @@ class DeathListApi(ListAPIView):
             "经办人员登记死亡(待复核):家属到柜台报告(retiree)、补充乡镇报告(report)或据死亡名单比对(death_match)。"
             "证明材料可选,按内容检查。同一人已有未完成或已确认的登记时拒绝。"
         ),
-        request={"multipart/form-data": CreateSerializer},
+        request={"multipart/form-data": DeathCreateSerializer},
         responses={
             201: DeathOutputSerializer,
             400: OpenApiResponse(description=_("{字段: [错误信息]}")),
@@ -138,7 +138,7 @@ class DeathListApi(ListAPIView):
     def post(self, request: Request) -> Response:
         user = _staff(request)
         access.require(user, Action.EDIT_REGISTRY)
-        data = self.CreateSerializer(data=request.data)
+        data = self.DeathCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         source: dict[str, Any] = {}
@@ -179,20 +179,20 @@ class DeathDetailApi(APIView):
 
 
 class DeathReportApi(APIView):
-    class InputSerializer(_RecordSerializer):
+    class DeathReportInputSerializer(_RecordSerializer):
         retiree = serializers.IntegerField(help_text=_("本乡镇的退休人员 ID"))
 
     @extend_schema(
         tags=[TAG],
         summary=_("报告死亡(乡镇)"),
         description=_("乡镇经办人员报告本乡镇退休人员死亡,由县社保局登记复核。"),
-        request=InputSerializer,
+        request=DeathReportInputSerializer,
         responses={201: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
     )
     def post(self, request: Request) -> Response:
         user = _staff(request)
         access.require(user, Action.CERTIFY)
-        data = self.InputSerializer(data=request.data)
+        data = self.DeathReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         retiree = access.get_visible_retiree_or_404(user, values["retiree"])
@@ -209,7 +209,7 @@ class DeathReportApi(APIView):
 
 
 class DeathConfirmApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class DeathConfirmInputSerializer(serializers.Serializer):
         recovered_months = serializers.ListField(
             child=serializers.CharField(), allow_empty=True, help_text=_("核对过的死亡后多发月份(YYYY-MM)")
         )
@@ -224,14 +224,14 @@ class DeathConfirmApi(APIView):
             "非登记人的复核人员确认:人员状态改为死亡,死亡次月起已发月份登记追回,死亡后发放失败的月份不再发放。"
             "须带上核对过的多发月份和合计(见详情的预览),有变化时拒绝。"
         ),
-        request=InputSerializer,
+        request=DeathConfirmInputSerializer,
         responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)
         access.require(user, Action.APPROVE_CHANGES)
         registration = _visible(request, pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.DeathConfirmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         seen = services.DeathFigures(
             recovered_months=tuple(data.validated_data["recovered_months"]),
@@ -241,7 +241,7 @@ class DeathConfirmApi(APIView):
         return Response(DeathOutputSerializer(registration).data)
 
 
-class _ReasonSerializer(serializers.Serializer):
+class DeathReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
@@ -249,14 +249,14 @@ class DeathRejectApi(APIView):
     @extend_schema(
         tags=[TAG],
         summary=_("退回死亡登记"),
-        request=_ReasonSerializer,
+        request=DeathReasonSerializer,
         responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)
         access.require(user, Action.APPROVE_CHANGES)
         registration = _visible(request, pk)
-        data = _ReasonSerializer(data=request.data)
+        data = DeathReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = services.death_registration_reject(
             registration=registration, reason=data.validated_data["reason"], by=user
@@ -272,14 +272,14 @@ class DeathCorrectApi(APIView):
             "人员健在:恢复正常发放,撤销死亡后多发追回,登记为死亡期间未发及暂停期间的月份转入补发。"
             "丧葬抚恤待遇已审批或已发放、追回项已有退款/退回/抵扣/核销时拒绝。"
         ),
-        request=_ReasonSerializer,
+        request=DeathReasonSerializer,
         responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)
         access.require(user, Action.APPROVE_CHANGES)
         registration = _visible(request, pk)
-        data = _ReasonSerializer(data=request.data)
+        data = DeathReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = services.death_registration_correct(
             registration=registration, reason=data.validated_data["reason"], by=user
