@@ -173,7 +173,15 @@ class DeathListApi(ListAPIView):
 
 
 class DeathDetailApi(APIView):
-    @extend_schema(tags=[TAG], summary=_("死亡登记详情"), responses={200: DeathOutputSerializer})
+    @extend_schema(
+        tags=[TAG],
+        summary=_("死亡登记详情"),
+        responses={
+            200: DeathOutputSerializer,
+            403: OpenApiResponse(description=_("无查看权限")),
+            404: OpenApiResponse(description=_("死亡登记不存在或不在可见范围内")),
+        },
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(DeathOutputSerializer(_visible(request, pk)).data)
 
@@ -187,7 +195,12 @@ class DeathReportApi(APIView):
         summary=_("报告死亡(乡镇)"),
         description=_("乡镇经办人员报告本乡镇退休人员死亡,由县社保局登记复核。"),
         request=DeathReportInputSerializer,
-        responses={201: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
+        responses={
+            201: DeathOutputSerializer,
+            400: OpenApiResponse(description=_("{字段: [错误信息]}")),
+            403: OpenApiResponse(description=_("无报告权限")),
+            404: OpenApiResponse(description=_("退休人员不存在或不在可见范围内")),
+        },
     )
     def post(self, request: Request) -> Response:
         user = _staff(request)
@@ -225,7 +238,12 @@ class DeathConfirmApi(APIView):
             "须带上核对过的多发月份和合计(见详情的预览),有变化时拒绝。"
         ),
         request=DeathConfirmInputSerializer,
-        responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
+        responses={
+            200: DeathOutputSerializer,
+            400: OpenApiResponse(description=_("{字段: [错误信息]}")),
+            403: OpenApiResponse(description=_("无复核权限")),
+            404: OpenApiResponse(description=_("死亡登记不存在或不在可见范围内")),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)
@@ -250,7 +268,12 @@ class DeathRejectApi(APIView):
         tags=[TAG],
         summary=_("退回死亡登记"),
         request=DeathReasonSerializer,
-        responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
+        responses={
+            200: DeathOutputSerializer,
+            400: OpenApiResponse(description=_("{字段: [错误信息]}")),
+            403: OpenApiResponse(description=_("无复核权限")),
+            404: OpenApiResponse(description=_("死亡登记不存在或不在可见范围内")),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)
@@ -273,7 +296,12 @@ class DeathCorrectApi(APIView):
             "丧葬抚恤待遇已审批或已发放、追回项已有退款/退回/抵扣/核销时拒绝。"
         ),
         request=DeathReasonSerializer,
-        responses={200: DeathOutputSerializer, 400: OpenApiResponse(description=_("{字段: [错误信息]}"))},
+        responses={
+            200: DeathOutputSerializer,
+            400: OpenApiResponse(description=_("{字段: [错误信息]}")),
+            403: OpenApiResponse(description=_("无复核权限")),
+            404: OpenApiResponse(description=_("死亡登记不存在或不在可见范围内")),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         user = _staff(request)

@@ -106,11 +106,15 @@ def test_the_reviewer_sees_every_waiting_approval_oldest_first(county, waiting):
     assert approvals.waiting_items(county.reviewer) == expected
     assert approvals.waiting_count(county.reviewer) == 4
     sections = approvals.inbox(county.reviewer)
-    assert [(section.kind.key, section.count, section.items) for section in sections] == [
-        ("payout_plan", 1, expected[:1]),
-        ("change_request", 2, expected[1:3]),
-        ("write_off", 1, expected[3:]),
-    ]
+    assert (
+        [(section.kind.key, section.count, section.items) for section in sections]
+        == [
+            ("payout_plan", 1, expected[:1]),
+            ("change_request", 2, expected[1:3]),
+            ("death_registration", 0, []),  # benefits' kind (docs/deaths.md): nothing recorded here
+            ("write_off", 1, expected[3:]),
+        ]
+    )
 
 
 def test_nothing_the_person_prepared_waits_for_them(county, waiting):
@@ -151,10 +155,11 @@ def test_an_approver_sees_only_their_scope(county, waiting):
 
 
 def test_counts_are_one_query_per_kind_without_rows(county, waiting, django_assert_num_queries):
-    with django_assert_num_queries(3) as captured:
+    # Four kinds: payout plans, change requests, death registrations, write-offs.
+    with django_assert_num_queries(4) as captured:
         assert approvals.waiting_count(county.reviewer) == 4
     assert all("COUNT(*)" in query["sql"] for query in captured.captured_queries)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(approvals.waiting_items(county.reviewer)) == 4
 
 
@@ -187,6 +192,7 @@ def test_the_api_lists_the_same(county, waiting):
     assert body["kinds"] == [
         {"key": "payout_plan", "name": "发放计划", "count": 1},
         {"key": "change_request", "name": "信息变更", "count": 2},
+        {"key": "death_registration", "name": "死亡登记", "count": 0},
         {"key": "write_off", "name": "追回核销", "count": 1},
     ]
     recovery_url = f"/pensions/recoveries/{waiting['write_off'].recovery_id}/"
