@@ -416,7 +416,7 @@ def death_registration_correct(
         recovery_cancel(recovery=recovery, note=_("误报死亡更正,撤销追回"))
     if claim is not None:
         _claim_cancel(claim)
-    release = death_correction_release(retiree=retiree, by=by)
+    release = death_correction_release(retiree=retiree, died_on=locked.died_on, by=by)
     locked.status = Status.CORRECTED
     locked.corrected_by, locked.corrected_at = by, timezone.now()
     locked.correction_reason = reason

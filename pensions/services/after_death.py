@@ -98,9 +98,10 @@ class CorrectionRelease:
 
 
 @transaction.atomic
-def death_correction_release(*, retiree: Retiree, by: Staff) -> CorrectionRelease:
-    """The money of a wrong death, given back once the retiree is active again (the caller has corrected
-    the status and holds the retiree's row lock). Returns the arrears items made; a second call makes none."""
+def death_correction_release(*, retiree: Retiree, died_on: datetime.date, by: Staff) -> CorrectionRelease:
+    """The money of a wrong death on `died_on`, given back once the retiree is active again (the caller has
+    corrected the status and holds the retiree's row lock). Returns the arrears items made; a second call
+    makes none."""
     Retiree.objects.select_for_update().filter(pk=retiree.pk).first()
     paid = PayoutLine.objects.filter(retiree=retiree).exclude(plan__status__in=_NOT_PAID)
     corrected_months = {
@@ -110,8 +111,10 @@ def death_correction_release(*, retiree: Retiree, by: Staff) -> CorrectionReleas
         .values_list("month", flat=True)
     }
 
-    # Months an approved plan made without them: from the first month plans pay this person.
-    start = first_payout_month()
+    # Months an approved plan made without them while they were recorded deceased: from the death month (the
+    # plans before it had their line; a month before they were in the system is not owed here) and from the
+    # first month plans pay this person.
+    start = max(first_payout_month(), PensionMonth.of(died_on))
     if retiree.regular_payment_from is not None:
         start = max(start, as_month(retiree.regular_payment_from))
     lined = {as_month(month) for month in paid.values_list("plan__month", flat=True)}

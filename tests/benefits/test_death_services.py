@@ -446,3 +446,40 @@ def test_a_draft_plan_made_again_leaves_the_person_out_and_a_submitted_one_is_re
     assert not PayoutLine.objects.filter(plan=december, retiree=retiree).exists()
     plan_submit(plan=december, by=county.clerk)
     assert plan_approve(plan=december, by=county.reviewer).status == "approved"
+
+
+def test_a_correction_owes_only_the_months_left_out_since_the_death(county, enrol, settings):
+    settings.PAYOUT_FIRST_MONTH = "2026-08"
+    enrol(rates=((AUG.plus(-60), "2650.00"),), name="吴长青")
+    approve_month(county, AUG)  # before this person was in the system (brought over later, no start month)
+    retiree = enrol(rates=((AUG.plus(-60), RATE),), name="郑春花")
+    approve_month(county, SEP)
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 20))
+    approve_month(county, OCT)  # made while recorded deceased
+
+    death_registration_correct(registration=registration, reason="本人健在", by=county.reviewer)
+
+    assert list(ArrearsItem.objects.filter(retiree=retiree).values_list("month", "amount", "reason")) == [
+        (OCT, Decimal("2800.00"), "restoration")
+    ]
+
+
+def test_a_failed_month_after_the_death_paid_by_hand_is_recovered(county, paid_through_november):
+    retiree = paid_through_november
+    november = line_of(retiree, NOV)
+    PayoutLine.objects.filter(pk=november.pk).update(payment_status=PayoutLine.PaymentStatus.FAILED)
+    FailedPaymentResolution.objects.create(
+        line=november,
+        kind=FailedPaymentResolution.Kind.PAID_BY_HAND,
+        reference="XJ-001",
+        paid_on=datetime.date(2026, 11, 25),
+        by=county.clerk,
+        at=timezone.now(),
+    )
+
+    registration = record_and_confirm(county, retiree, DIED)
+
+    assert registration.recovery is not None
+    assert registration.recovery.amount == Decimal("5600.00")
+    assert list(RecoveryLine.objects.order_by("month").values_list("month", flat=True)) == [OCT, NOV]
+    assert FailedPaymentResolution.objects.count() == 1  # no "not due" on top of the payment by hand
