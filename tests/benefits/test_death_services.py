@@ -483,3 +483,47 @@ def test_a_failed_month_after_the_death_paid_by_hand_is_recovered(county, paid_t
     assert registration.recovery.amount == Decimal("5600.00")
     assert list(RecoveryLine.objects.order_by("month").values_list("month", flat=True)) == [OCT, NOV]
     assert FailedPaymentResolution.objects.count() == 1  # no "not due" on top of the payment by hand
+
+
+def test_a_correction_cancels_a_claim_in_progress_and_the_audit_log_shows_each_step(
+    county, paid_through_november, banks
+):
+    from benefits.models import SurvivorClaim
+    from registry.selectors.audit_log import AuditLogFilters, audit_log_page
+    from tests.factories import make_id_number
+
+    retiree = paid_through_november
+    registration = record_and_confirm(county, retiree, DIED)
+    claim = SurvivorClaim.objects.create(
+        registration=registration,
+        applicant_name="周小海",
+        applicant_relation="儿子",
+        applicant_id_number=make_id_number(datetime.date(1975, 5, 5)),
+        applicant_phone="13800000000",
+        bank=banks["psbc"],
+        account_number="6221000000000099",
+        holder_name="周小海",
+        death_year=2026,
+        funeral_allowance=Decimal("5000.00"),
+        compensation_months=6,
+        average_year=2025,
+        average_used=Decimal("2500.00"),
+        compensation=Decimal("15000.00"),
+        withheld_amount=Decimal("0.00"),
+        unpaid_amount=Decimal("0.00"),
+        total=Decimal("20000.00"),
+        prepared_by=county.clerk,
+        prepared_at=timezone.now(),
+    )
+
+    death_registration_correct(registration=registration, reason="本人健在", by=county.admin)
+
+    claim.refresh_from_db()
+    assert claim.status == "cancelled"
+    rows = audit_log_page(filters=AuditLogFilters(kind="")).rows
+    death_rows = [(row.kind, row.action) for row in rows if row.kind.startswith("death_")]
+    assert death_rows == [
+        ("death_corrected", "更正误报死亡"),
+        ("death_decided", "确认死亡"),
+        ("death_recorded", "登记死亡"),
+    ]
