@@ -62,6 +62,15 @@ class DeathOutputSerializer(serializers.Serializer):
     settlement = serializers.JSONField(help_text=_("确认时的待遇处理结果(金额为字符串,单位元)"))
 
 
+class DeathDetailOutputSerializer(DeathOutputSerializer):
+    preview = serializers.JSONField(
+        allow_null=True,
+        help_text=_(
+            "待复核时:{recovered_months: [YYYY-MM], recovered_total: 金额},确认时原样带回;否则为 null"
+        ),
+    )
+
+
 class _RecordSerializer(serializers.Serializer):
     died_on = serializers.DateField()
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
@@ -176,14 +185,25 @@ class DeathDetailApi(APIView):
     @extend_schema(
         tags=[TAG],
         summary=_("死亡登记详情"),
+        description=_("待复核的登记另有 preview:确认后将追回的死亡后多发月份和合计,确认时原样带回。"),
         responses={
-            200: DeathOutputSerializer,
+            200: DeathDetailOutputSerializer,
             403: OpenApiResponse(description=_("无查看权限")),
             404: OpenApiResponse(description=_("死亡登记不存在或不在可见范围内")),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(DeathOutputSerializer(_visible(request, pk)).data)
+        registration = _visible(request, pk)
+        # What confirming would recover, for the reviewer to check and send back with the confirmation.
+        preview = None
+        if registration.status == DeathRegistration.Status.PENDING:
+            figures = services.DeathFigures.of(services.death_registration_preview(registration=registration))
+            preview = {
+                "recovered_months": list(figures.recovered_months),
+                "recovered_total": str(figures.recovered_total),
+            }
+        registration.preview = preview  # type: ignore[attr-defined]
+        return Response(DeathDetailOutputSerializer(registration).data)
 
 
 class DeathReportApi(APIView):

@@ -222,7 +222,7 @@ def death_registration_record(
         _no_other_open(locked, besides=registration.pk)
         for name, value in fields.items():
             setattr(registration, name, value)
-        registration.save()
+        registration.save(update_fields=list(fields))
         return registration
     if death_match is not None:
         match = DeathMatch.objects.select_for_update().get(pk=death_match.pk)

@@ -226,6 +226,8 @@ def test_the_api_records_confirms_and_shows_a_death(county, retiree):
 
     reviewer = APIClient()
     reviewer.force_authenticate(county.reviewer)
+    detail = reviewer.get(reverse("api-death-detail", args=[pk])).json()
+    assert detail["preview"] == {"recovered_months": ["2026-10", "2026-11"], "recovered_total": "5600.00"}
     response = reviewer.post(
         reverse("api-death-confirm", args=[pk]),
         {"recovered_months": ["2026-10", "2026-11"], "recovered_total": "5600.00"},
