@@ -2,10 +2,24 @@
 
 from django.urls import path
 
+from .views import deaths
 from .views import parameters as parameter_views
 
 urlpatterns: list = [
-    # parameters
+    # deaths (docs/deaths.md)
+    path("", deaths.death_list, name="death-list"),
+    path("new/<int:pk>/", deaths.death_record, name="death-record"),
+    path("from-match/<int:pk>/", deaths.death_record_match, name="death-record-match"),
+    path("reported/", deaths.death_my_reports, name="death-my-reports"),
+    path("report/<int:pk>/", deaths.death_report, name="death-report"),
+    path("retiree/<int:pk>/", deaths.death_retiree_tab, name="death-retiree-tab"),
+    path("<int:pk>/", deaths.death_detail, name="death-detail"),
+    path("<int:pk>/record/", deaths.death_record_report, name="death-record-report"),
+    path("<int:pk>/confirm/", deaths.death_confirm, name="death-confirm"),
+    path("<int:pk>/reject/", deaths.death_reject, name="death-reject"),
+    path("<int:pk>/correct/", deaths.death_correct, name="death-correct"),
+    path("<int:pk>/document/<str:field>/", deaths.death_document, name="death-document"),
+    # parameters (docs/benefit-parameters.md)
     path("parameters/", parameter_views.parameter_list, name="benefit-parameters"),
     path("parameters/set/", parameter_views.parameter_set, name="benefit-parameter-set"),
     path("parameters/clear-average/", parameter_views.average_clear, name="benefit-average-clear"),

@@ -14,3 +14,16 @@ class PensionsConfig(AppConfig):
         from .selectors import audit
 
         audit.register()
+
+        # A death, a termination, a transfer out or a corrected death changes who the month's plans pay:
+        # every draft is made again once the change commits (submitted plans are refused at approval
+        # instead, pensions.services.transitions).
+        from django.db import transaction  # noqa: PLC0415
+
+        from registry.services import register_life_event_listener  # noqa: PLC0415
+
+        from .tasks import redraft_payout_plans  # noqa: PLC0415
+
+        register_life_event_listener(
+            "pensions.redraft", lambda _event: transaction.on_commit(redraft_payout_plans.delay)
+        )

@@ -46,3 +46,7 @@ class CertificateError(DomainError):
 
 class SensitiveExportError(DomainError):
     """A download with full numbers was refused: no purpose, an unknown one, or "other" without a reason."""
+
+
+class RecoveryError(DomainError):
+    """A recovery could not be opened or cancelled."""

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import approvals, audit_log, changes, imports, intake, lists, pages, records
+from .views import approvals, audit_log, changes, imports, intake, life_events, lists, pages, records
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -21,6 +21,11 @@ urlpatterns = [
     path("retirees/<int:pk>/", records.retiree_detail, name="retiree-detail"),
     path("retirees/<int:pk>/reveal/<str:field>/", records.retiree_reveal, name="retiree-reveal"),
     path("retirees/<int:pk>/audit/", records.retiree_audit, name="retiree-audit"),
+    # Life events a clerk records from the record page (the death is registered in benefits).
+    path("retirees/<int:pk>/terminate/", life_events.retiree_terminate_view, name="retiree-terminate"),
+    path(
+        "retirees/<int:pk>/transfer-out/", life_events.retiree_transfer_out_view, name="retiree-transfer-out"
+    ),
     # Information changes with maker-checker.
     path("retirees/<int:pk>/changes/new/", changes.change_request_create, name="change-request-create"),
     path("changes/", changes.change_request_list, name="change-request-list"),

@@ -64,6 +64,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST retiree-reveal":                       ("reveal",     A, A, A, A, D, N),
     # the audit trail: VIEW_AUDIT or VIEW_SENSITIVE (docs/record-page.md)
     "GET retiree-audit":                         ("retiree",    A, A, A, A, D, H),
+    # life events from the record page: EDIT_REGISTRY in scope (docs/deaths.md "The life-event door")
+    "GET retiree-terminate":                     ("retiree",    A, A, D, D, D, H),
+    "POST retiree-terminate":                    ("retiree",    A, A, D, D, D, H),
+    "GET retiree-transfer-out":                  ("retiree",    A, A, D, D, D, H),
+    "POST retiree-transfer-out":                 ("retiree",    A, A, D, D, D, H),
     # change requests: a clerk asks, someone else with APPROVE_CHANGES decides; township staff have none
     # (403 on the pages); a clerk sees the requests they made (docs/change-requests.md)
     "GET change-request-create":                 ("retiree",    A, A, D, D, D, H),
@@ -166,6 +171,24 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET certification-import-template":         ("kind",       A, A, D, D, D, NA),
     "GET certification-death-matches":           ("-",          A, A, D, D, D, NA),
     "POST certification-death-match-decide":     ("death",      A, A, D, D, D, H),
+    # death registrations (docs/deaths.md "Pages"): the list and pages for who records (EDIT_REGISTRY),
+    # confirms (APPROVE_CHANGES) or audits; a township officer reports (CERTIFY) and follows their reports
+    "GET death-list":                            ("-",          A, A, A, A, D, NA),
+    "GET death-record":                          ("retiree",    A, A, D, D, D, H),
+    "POST death-record":                         ("retiree",    A, A, D, D, D, H),
+    "GET death-record-match":                    ("death",      A, A, D, D, D, H),
+    "POST death-record-match":                   ("death",      A, A, D, D, D, H),
+    "GET death-record-report":                   ("registration", A, A, D, D, D, H),
+    "POST death-record-report":                  ("registration", A, A, D, D, D, H),
+    "GET death-detail":                          ("registration", A, A, A, A, D, H),
+    "POST death-confirm":                        ("registration", A, D, A, D, D, H),
+    "POST death-reject":                         ("registration", A, D, A, D, D, H),
+    "POST death-correct":                        ("registration", A, D, A, D, D, H),
+    "GET death-document":                        ("death_document", A, A, A, A, D, H),
+    "GET death-report":                          ("retiree",    A, A, D, D, A, N),
+    "POST death-report":                         ("retiree",    A, A, D, D, A, N),
+    "GET death-my-reports":                      ("-",          A, A, D, D, A, NA),
+    "GET death-retiree-tab":                     ("retiree",    A, A, A, A, D, H),
     # campaigns: read with VIEW_REGISTRY, write with MANAGE_SETTINGS (admin)
     "GET certification-campaign-list":           ("-",          A, A, A, A, A, NA),
     "POST certification-campaign-create":        ("-",          A, D, D, D, D, NA),
@@ -192,6 +215,15 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-change-request-detail":             ("change",     A, A, A, A, N, N),
     "POST api-change-request-approve":           ("change",     A, D, A, D, N, N),
     "POST api-change-request-reject":            ("change",     A, D, A, D, N, N),
+    # death registrations: a clerk records, someone else with APPROVE_CHANGES confirms, rejects or corrects;
+    # the auditor reads; a township officer reports (CERTIFY) and sees only their reports (docs/deaths.md)
+    "GET api-death-list":                        ("-",          A, A, A, A, D, NA),
+    "POST api-death-list":                       ("-",          A, A, D, D, D, NA),
+    "POST api-death-report":                     ("-",          A, A, D, D, A, NA),
+    "GET api-death-detail":                      ("registration", A, A, A, A, D, H),
+    "POST api-death-confirm":                    ("registration", A, D, A, D, D, H),
+    "POST api-death-reject":                     ("registration", A, D, A, D, D, H),
+    "POST api-death-correct":                    ("registration", A, D, A, D, D, H),
     "POST api-import-upload":                    ("-",          A, A, D, D, D, NA),
     "GET api-import-detail":                     ("import",     A, A, D, D, D, NA),
     "POST api-import-confirm":                   ("import",     A, A, D, D, D, NA),

@@ -2,9 +2,17 @@
 
 from django.urls import path
 
+from . import deaths as api_deaths
 from . import parameters as api_parameters
 
 urlpatterns: list = [
+    # deaths
+    path("deaths/", api_deaths.DeathListApi.as_view(), name="api-death-list"),
+    path("deaths/report/", api_deaths.DeathReportApi.as_view(), name="api-death-report"),
+    path("deaths/<int:pk>/", api_deaths.DeathDetailApi.as_view(), name="api-death-detail"),
+    path("deaths/<int:pk>/confirm/", api_deaths.DeathConfirmApi.as_view(), name="api-death-confirm"),
+    path("deaths/<int:pk>/reject/", api_deaths.DeathRejectApi.as_view(), name="api-death-reject"),
+    path("deaths/<int:pk>/correct/", api_deaths.DeathCorrectApi.as_view(), name="api-death-correct"),
     # parameters
     path("parameters/", api_parameters.ParameterListApi.as_view(), name="api-benefit-parameters"),
     path(

@@ -224,6 +224,7 @@ def death_matches(request: StaffRequest) -> HttpResponse:
     status = filters.cleaned_data.get("status") if filters.is_valid() else ""
     matches = death_matches_visible_to(request.user, status=status or None)
     page = Paginator(matches, PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_registered(list(page))
     context = {
         "filters": filters,
         "page": page,
@@ -231,6 +232,24 @@ def death_matches(request: StaffRequest) -> HttpResponse:
         "pending": death_matches_visible_to(request.user, status=DeathMatch.Status.PENDING).count(),
     }
     return render(request, "certification/imports/deaths.html", context)
+
+
+# A registration in progress or in force (benefits.DeathRegistration, by its reverse name: certification
+# may not import benefits). A rejected or corrected one leaves the match free to be registered again.
+_OPEN_REGISTRATION = ("reported", "pending", "confirmed")
+
+
+def _mark_registered(matches: list[DeathMatch]) -> None:
+    """Set `has_registration` on each match: the row offers "登记死亡" only to a pending or confirmed match
+    whose retiree has no open death registration yet."""
+    registered = set(
+        DeathMatch.objects.filter(
+            retiree__in=[match.retiree_id for match in matches],
+            retiree__death_registrations__status__in=_OPEN_REGISTRATION,
+        ).values_list("retiree_id", flat=True)
+    )
+    for match in matches:
+        match.has_registration = match.retiree_id in registered  # type: ignore[attr-defined]
 
 
 @requires(Action.EDIT_REGISTRY)
@@ -254,6 +273,7 @@ def death_match_decision(request: StaffRequest, pk: int) -> HttpResponse:
     if request.htmx:
         # 200 with the message in the row: htmx does not swap a 4xx answer.
         row = get_visible_death_match_or_404(request.user, pk)
+        _mark_registered([row])
         return render(
             request,
             "certification/imports/_death_row.html",

@@ -26,7 +26,7 @@ from registry.models import ArrearsItem, PensionRate, Retiree
 from registry.months import PensionMonth
 from registry.selectors.changes import as_month, rate_in_force
 
-from ..models import ArrearsRelease, PayoutLine, PayoutPlan, RecoveryLine
+from ..models import ArrearsRelease, FailedPaymentResolution, PayoutLine, PayoutPlan, RecoveryLine
 from ..services.plans import first_payout_month
 
 ZERO = Decimal("0.00")
@@ -91,13 +91,16 @@ def death_months(*, retiree: Retiree, died_on: datetime.date) -> DeathMonths:
         .annotate(total=Sum("arrears_item__amount"))
     )
     already_recovered = set(RecoveryLine.objects.filter(line__in=after).values_list("line_id", flat=True))
-    for line_id, month, regular, status, resolved in after.order_by("plan__month").values_list(
-        "id", "plan__month", "regular", "payment_status", "failure_resolution"
+    for line_id, month, regular, status, resolution in after.order_by("plan__month").values_list(
+        "id", "plan__month", "regular", "payment_status", "failure_resolution__kind"
     ):
         if status == PayoutLine.PaymentStatus.FAILED:
-            if resolved is None:
+            if resolution is None:
                 failed_not_due.append(MonthAmount(as_month(month), regular, line_id=line_id))
-            continue
+            # A failed month paid by hand afterwards was paid after the death all the same: recovered. One
+            # re-issued as arrears is recovered with the line that released it (late arrears above).
+            if resolution != FailedPaymentResolution.Kind.PAID_BY_HAND:
+                continue
         if line_id in already_recovered:
             continue  # a month is recovered once (a death corrected, then registered again)
         amount = regular + late_arrears.get(line_id, ZERO)

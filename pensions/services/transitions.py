@@ -124,7 +124,9 @@ def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
     - a retiree restored by a certification keeps a withheld line that restoration did not release (it
       releases approved plans only): approved, that month would be neither paid nor owed;
     - a retiree suspended since (the August job) keeps a paid line: approved, the month would be paid to
-      someone whose payments are suspended."""
+      someone whose payments are suspended;
+    - a retiree who died, was terminated or transferred out since (registry.services.life_events) keeps a
+      line: approved, the month would be paid to someone no longer entitled (a death would be recovered)."""
     lines = PayoutLine.objects.filter(plan=locked)
     restored = lines.filter(is_withheld=True, retiree__status=Retiree.Status.ACTIVE)
     if names := list(restored.values_list("name", flat=True)[:5]):
@@ -140,6 +142,14 @@ def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
             _("编制计划后,%(names)s 等人已暂停发放:请退回并重新生成计划。")
             if submitted
             else _("编制计划后,%(names)s 等人已暂停发放:请重新生成计划后再提交。")
+        )
+        raise PlanError(message % {"names": "、".join(names)})
+    ended = lines.filter(retiree__status__in=(Retiree.Status.DECEASED, Retiree.Status.TERMINATED))
+    if names := list(ended.values_list("name", flat=True)[:5]):
+        message = (
+            _("编制计划后,%(names)s 等人已死亡或终止发放:请退回并重新生成计划。")
+            if submitted
+            else _("编制计划后,%(names)s 等人已死亡或终止发放:请重新生成计划后再提交。")
         )
         raise PlanError(message % {"names": "、".join(names)})
 

@@ -196,19 +196,18 @@ def write_rows(rows: Sequence[GoodRow], *, by: Staff, now: datetime.datetime) ->
         today = now.date().isoformat()
         _copy(
             "registry_statuschange",
-            # counterpart: empty (only a transfer out names one); NOT NULL without a database default.
             (
                 "retiree_id",
                 "from_status",
                 "to_status",
                 "effective_date",
                 "reason",
+                "counterpart",  # only a transfer out names one: empty here
                 "actor_id",
                 "created_at",
-                "counterpart",
             ),
             (
-                f"{retiree_id}\t{Retiree.Status.ACTIVE}\t{row.status}\t{today}\t{reason}\t{actor}\t{stamp}\t\n"
+                f"{retiree_id}\t{Retiree.Status.ACTIVE}\t{row.status}\t{today}\t{reason}\t\t{actor}\t{stamp}\n"
                 for retiree_id, row in suspended
             ),
         )

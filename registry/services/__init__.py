@@ -10,7 +10,16 @@ from .imports import (
     import_batch_upload,
 )
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
-from .recoveries import recoveries_status_sync
+from .life_events import (
+    LifeEvent,
+    death_date_check,
+    register_life_event_listener,
+    retiree_death_correct,
+    retiree_record_death,
+    retiree_terminate,
+    retiree_transfer_out,
+)
+from .recoveries import recoveries_status_sync, recovery_cancel, recovery_open
 from .retirees import retiree_change_status, retirees_suspend_many
 from .search_keys import retiree_search_keys_rebuild
 from .sensitive import (
@@ -48,6 +57,15 @@ __all__ = [
     "retiree_intake",
     "registry_snapshot_take",
     "recoveries_status_sync",
+    "recovery_cancel",
+    "recovery_open",
+    "LifeEvent",
+    "death_date_check",
+    "register_life_event_listener",
+    "retiree_death_correct",
+    "retiree_record_death",
+    "retiree_terminate",
+    "retiree_transfer_out",
     "retiree_change_status",
     "retirees_suspend_many",
     "retiree_search_keys_rebuild",

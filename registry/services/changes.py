@@ -47,7 +47,7 @@ from ..models import (
 from ..months import PensionMonth
 from ..search import normalise_name
 from ..selectors.changes import AMOUNT_FIELDS, as_month, entitlement_months, rate_change_effect
-from ..uploads import KIND_OF_SUFFIX, scan_kind
+from ..uploads import scanned_document_problem
 from .search_keys import retiree_search_keys_rebuild
 
 Field = ChangeRequest.Field
@@ -411,17 +411,8 @@ def document_required(field: str) -> bool:
 def _validate_document(document: UploadedFile[bytes] | None) -> None:
     if document is None or not document.name:
         raise ChangeRequestError(_("请上传证明材料扫描件(PDF、JPG 或 PNG)。"), field="document")
-    suffix = "." + document.name.rsplit(".", 1)[-1].lower() if "." in document.name else ""
-    expected = KIND_OF_SUFFIX.get(suffix)
-    if expected is None:
-        raise ChangeRequestError(_("证明材料只能是 PDF、JPG 或 PNG 文件。"), field="document")
-    limit = settings.CHANGE_REQUEST_DOCUMENT_MAX_BYTES
-    if document.size is None or document.size > limit:
-        raise ChangeRequestError(
-            _("证明材料不能超过 %(mb)s MB。") % {"mb": f"{limit / 1024 / 1024:g}"}, field="document"
-        )
-    if scan_kind(document) != expected:
-        raise ChangeRequestError(_("证明材料的内容与文件类型不符,请上传真实的扫描件。"), field="document")
+    if problem := scanned_document_problem(document):
+        raise ChangeRequestError(problem, field="document")
 
 
 def _money(value: Decimal | str | None) -> Decimal:

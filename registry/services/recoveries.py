@@ -9,8 +9,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Case, CharField, Expression, F, Value, When
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext as _
 
-from ..models import Recovery
+from ..errors import RecoveryError
+from ..models import Recovery, Retiree, Staff
+from ..months import PensionMonth
 
 
 @transaction.atomic
@@ -33,3 +36,51 @@ def recoveries_status_sync(*, recovery_ids: Iterable[int], balance: Expression) 
         .exclude(status=F("synced_status"))
         .update(status=status)
     )
+
+
+@transaction.atomic
+def recovery_open(
+    *,
+    retiree: Retiree,
+    reason: str,
+    from_month: PensionMonth,
+    to_month: PensionMonth,
+    amount: Decimal,
+    by: Staff,
+    note: str = "",
+) -> Recovery:
+    """A new recovery (追回) of `amount` for the months from `from_month` to `to_month`, e.g. the pension paid
+    after a death (pensions.services.after_death). The app that knows the months records them with it."""
+    if amount <= 0:
+        raise RecoveryError(_("追回金额必须大于0。"), field="amount")
+    if from_month > to_month:
+        raise RecoveryError(_("追回的起始月份不能晚于截止月份。"), field="from_month")
+    return Recovery.objects.create(
+        retiree=retiree,
+        amount=amount,
+        from_month=from_month.number,
+        to_month=to_month.number,
+        reason=reason,
+        note=note[:200],
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def recovery_cancel(*, recovery: Recovery, note: str = "") -> Recovery:
+    """An open recovery that was never owed (a death corrected: the person is alive) → cancelled. The caller
+    checks that no money was recorded against it (pensions knows the balance)."""
+    # Lock the row: a deduction or a refund recorded at the same moment syncs this status too.
+    locked = Recovery.objects.select_for_update().get(pk=recovery.pk)
+    if locked.status != Recovery.Status.OPEN:
+        raise RecoveryError(
+            _("追回项状态为“%(status)s”,不能撤销。") % {"status": Recovery.Status(locked.status).label}
+        )
+    locked.status = Recovery.Status.CANCELLED
+    update_fields = ["status"]
+    if note:
+        locked.note = note[:200]
+        update_fields.append("note")
+    locked.save(update_fields=update_fields)
+    recovery.status, recovery.note = locked.status, locked.note
+    return recovery

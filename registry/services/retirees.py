@@ -20,6 +20,10 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     Status.DECEASED: frozenset(),
     Status.TERMINATED: frozenset(),
 }
+# The one move back from a final status: a wrong death corrected (registry.services.life_events
+# .retiree_death_correct, called when a reviewer corrects a death registration). Only that door passes
+# `correction=True`, so no other caller can bring a deceased person back.
+_CORRECTIONS: dict[str, frozenset[str]] = {Status.DECEASED: frozenset({Status.ACTIVE})}
 
 
 @transaction.atomic
@@ -30,13 +34,18 @@ def retiree_change_status(
     effective_date: datetime.date,
     reason: str,
     by: Staff,
+    counterpart: str = "",
+    correction: bool = False,
 ) -> StatusChange:
-    """The one door through which a retiree's status changes, recording who, when and why."""
+    """The one door through which a retiree's status changes, recording who, when and why. `counterpart`:
+    the receiving bureau of a transfer out (StatusChange.counterpart). `correction`: the move back from
+    deceased to active of a wrong death (only registry.services.life_events.retiree_death_correct)."""
     if not reason.strip():
         raise StatusChangeError(_("请填写状态变更原因。"), field="reason")
     # Lock the row: a suspension job and an officer's certification must not both read "active".
     locked = Retiree.objects.select_for_update().get(pk=retiree.pk)
-    if to_status not in _TRANSITIONS[locked.status]:
+    allowed = (_CORRECTIONS if correction else _TRANSITIONS).get(locked.status, frozenset())
+    if to_status not in allowed:
         raise StatusChangeError(
             _("不能从“%(from)s”变更为“%(to)s”。")
             % {"from": Status(locked.status).label, "to": Status(to_status).label},
@@ -48,13 +57,17 @@ def retiree_change_status(
         to_status=to_status,
         effective_date=effective_date,
         reason=reason.strip(),
+        counterpart=counterpart.strip(),
         actor=by,
     )
-    locked.status = to_status
     update_fields = ["status", "updated_at"]
     if to_status == Status.DECEASED:
         locked.died_on = effective_date
         update_fields.append("died_on")
+    elif locked.status == Status.DECEASED:
+        locked.died_on = None  # a wrong death corrected: no date of death any more
+        update_fields.append("died_on")
+    locked.status = to_status
     locked.save(update_fields=update_fields)
     retiree.status, retiree.died_on = locked.status, locked.died_on
     return change
@@ -63,16 +76,15 @@ def retiree_change_status(
 # Names come from the models, once at import: a renamed table or column fails here, not in the August job.
 _RETIREE = table(Retiree)
 _CHANGE = table(StatusChange)
-# counterpart (a transfer's receiving bureau) is empty for a suspension; the column has no database default.
 _CHANGE_FIELDS = (
     "retiree",
     "from_status",
     "to_status",
     "effective_date",
     "reason",
+    "counterpart",
     "actor",
     "created_at",
-    "counterpart",
 )
 _SUSPEND_MANY = f"""
 WITH suspended AS (
@@ -82,7 +94,7 @@ WITH suspended AS (
     RETURNING {_RETIREE}.{column(Retiree, "id")}
 )
 INSERT INTO {_CHANGE} ({", ".join(column(StatusChange, name) for name in _CHANGE_FIELDS)})
-SELECT {column(Retiree, "id")}, %s, %s, %s, %s, %s, %s, '' FROM suspended
+SELECT {column(Retiree, "id")}, %s, %s, %s, %s, %s, %s, %s FROM suspended
 """  # noqa: S608 - names from the models, every value a parameter
 
 
@@ -121,6 +133,7 @@ def retirees_suspend_many(
                 Status.SUSPENDED,
                 effective_date,
                 reason.strip(),
+                "",  # counterpart: only a transfer out names one
                 by.pk,
                 now,
             ],

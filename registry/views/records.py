@@ -16,6 +16,7 @@ from .. import access, selectors, services
 from ..access import Action
 from ..errors import DomainError
 from ..models import ChangeRequest, Retiree, SensitiveView
+from ..record_tabs import record_actions_for, record_tabs_for
 from .common import StaffRequest, requires
 
 
@@ -50,6 +51,13 @@ def retiree_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "may_view_audit": selectors.may_view_audit(request.user),
         "may_print_certificate": bool(retiree.certificate_number)
         and services.may_print_certificate(request.user),
+        "may_end_benefit": access.can(request.user, Action.EDIT_REGISTRY)
+        and retiree.status in (Retiree.Status.ACTIVE, Retiree.Status.SUSPENDED),
+        "app_tabs": record_tabs_for(request.user, retiree.pk),
+        # A death is recorded or reported only while the person is paid or suspended.
+        "life_event_links": record_actions_for(request.user, retiree.pk)
+        if retiree.status in (Retiree.Status.ACTIVE, Retiree.Status.SUSPENDED)
+        else [],
         "Status": Retiree.Status,
         "Residence": Retiree.Residence,
         "ChangeField": ChangeRequest.Field,

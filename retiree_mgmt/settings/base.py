@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeRequestStatusEnum": "registry.models.ChangeRequest.Status",
         "SensitiveViewFieldEnum": "registry.models.SensitiveView.Field",
         "PayoutPlanStatusEnum": "pensions.models.PayoutPlan.Status",
+        "DeathRegistrationStatusEnum": "benefits.models.DeathRegistration.Status",
     },
 }
 

@@ -112,6 +112,7 @@ def test_the_reviewer_sees_every_waiting_approval_oldest_first(county, waiting):
             ("payout_plan", 1, expected[:1]),
             ("change_request", 2, expected[1:3]),
             ("one_off_batch", 0, []),  # no one-off batch is submitted here (tests/pensions/test_one_off.py)
+            ("death_registration", 0, []),  # benefits' kind (docs/deaths.md): nothing recorded here
             ("write_off", 1, expected[3:]),
         ]
     )
@@ -156,6 +157,7 @@ def test_an_approver_sees_only_their_scope(county, waiting):
 
 def test_counts_are_one_query_per_kind_without_rows(county, waiting, django_assert_num_queries):
     # Four kinds: payout plans, information changes, one-off batches, write-offs.
+    # Four kinds: payout plans, change requests, death registrations, write-offs.
     with django_assert_num_queries(4) as captured:
         assert approvals.waiting_count(county.reviewer) == 4
     assert all("COUNT(*)" in query["sql"] for query in captured.captured_queries)
@@ -193,6 +195,7 @@ def test_the_api_lists_the_same(county, waiting):
         {"key": "payout_plan", "name": "发放计划", "count": 1},
         {"key": "change_request", "name": "信息变更", "count": 2},
         {"key": "one_off_batch", "name": "一次性支付", "count": 0},
+        {"key": "death_registration", "name": "死亡登记", "count": 0},
         {"key": "write_off", "name": "追回核销", "count": 1},
     ]
     recovery_url = f"/pensions/recoveries/{waiting['write_off'].recovery_id}/"

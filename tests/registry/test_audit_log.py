@@ -134,6 +134,9 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "recovery_clawback_result",
         "recovery_referral",
         "recovery_document",
+        "death_recorded",
+        "death_decided",
+        "death_corrected",
     ]
 
 

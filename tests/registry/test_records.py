@@ -360,7 +360,8 @@ def test_every_tab_is_on_the_page(client, record):
 
     tabs = re.findall(r'id="tab-(\w+)"', content)
     assert tabs == [
-        "identity", "residence", "employer", "bank", "agents", "rates", "status", "changes", "money", "audit"
+        "identity", "residence", "employer", "bank", "agents", "rates", "status", "changes", "money", "death",
+        "audit",
     ]  # fmt: skip
 
 

@@ -36,6 +36,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from benefits.models import DeathRegistration
+from benefits.services import death_registration_record
 from certification.models import (
     Campaign,
     Certification,
@@ -207,6 +209,7 @@ class World:
     recoveries: dict[str, Recovery]
     write_offs: dict[str, WriteOffRequest]  # pending, asked for by the clerk who recorded the recovery
     deaths: dict[str, DeathMatch]
+    registrations: dict[str, DeathRegistration]  # pending, recorded by the clerk with a scan
     members: dict[str, RemoteBatchMember]
     notices: dict[str, SuspensionNotice]
     batch: RemoteBatch
@@ -276,6 +279,10 @@ class World:
                 return {"kind": CertificationImport.Kind.ONLINE}
             case "death":
                 return {"pk": self.deaths[side].pk}
+            case "registration":
+                return {"pk": self.registrations[side].pk}
+            case "death_document":
+                return {"pk": self.registrations[side].pk, "field": "cremation_certificate"}
             case "year":
                 return {"year": 2026}
             case "notice":
@@ -378,6 +385,15 @@ def build_world() -> World:
         )
         for side, retiree in (("a", c.retiree_a2), ("b", c.retiree_b1))
     }
+    registrations = {
+        side: death_registration_record(
+            retiree=retiree,
+            died_on=datetime.date(2026, 11, 28),
+            documents={"cremation_certificate": SimpleUploadedFile("cremation.pdf", PDF, "application/pdf")},
+            by=c.clerk,
+        )
+        for side, retiree in (("a", c.retiree_a2), ("b", c.retiree_b1))
+    }
     certification_import = CertificationImport.objects.create(
         kind=CertificationImport.Kind.ONLINE,
         year=2026,
@@ -405,6 +421,7 @@ def build_world() -> World:
         recoveries=recoveries,
         write_offs=write_offs,
         deaths=deaths,
+        registrations=registrations,
         members=members,
         notices=notices,
         batch=batch,
