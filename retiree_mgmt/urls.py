@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/pensions/", include("pensions.api.urls")),
     path("certification/", include("certification.urls")),
     path("api/certification/", include("certification.api.urls")),
+    path("deaths/", include("benefits.urls")),
+    path("api/benefits/", include("benefits.api.urls")),
     path("api/", include("registry.api.urls")),
     path("api/schema/", SchemaApi.as_view(), name="api-schema"),
     path("api/docs/", swagger_ui_view(), name="api-docs"),
