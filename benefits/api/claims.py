@@ -77,7 +77,9 @@ class ClaimProgressSerializer(serializers.Serializer):
     township = serializers.CharField(source="registration.retiree.community.parent.name")
     died_on = serializers.DateField(source="registration.died_on")
     status = serializers.CharField(
-        help_text=gettext_lazy("状态:draft 草稿,submitted 待审批,approved 已审批,paid 已发放,cancelled 已撤销")
+        help_text=gettext_lazy(
+            "状态:draft 草稿,submitted 待审批,approved 已审批,paid 已发放,cancelled 已撤销"
+        )
     )
     status_label = serializers.CharField(source="get_status_display")
 
@@ -88,7 +90,7 @@ class ClaimProgressSerializer(serializers.Serializer):
 class ClaimMonthSerializer(serializers.Serializer):
     month = serializers.CharField(help_text=gettext_lazy("月份,YYYY-MM"))
     amount = _money(gettext_lazy("金额"))
-    source = serializers.CharField(help_text=gettext_lazy("来源"))
+    source = serializers.CharField(help_text=gettext_lazy("来源"))  # type: ignore[assignment]
     part = serializers.CharField(help_text=gettext_lazy("withheld 暂停发放期间应发,unpaid 死亡前应发未发"))
 
 
@@ -363,7 +365,9 @@ class ClaimApproveApi(_MoveApi):
     def move(self, request: Request, claim: SurvivorClaim) -> None:
         data = FiguresInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.claim_approve(claim=claim, by=_staff(request), seen=services.ClaimFigures(**data.validated_data))
+        services.claim_approve(
+            claim=claim, by=_staff(request), seen=services.ClaimFigures(**data.validated_data)
+        )
 
 
 class ClaimRejectApi(_MoveApi):

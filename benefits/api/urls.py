@@ -8,7 +8,11 @@ urlpatterns = [
     # claims
     path("claims/", api_claims.ClaimListApi.as_view(), name="api-benefit-claim-list"),
     path("claims/<int:pk>/", api_claims.ClaimDetailApi.as_view(), name="api-benefit-claim-detail"),
-    path("claims/<int:pk>/recompute/", api_claims.ClaimRecomputeApi.as_view(), name="api-benefit-claim-recompute"),
+    path(
+        "claims/<int:pk>/recompute/",
+        api_claims.ClaimRecomputeApi.as_view(),
+        name="api-benefit-claim-recompute",
+    ),
     path("claims/<int:pk>/submit/", api_claims.ClaimSubmitApi.as_view(), name="api-benefit-claim-submit"),
     path("claims/<int:pk>/approve/", api_claims.ClaimApproveApi.as_view(), name="api-benefit-claim-approve"),
     path("claims/<int:pk>/reject/", api_claims.ClaimRejectApi.as_view(), name="api-benefit-claim-reject"),

@@ -1,6 +1,7 @@
 """The claim's approval form (丧葬抚恤费审批表): the A4 sheet the clerk, the reviewer and the head sign. Every
 figure comes from the claim's stored computation and its months (benefits.selectors.claims), which add up to
-the total the database checks (survivorclaim_total_adds_up). Numbers are masked: the form is filed on paper."""
+the total the database checks (survivorclaim_total_adds_up). Numbers are masked: the form is filed on
+paper."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from registry import access
 from registry.access import Action
 from registry.models import ArrearsItem
 from registry.months import PensionMonth
+from registry.selectors.changes import as_month
 
 from ..models import ClaimTransition, SurvivorClaim
 
@@ -32,7 +33,9 @@ def claims_visible_to(user: Any) -> QuerySet[SurvivorClaim]:
     return SurvivorClaim.objects.filter(registration__retiree__in=access.retirees_visible_to(user))
 
 
-def claim_list(*, user: Any, status: str | None = None, township_id: int | None = None) -> QuerySet[SurvivorClaim]:
+def claim_list(
+    *, user: Any, status: str | None = None, township_id: int | None = None
+) -> QuerySet[SurvivorClaim]:
     """The claims `user` may see, newest first, optionally of one status and one township."""
     queryset = claims_visible_to(user)
     if status:
@@ -106,7 +109,7 @@ def claim_breakdown(*, claim: SurvivorClaim) -> ClaimBreakdown:
             withheld = item.reason == ArrearsItem.Reason.RESTORATION
             months.append(
                 ClaimMonth(
-                    month=item.month,
+                    month=as_month(item.month),
                     amount=item.amount,
                     source=str(ArrearsItem.Reason(item.reason).label),
                     part="withheld" if withheld else "unpaid",
@@ -116,10 +119,22 @@ def claim_breakdown(*, claim: SurvivorClaim) -> ClaimBreakdown:
     registration = claim.registration
     sorted_months = death_months(retiree=registration.retiree, died_on=registration.died_on)
     computed = [
-        *(ClaimMonth(m.month, m.amount, _("暂停发放期间应发"), "withheld") for m in sorted_months.withheld_payable),
-        *(ClaimMonth(m.month, m.amount, _("无已审批发放计划,死亡前应发未发"), "unpaid") for m in sorted_months.unpaid_due),
-        *(ClaimMonth(m.month, m.amount, _("未发放的补发项"), "unpaid") for m in sorted_months.arrears_payable),
-        *(ClaimMonth(m.month, m.amount, _("银行发放失败,未重发"), "unpaid") for m in sorted_months.failed_payable),
+        *(
+            ClaimMonth(m.month, m.amount, _("暂停发放期间应发"), "withheld")
+            for m in sorted_months.withheld_payable
+        ),
+        *(
+            ClaimMonth(m.month, m.amount, _("无已审批发放计划,死亡前应发未发"), "unpaid")
+            for m in sorted_months.unpaid_due
+        ),
+        *(
+            ClaimMonth(m.month, m.amount, _("未发放的补发项"), "unpaid")
+            for m in sorted_months.arrears_payable
+        ),
+        *(
+            ClaimMonth(m.month, m.amount, _("银行发放失败,未重发"), "unpaid")
+            for m in sorted_months.failed_payable
+        ),
     ]
     computed.sort(key=lambda m: m.month)
     return ClaimBreakdown(months=tuple(computed), from_payment=False, death_months=sorted_months)

@@ -199,9 +199,7 @@ def _checked_scan(document: UploadedFile[bytes] | None, *, field: str, label: st
     """A scanned document is what its name says, by its content (registry.uploads.scan_kind), as the other
     scans of the system are checked."""
     if document is None or not document.name:
-        raise BenefitError(
-            _("请上传%(label)s扫描件(PDF、JPG 或 PNG)。") % {"label": label}, field=field
-        )
+        raise BenefitError(_("请上传%(label)s扫描件(PDF、JPG 或 PNG)。") % {"label": label}, field=field)
     suffix = "." + document.name.rsplit(".", 1)[-1].lower() if "." in document.name else ""
     expected = KIND_OF_SUFFIX.get(suffix)
     if expected is None:
@@ -279,8 +277,7 @@ def _locked(claim: SurvivorClaim) -> SurvivorClaim:
 def _require_status(claim: SurvivorClaim, *allowed: str) -> None:
     if claim.status not in allowed:
         raise BenefitError(
-            _("该丧葬抚恤待遇是“%(status)s”状态,不能进行此操作。")
-            % {"status": Status(claim.status).label}
+            _("该丧葬抚恤待遇是“%(status)s”状态,不能进行此操作。") % {"status": Status(claim.status).label}
         )
 
 
@@ -317,8 +314,8 @@ def claim_prepare(
     computation = claim_compute(registration=locked, offset_consent=str(fields["offset_consent"]))
     claim = SurvivorClaim(registration=locked, prepared_by=by, prepared_at=timezone.now(), **fields)
     _store(claim, computation)
-    claim.applicant_id_copy = applicant_id_copy  # type: ignore[assignment]
-    claim.relation_proof = relation_proof  # type: ignore[assignment]
+    claim.applicant_id_copy = applicant_id_copy
+    claim.relation_proof = relation_proof
     claim.status = Status.DRAFT
     with pghistory.context(source="claim_prepare", user=by.pk):
         claim.save()
@@ -345,17 +342,15 @@ def claim_update(
     fields = _checked_applicant(applicant)
     if applicant_id_copy is not None:
         _checked_scan(applicant_id_copy, field="applicant_id_copy", label=_("申请人身份证复印件"))
-        locked.applicant_id_copy = applicant_id_copy  # type: ignore[assignment]
+        locked.applicant_id_copy = applicant_id_copy
     if relation_proof is not None:
         _checked_scan(relation_proof, field="relation_proof", label=_("亲属关系证明"))
-        locked.relation_proof = relation_proof  # type: ignore[assignment]
+        locked.relation_proof = relation_proof
     for name, value in fields.items():
         setattr(locked, name, value)
     _store(locked, claim_compute(registration=locked.registration, offset_consent=locked.offset_consent))
     with pghistory.context(source="claim_update", user=by.pk):
-        locked.save(
-            update_fields=[*fields, *_STORED_FIELDS, "applicant_id_copy", "relation_proof"]  # type: ignore[list-item]
-        )
+        locked.save(update_fields=[*fields, *_STORED_FIELDS, "applicant_id_copy", "relation_proof"])
     return locked
 
 
@@ -385,9 +380,7 @@ def claim_submit(*, claim: SurvivorClaim, by: Staff) -> SurvivorClaim:
         raise BenefitError(_("请先上传申请人身份证复印件和亲属关系证明。"))
     _store(locked, claim_compute(registration=locked.registration, offset_consent=locked.offset_consent))
     if locked.total <= 0:
-        raise BenefitError(
-            _("抵扣后实付金额为 0,无需支付;请核对抵扣后再提交。"), field="offset_consent"
-        )
+        raise BenefitError(_("抵扣后实付金额为 0,无需支付;请核对抵扣后再提交。"), field="offset_consent")
     locked.submitted_at = timezone.now()
     locked.rejection_reason = ""
     _move(locked, to=Status.SUBMITTED, by=by, fields=[*_STORED_FIELDS, "submitted_at", "rejection_reason"])
@@ -396,8 +389,8 @@ def claim_submit(*, claim: SurvivorClaim, by: Staff) -> SurvivorClaim:
 
 @transaction.atomic
 def claim_approve(*, claim: SurvivorClaim, by: Staff, seen: ClaimFigures) -> SurvivorClaim:
-    """Approve a submitted claim (someone other than its preparer) and pay it: the deceased's months owed up to
-    the death month become arrears items (pensions.services.death_payables), the offset is recorded against the
+    """Approve a submitted claim (someone other than its preparer) and pay it: the deceased's months owed up
+    to the death month become arrears items (pensions.services.death_payables), the offset is recorded against
     after-death recovery, and one one-off payment of the total releases those items. All or nothing.
 
     `seen` is what the approver was shown: a claim whose figures differ from it, or whose figures computed

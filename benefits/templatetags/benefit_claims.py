@@ -24,4 +24,6 @@ def claim_of(registration: DeathRegistration) -> SurvivorClaim | None:
 def may_prepare_claim(context: Any, registration: DeathRegistration) -> bool:
     request = context.get("request")
     user = getattr(request, "user", None)
-    return access.can(user, Action.EDIT_REGISTRY) and registration.status == DeathRegistration.Status.CONFIRMED
+    return (
+        access.can(user, Action.EDIT_REGISTRY) and registration.status == DeathRegistration.Status.CONFIRMED
+    )

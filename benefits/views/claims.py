@@ -86,7 +86,9 @@ def claim_list(request: StaffRequest) -> HttpResponse:
     )
 
 
-def _detail(request: StaffRequest, claim: SurvivorClaim, *, status: int = 200, error: str = "") -> HttpResponse:
+def _detail(
+    request: StaffRequest, claim: SurvivorClaim, *, status: int = 200, error: str = ""
+) -> HttpResponse:
     user = request.user
     own = claim.prepared_by_id == user.pk
     preparer = access.can(user, Action.EDIT_REGISTRY)
@@ -180,7 +182,9 @@ def claim_prepare(request: StaffRequest, pk: int) -> HttpResponseBase:
         )
     except DomainError as error:
         message = _refused(form, error)
-        return _form_page(request, form=form, registration=registration, claim=None, status=400, error=message)
+        return _form_page(
+            request, form=form, registration=registration, claim=None, status=400, error=message
+        )
     messages.success(request, _("已办理丧葬抚恤待遇(草稿),请核对金额后提交审批。"))
     return redirect("benefit-claim-detail", claim.pk)
 
@@ -209,7 +213,9 @@ def claim_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
         )
     except DomainError as error:
         message = _refused(form, error)
-        return _form_page(request, form=form, registration=registration, claim=claim, status=400, error=message)
+        return _form_page(
+            request, form=form, registration=registration, claim=claim, status=400, error=message
+        )
     messages.success(request, _("已保存并重新计算。"))
     return redirect("benefit-claim-detail", claim.pk)
 
@@ -222,7 +228,7 @@ def _move(request: StaffRequest, pk: int, action: Action, do: Any, done: str) ->
     except DomainError as error:
         return _detail(request, _claim_or_404(request, pk), status=400, error=error.message)
     messages.success(request, done)
-    return redirect("benefit-claim-detail", claim.pk)  # type: ignore[return-value]
+    return redirect("benefit-claim-detail", claim.pk)
 
 
 @requires(Action.VIEW_REGISTRY)
@@ -309,4 +315,3 @@ def claim_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     name = _("丧葬抚恤费审批表-%(name)s.pdf") % {"name": claim.registration.retiree.name}
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{escape_uri_path(name)}"
     return response
-

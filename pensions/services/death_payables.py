@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from registry.formats import yuan
 from registry.models import ArrearsItem, Retiree, Staff
+from registry.selectors.changes import as_month
 from registry.services.arrears import arrears_item_add
 
 from ..errors import PlanError
-from ..models import FailedPaymentResolution
+from ..models import FailedPaymentResolution, PayoutLine
 from ..selectors.deaths import ZERO, death_months
 from .locks import plan_generation_lock
 from .returns import _failed_line
@@ -29,12 +30,10 @@ from .withheld import withheld_release
 def _failed_line_reissue_for_family(*, line_id: int, by: Staff) -> ArrearsItem:
     """A failed payment up to the death month made an arrears item, as failed_line_reissue does, but without
     its PREPARE_PAYMENTS check: the reviewer approving the family's claim is the one who moves it here."""
-    from ..models import PayoutLine
-
     locked = _failed_line(PayoutLine(pk=line_id))
     item = arrears_item_add(
         retiree=locked.retiree,
-        month=locked.plan.month,
+        month=as_month(locked.plan.month),
         amount=locked.net,
         reason=ArrearsItem.Reason.FAILED_PAYMENT,
         note=_("%(month)s 发放失败,随丧葬抚恤待遇支付给家属") % {"month": locked.plan.month},
@@ -76,9 +75,9 @@ def death_payables_settle(*, retiree: Retiree, died_on: datetime.date, by: Staff
         if failed.line_id is not None:
             _failed_line_reissue_for_family(line_id=failed.line_id, by=by)
     items = list(
-        ArrearsItem.objects.filter(retiree=retiree, release__isnull=True, month__lte=death_month.number).order_by(
-            "month", "id"
-        )
+        ArrearsItem.objects.filter(
+            retiree=retiree, release__isnull=True, month__lte=death_month.number
+        ).order_by("month", "id")
     )
     total = sum((item.amount for item in items), ZERO)
     if total != expected:

@@ -12,15 +12,13 @@ from ..models import PayoutLine, PayoutPlan, WithheldRelease
 
 
 @transaction.atomic
-def withheld_release(
-    *, retiree: Retiree, by: Staff, up_to: PensionMonth | None = None
-) -> list[ArrearsItem]:
+def withheld_release(*, retiree: Retiree, by: Staff, up_to: PensionMonth | None = None) -> list[ArrearsItem]:
     """One arrears item (reason restoration, the line's plan month, the withheld amount) for every withheld
     line of `retiree` not released before. Returns the items made; none on a second call.
 
     The caller decides that the retiree is entitled again (certification.services.certify). `up_to` keeps to
-    the lines of plans up to that month: a deceased retiree's withheld months up to the death month are paid to
-    the family (pensions.services.death_payables); the later ones were never due."""
+    the lines of plans up to that month: a deceased retiree's withheld months up to the death month are paid
+    to the family (pensions.services.death_payables); the later ones were never due."""
     # Lock the retiree row first: two officers certifying at the same moment would both find the same
     # unreleased lines; the second waits here and then finds them released. The one-to-one keys of
     # WithheldRelease stop a double release even without the lock.

@@ -196,9 +196,18 @@ def write_rows(rows: Sequence[GoodRow], *, by: Staff, now: datetime.datetime) ->
         today = now.date().isoformat()
         _copy(
             "registry_statuschange",
-            ("retiree_id", "from_status", "to_status", "effective_date", "reason", "actor_id", "created_at"),
             (
-                f"{retiree_id}\t{Retiree.Status.ACTIVE}\t{row.status}\t{today}\t{reason}\t{actor}\t{stamp}\n"
+                "retiree_id",
+                "from_status",
+                "to_status",
+                "effective_date",
+                "reason",
+                "actor_id",
+                "created_at",
+                "counterpart",
+            ),
+            (
+                f"{retiree_id}\t{Retiree.Status.ACTIVE}\t{row.status}\t{today}\t{reason}\t{actor}\t{stamp}\t\n"
                 for retiree_id, row in suspended
             ),
         )

@@ -63,7 +63,16 @@ def retiree_change_status(
 # Names come from the models, once at import: a renamed table or column fails here, not in the August job.
 _RETIREE = table(Retiree)
 _CHANGE = table(StatusChange)
-_CHANGE_FIELDS = ("retiree", "from_status", "to_status", "effective_date", "reason", "actor", "created_at")
+_CHANGE_FIELDS = (
+    "retiree",
+    "from_status",
+    "to_status",
+    "effective_date",
+    "reason",
+    "actor",
+    "created_at",
+    "counterpart",
+)
 _SUSPEND_MANY = f"""
 WITH suspended AS (
     UPDATE {_RETIREE}
@@ -72,7 +81,7 @@ WITH suspended AS (
     RETURNING {_RETIREE}.{column(Retiree, "id")}
 )
 INSERT INTO {_CHANGE} ({", ".join(column(StatusChange, name) for name in _CHANGE_FIELDS)})
-SELECT {column(Retiree, "id")}, %s, %s, %s, %s, %s, %s FROM suspended
+SELECT {column(Retiree, "id")}, %s, %s, %s, %s, %s, %s, '' FROM suspended
 """  # noqa: S608 - names from the models, every value a parameter
 
 

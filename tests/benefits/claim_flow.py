@@ -40,7 +40,8 @@ def pay_month(county: Any, month: PensionMonth) -> PayoutPlan:
 def confirmed_death(
     county: Any, retiree: Retiree, died_on: datetime.date, *, recovery_amount: str | None = None
 ) -> DeathRegistration:
-    """Test setup: a death recorded by the clerk and confirmed by the reviewer, with the after-death recovery the
+    """Test setup: a death recorded by the clerk and confirmed by the reviewer, with the after-death recovery
+    the
     confirmation opens (benefits' death services are another engineer's part; this is their outcome)."""
     now = timezone.now()
     recovery = None
@@ -48,8 +49,8 @@ def confirmed_death(
         recovery = Recovery.objects.create(
             retiree=retiree,
             amount=Decimal(recovery_amount),
-            from_month=PensionMonth.of(died_on).next(),
-            to_month=PensionMonth(2026, 11),
+            from_month=PensionMonth.of(died_on).next().number,
+            to_month=PensionMonth(2026, 11).number,
             reason=Recovery.Reason.AFTER_DEATH,
             created_by=county.reviewer,
         )
@@ -68,7 +69,12 @@ def confirmed_death(
 
 
 def set_parameters(
-    admin: Staff, *, year: int = 2026, funeral: str = "4000.00", months: str = "10", published: str | None = "3200.00"
+    admin: Staff,
+    *,
+    year: int = 2026,
+    funeral: str = "4000.00",
+    months: str = "10",
+    published: str | None = "3200.00",
 ) -> None:
     now = timezone.now()
     kind = BenefitParameter.Kind
@@ -96,9 +102,7 @@ def scan(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
-def prepare(
-    registration: DeathRegistration, by: Staff, bank_id: int, *, consent: str = ""
-) -> SurvivorClaim:
+def prepare(registration: DeathRegistration, by: Staff, bank_id: int, *, consent: str = "") -> SurvivorClaim:
     return claim_prepare(
         registration=registration,
         applicant=applicant(bank_id, consent=consent),

@@ -62,7 +62,11 @@ def test_the_issues_case_pays_30400_and_settles_the_recovery(county, banks, died
 
     assert claim.status == SurvivorClaim.Status.DRAFT
     assert claim.funeral_allowance == D("4000.00")
-    assert (claim.average_year, claim.average_published, claim.average_used) == (2025, D("3200.00"), D("3200.00"))
+    assert (claim.average_year, claim.average_published, claim.average_used) == (
+        2025,
+        D("3200.00"),
+        D("3200.00"),
+    )
     assert claim.average_computed is None  # no plan paid 2025 in this system
     assert claim.compensation_months == 10
     assert claim.compensation == D("32000.00")
@@ -96,7 +100,11 @@ def test_the_issues_case_pays_30400_and_settles_the_recovery(county, banks, died
         CONSENT,
         county.reviewer,
     )
-    assert [t.to_status for t in ClaimTransition.objects.filter(claim=claim)] == ["draft", "submitted", "approved"]
+    assert [t.to_status for t in ClaimTransition.objects.filter(claim=claim)] == [
+        "draft",
+        "submitted",
+        "approved",
+    ]
 
 
 def test_without_consent_there_is_no_offset(county, banks, died_in_september):
@@ -225,7 +233,8 @@ def test_figures_changed_since_are_refused_until_recomputed(county, banks, died_
 
 
 def test_suspended_in_august_died_september_10(county, banks, enrol, settings):
-    """September's withheld amount is in the claim and released to the one-off payment; October's is not, and a
+    """September's withheld amount is in the claim and released to the one-off payment; October's is not, and
+    a
     later restoration releases nothing twice."""
     settings.PAYOUT_FIRST_MONTH = "2026-09"
     retiree = enrol(rates=((M(2025, 1), "2800.00"),), status=Retiree.Status.SUSPENDED, name="孙停发")
@@ -238,7 +247,11 @@ def test_suspended_in_august_died_september_10(county, banks, enrol, settings):
     assert (september.is_withheld, september.withheld, october.withheld) == (True, D("2800.00"), D("2800.00"))
 
     claim = prepare(registration, county.clerk, banks["psbc"].pk)
-    assert (claim.withheld_amount, claim.unpaid_amount, claim.total) == (D("2800.00"), D("0.00"), D("38800.00"))
+    assert (claim.withheld_amount, claim.unpaid_amount, claim.total) == (
+        D("2800.00"),
+        D("0.00"),
+        D("38800.00"),
+    )
     breakdown = claim_breakdown(claim=claim)
     assert [(m.month, m.amount, m.part) for m in breakdown.months] == [(M(2026, 9), D("2800.00"), "withheld")]
 
@@ -270,12 +283,20 @@ def test_unpaid_months_and_failed_payments_become_the_familys_arrears(county, ba
     registration = confirmed_death(county, retiree, datetime.date(2026, 9, 30))
     set_parameters(county.admin)
     claim = prepare(registration, county.clerk, banks["psbc"].pk)
-    assert (claim.withheld_amount, claim.unpaid_amount, claim.total) == (D("0.00"), D("2800.00"), D("38800.00"))
+    assert (claim.withheld_amount, claim.unpaid_amount, claim.total) == (
+        D("0.00"),
+        D("2800.00"),
+        D("38800.00"),
+    )
     claim_submit(claim=claim, by=county.clerk)
     claim.refresh_from_db()
     claim_approve(claim=claim, by=county.reviewer, seen=ClaimFigures.of(claim))
     item = ArrearsItem.objects.get(retiree=retiree)
-    assert (item.month, item.amount, item.reason) == (M(2026, 9), D("2800.00"), ArrearsItem.Reason.DUE_BEFORE_DEATH)
+    assert (item.month, item.amount, item.reason) == (
+        M(2026, 9),
+        D("2800.00"),
+        ArrearsItem.Reason.DUE_BEFORE_DEATH,
+    )
     claim.refresh_from_db()
     assert item.release.one_off_payment_id == claim.payment_id
     after = death_months(retiree=retiree, died_on=registration.died_on)
@@ -358,7 +379,9 @@ def test_two_reviewers_approving_at_once_pay_once(county, banks, died_in_septemb
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=approve, args=(checker,)) for checker in (county.reviewer, county.admin)]
+    threads = [
+        threading.Thread(target=approve, args=(checker,)) for checker in (county.reviewer, county.admin)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

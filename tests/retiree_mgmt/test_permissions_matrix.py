@@ -33,9 +33,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from benefits.models import BenefitParameter, DeathRegistration, SurvivorClaim
+from benefits.services.claims import ClaimApplicant, claim_prepare, claim_submit
 from certification.models import (
     Campaign,
     Certification,
@@ -58,11 +61,17 @@ from pensions.services import (
     write_off_request_approve,
 )
 from registry.errors import ChangeRequestError
-from registry.models import ChangeRequest, ImportBatch, Recovery, Retiree, Staff
+from registry.models import Bank, ChangeRequest, ImportBatch, OrgUnit, Recovery, Retiree, Staff
 from registry.months import PensionMonth
 from registry.services import change_request_approve, change_request_create
 from tests.conftest import County, make_county
-from tests.factories import BankAccountFactory, BankFactory, PensionRateFactory, RetireeFactory
+from tests.factories import (
+    BankAccountFactory,
+    BankFactory,
+    PensionRateFactory,
+    RetireeFactory,
+    make_id_number,
+)
 from tests.pensions.conftest import recovery
 from tests.pensions.payout_flow import exported_plan, set_profiles
 from tests.permissions_table import (
@@ -190,6 +199,7 @@ class World:
     batch: RemoteBatch
     registry_import: ImportBatch
     certification_import: CertificationImport
+    claims: dict[str, SurvivorClaim]  # submitted by the clerk, of a confirmed death in each township
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -236,6 +246,10 @@ class World:
                 return {"year": 2026}
             case "notice":
                 return {"pk": self.notices[side].pk}
+            case "claim":
+                return {"pk": self.claims[side].pk}
+            case "claim_registration":
+                return {"pk": self.claims[side].registration_id}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -348,6 +362,10 @@ def build_world() -> World:
         uploaded_by=c.clerk,
     )
     bank_file = files["psbc"]
+    claims = {
+        side: submitted_claim(c, psbc, community)
+        for side, community in (("a", c.community_a1), ("b", c.community_b1))
+    }
     return World(
         county=c,
         plan=plan,
@@ -364,7 +382,54 @@ def build_world() -> World:
         batch=batch,
         registry_import=registry_import,
         certification_import=certification_import,
+        claims=claims,
     )
+
+
+def submitted_claim(c: County, bank: Bank, community: OrgUnit) -> SurvivorClaim:
+    """A confirmed death (test setup through the ORM) and its family's claim, prepared and submitted by the
+    clerk."""
+    retiree = RetireeFactory.create(
+        community=community, status=Retiree.Status.DECEASED, died_on=datetime.date(2026, 9, 20)
+    )
+    now = timezone.now()
+    registration = DeathRegistration.objects.create(
+        retiree=retiree,
+        died_on=datetime.date(2026, 9, 20),
+        source=DeathRegistration.Source.FAMILY,
+        status=DeathRegistration.Status.CONFIRMED,
+        recorded_by=c.clerk,
+        recorded_at=now,
+        decided_by=c.reviewer,
+        decided_at=now,
+    )
+    kind = BenefitParameter.Kind
+    parameters = (
+        (kind.FUNERAL_ALLOWANCE, 2026, "4000.00"),
+        (kind.COMPENSATION_MONTHS, 2026, "10"),
+        (kind.PUBLISHED_AVERAGE, 2025, "3200.00"),
+    )
+    for key, year, value in parameters:
+        if not BenefitParameter.objects.filter(kind=key, year=year).exists():
+            BenefitParameter.objects.create(
+                kind=key, year=year, value=Decimal(value), set_by=c.admin, set_at=now
+            )
+    claim = claim_prepare(
+        registration=registration,
+        applicant=ClaimApplicant(
+            name="家属",
+            relation="子女",
+            id_number=make_id_number(datetime.date(1970, 1, 2)),
+            phone="13900000002",
+            bank_id=bank.pk,
+            account_number="6217000000000001",
+            holder_name="家属",
+        ),  # fmt: skip
+        applicant_id_copy=SimpleUploadedFile("id.pdf", PDF, "application/pdf"),
+        relation_proof=SimpleUploadedFile("proof.pdf", PDF, "application/pdf"),
+        by=c.clerk,
+    )
+    return claim_submit(claim=claim, by=c.clerk)
 
 
 @pytest.fixture(scope="module")
