@@ -289,8 +289,10 @@ class ClaimTransition(models.Model):
     (paid). Append-only."""
 
     claim = models.ForeignKey(SurvivorClaim, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(_("原状态"), max_length=10, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=10)
+    from_status = models.CharField(
+        _("原状态"), max_length=10, blank=True, choices=SurvivorClaim.Status.choices
+    )
+    to_status = models.CharField(_("新状态"), max_length=10, choices=SurvivorClaim.Status.choices)
     by = models.ForeignKey(
         Staff, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
