@@ -128,6 +128,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "write_off",
         "write_off_rejection",
         "bank_file_download",
+        "survivor_claim",
     ]
 
 
