@@ -30,6 +30,7 @@ from registry.api.renderers import PdfRenderer
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.models import Staff
 
+from ..errors import BenefitError
 from ..models import DeathRegistration, SurvivorClaim
 from ..pdfs.claim_form import claim_form_pdf
 from ..selectors import claims as selectors
@@ -256,7 +257,7 @@ class ClaimListApi(ListAPIView):
             .first()
         )
         if registration is None:
-            raise Http404
+            raise BenefitError(_("没有这个死亡登记(或不在本人管辖范围内)。"), field="registration_id")
         claim = services.claim_prepare(
             registration=registration,
             applicant=data.applicant(),
