@@ -15,5 +15,10 @@ urlpatterns = [
     path("claims/<int:pk>/reject/", views_claims.claim_reject, name="benefit-claim-reject"),
     path("claims/<int:pk>/cancel/", views_claims.claim_cancel, name="benefit-claim-cancel"),
     path("claims/<int:pk>/approval-form.pdf", views_claims.claim_pdf, name="benefit-claim-pdf"),
+    path(
+        "claims/<int:pk>/documents/<str:document>/",
+        views_claims.claim_document,
+        name="benefit-claim-document",
+    ),
     path("<int:pk>/claim/", views_claims.claim_prepare, name="benefit-claim-prepare"),
 ]

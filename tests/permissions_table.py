@@ -232,6 +232,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET benefit-claim-list":                    ("-",          A, A, A, A, A, NA),
     "GET benefit-claim-detail":                  ("claim",      A, A, A, A, D, H),
     "GET benefit-claim-pdf":                     ("claim",      A, A, A, A, D, H),
+    "GET benefit-claim-document":                ("claim_document", A, A, A, A, D, H),
     "GET benefit-claim-prepare":                 ("claim_registration", A, A, D, D, D, H),
     "POST benefit-claim-prepare":                ("claim_registration", A, A, D, D, D, H),
     "GET benefit-claim-edit":                    ("claim",      A, A, D, D, D, H),

@@ -5,12 +5,13 @@ Views parse, call benefits.services.claims and redirect; a refusal renders the p
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.encoding import escape_uri_path
@@ -314,4 +315,30 @@ def claim_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     response = HttpResponse(claim_form_pdf(claim=claim), content_type="application/pdf")
     name = _("丧葬抚恤费审批表-%(name)s.pdf") % {"name": claim.registration.retiree.name}
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{escape_uri_path(name)}"
+    return response
+
+
+_DOCUMENTS = {"applicant-id": "applicant_id_copy", "relation-proof": "relation_proof"}
+
+
+@requires(Action.VIEW_REGISTRY)
+@require_GET
+def claim_document(request: StaffRequest, pk: int, document: str) -> FileResponse:
+    """A scan of the claim (the applicant's ID copy, the relation proof) for the clerk and the approver who
+    check it; never a public media URL."""
+    claim = _claim_or_404(request, pk)
+    _details_or_403(request)
+    field = _DOCUMENTS.get(document)
+    stored = getattr(claim, field) if field else None
+    if not stored:
+        raise Http404
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    name = (stored.name or "").rsplit("/", 1)[-1]
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type, as_attachment=False, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response

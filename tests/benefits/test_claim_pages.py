@@ -94,6 +94,9 @@ def test_prepare_submit_and_approve_through_the_pages(county, banks, registratio
     assert "¥30,400.00" in detail and "¥5,600.00" in detail and "¥3,200.00" in detail
     assert "6217001234567890123" not in detail and "6217***********0123" in detail
     assert APPLICANT_ID not in detail
+    scan = clerk.get(reverse("benefit-claim-document", args=[claim.pk, "relation-proof"]))
+    assert scan["Content-Type"] == "application/pdf" and b"".join(scan.streaming_content) == PDF
+    assert clerk.get(reverse("benefit-claim-document", args=[claim.pk, "other"])).status_code == 404
 
     assert clerk.post(reverse("benefit-claim-submit", args=[claim.pk])).status_code == 302
     reviewer = signed_in(county.reviewer)
@@ -130,6 +133,8 @@ def test_a_township_officer_sees_the_progress_only(county, banks, registration, 
     assert "¥30,400.00" not in listing and "张小明" not in listing
     assert officer_a.get(reverse("benefit-claim-detail", args=[claim.pk])).status_code == 403
     assert officer_a.get(reverse("benefit-claim-pdf", args=[claim.pk])).status_code == 403
+    scan = reverse("benefit-claim-document", args=[claim.pk, "applicant-id"])
+    assert officer_a.get(scan).status_code == 403
     assert "钱老汉" not in signed_in(county.officer_b).get(reverse("benefit-claim-list")).content.decode()
     assert (
         signed_in(county.officer_b).get(reverse("benefit-claim-detail", args=[claim.pk])).status_code == 404

@@ -248,6 +248,8 @@ class World:
                 return {"pk": self.notices[side].pk}
             case "claim":
                 return {"pk": self.claims[side].pk}
+            case "claim_document":
+                return {"pk": self.claims[side].pk, "document": "relation-proof"}
             case "claim_registration":
                 return {"pk": self.claims[side].registration_id}
             case "unit":  # a query, not a path argument: the progress of a township
