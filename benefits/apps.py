@@ -21,10 +21,12 @@ class BenefitsConfig(AppConfig):
         )
 
         from .approval_kinds import register_kinds  # noqa: PLC0415
+        from .approval_kinds_claims import register_claims  # noqa: PLC0415
         from .selectors import audit, audit_parameters  # noqa: PLC0415
         from .selectors.deaths import may_see_registrations  # noqa: PLC0415
 
         register_kinds()
+        register_claims()  # the claims' inbox kind, audit-log source and one-off payment kind
         audit.register()
         audit_parameters.register()
         register_record_tab(

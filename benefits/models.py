@@ -281,3 +281,30 @@ class SurvivorClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.applicant_name} ¥{self.total}"
+
+
+class ClaimTransition(models.Model):
+    """Every move of a claim (prepared, submitted, approved, rejected back to draft, cancelled, paid): who and
+    when, for the claim's page and the county-wide audit log. `by` is empty for a move the bank's answer made
+    (paid). Append-only."""
+
+    claim = models.ForeignKey(SurvivorClaim, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(
+        _("原状态"), max_length=10, blank=True, choices=SurvivorClaim.Status.choices
+    )
+    to_status = models.CharField(_("新状态"), max_length=10, choices=SurvivorClaim.Status.choices)
+    by = models.ForeignKey(
+        Staff, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    at = models.DateTimeField(_("时间"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("丧葬抚恤待遇状态变更")
+        verbose_name_plural = _("丧葬抚恤待遇状态变更")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at", "id"], name="claimtransition_at")]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.from_status} → {self.to_status}"

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views import claims as views_claims
 from .views import deaths
 from .views import parameters as parameter_views
 
@@ -23,4 +24,20 @@ urlpatterns: list = [
     path("parameters/", parameter_views.parameter_list, name="benefit-parameters"),
     path("parameters/set/", parameter_views.parameter_set, name="benefit-parameter-set"),
     path("parameters/clear-average/", parameter_views.average_clear, name="benefit-average-clear"),
+    # claims
+    path("claims/", views_claims.claim_list, name="benefit-claim-list"),
+    path("claims/<int:pk>/", views_claims.claim_detail, name="benefit-claim-detail"),
+    path("claims/<int:pk>/edit/", views_claims.claim_edit, name="benefit-claim-edit"),
+    path("claims/<int:pk>/recompute/", views_claims.claim_recompute, name="benefit-claim-recompute"),
+    path("claims/<int:pk>/submit/", views_claims.claim_submit, name="benefit-claim-submit"),
+    path("claims/<int:pk>/approve/", views_claims.claim_approve, name="benefit-claim-approve"),
+    path("claims/<int:pk>/reject/", views_claims.claim_reject, name="benefit-claim-reject"),
+    path("claims/<int:pk>/cancel/", views_claims.claim_cancel, name="benefit-claim-cancel"),
+    path("claims/<int:pk>/approval-form.pdf", views_claims.claim_pdf, name="benefit-claim-pdf"),
+    path(
+        "claims/<int:pk>/documents/<str:document>/",
+        views_claims.claim_document,
+        name="benefit-claim-document",
+    ),
+    path("<int:pk>/claim/", views_claims.claim_prepare, name="benefit-claim-prepare"),
 ]

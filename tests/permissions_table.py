@@ -312,6 +312,31 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-docs":                              ("-",          A, A, A, A, A, NA, LOGIN),
     # revoking one's own API token (docs/api.md)
     "POST api-token-revoke":                     ("-",          A, A, A, A, A, NA),
+    # the family's claims (docs/claims.md): a clerk prepares (EDIT_REGISTRY), a reviewer approves
+    # (APPROVE_PAYMENTS, never the preparer); township staff see their township's progress on the list only
+    "GET benefit-claim-list":                    ("-",          A, A, A, A, A, NA),
+    "GET benefit-claim-detail":                  ("claim",      A, A, A, A, D, H),
+    "GET benefit-claim-pdf":                     ("claim",      A, A, A, A, D, H),
+    "GET benefit-claim-document":                ("claim_document", A, A, A, A, D, H),
+    "GET benefit-claim-prepare":                 ("claim_registration", A, A, D, D, D, H),
+    "POST benefit-claim-prepare":                ("claim_registration", A, A, D, D, D, H),
+    "GET benefit-claim-edit":                    ("claim",      A, A, D, D, D, H),
+    "POST benefit-claim-edit":                   ("claim",      A, A, D, D, D, H),
+    "POST benefit-claim-recompute":              ("claim",      A, A, D, D, D, H),
+    "POST benefit-claim-submit":                 ("claim",      A, A, D, D, D, H),
+    "POST benefit-claim-cancel":                 ("claim",      A, A, D, D, D, H),
+    "POST benefit-claim-approve":                ("claim",      A, D, A, D, D, H),
+    "POST benefit-claim-reject":                 ("claim",      A, D, A, D, D, H),
+    "GET api-benefit-claim-list":                ("-",          A, A, A, A, A, NA),
+    "POST api-benefit-claim-list":               ("-",          A, A, D, D, D, NA),
+    "GET api-benefit-claim-detail":              ("claim",      A, A, A, A, D, H),
+    "PUT api-benefit-claim-detail":              ("claim",      A, A, D, D, D, H),
+    "GET api-benefit-claim-pdf":                 ("claim",      A, A, A, A, D, H),
+    "POST api-benefit-claim-recompute":          ("claim",      A, A, D, D, D, H),
+    "POST api-benefit-claim-submit":             ("claim",      A, A, D, D, D, H),
+    "POST api-benefit-claim-cancel":             ("claim",      A, A, D, D, D, H),
+    "POST api-benefit-claim-approve":            ("claim",      A, D, A, D, D, H),
+    "POST api-benefit-claim-reject":             ("claim",      A, D, A, D, D, H),
 }
 # fmt: on
 

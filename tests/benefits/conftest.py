@@ -1,5 +1,4 @@
-"""Benefits fixtures: the payout fixtures (the county's banks, enrolling a retiree) for claims that need paid
-plans."""
+"""Fixtures of deaths and claims: the payouts' banks and enrolment (tests/pensions/conftest.py)."""
 
 from tests.pensions.conftest import banks, enrol
 

@@ -114,6 +114,7 @@ def test_the_reviewer_sees_every_waiting_approval_oldest_first(county, waiting):
             ("one_off_batch", 0, []),  # no one-off batch is submitted here (tests/pensions/test_one_off.py)
             ("death_registration", 0, []),  # benefits' kind (docs/deaths.md): nothing recorded here
             ("write_off", 1, expected[3:]),
+            ("survivor_claim", 0, []),  # benefits: none submitted here (tests/benefits/test_claims.py)
         ]
     )
 
@@ -156,12 +157,14 @@ def test_an_approver_sees_only_their_scope(county, waiting):
 
 
 def test_counts_are_one_query_per_kind_without_rows(county, waiting, django_assert_num_queries):
-    # Four kinds: payout plans, information changes, one-off batches, write-offs.
-    # Four kinds: payout plans, change requests, death registrations, write-offs.
-    with django_assert_num_queries(4) as captured:
+    # One query per kind the reviewer may approve (six today: payout plans, information changes, one-off
+    # batches, death registrations, write-offs, survivor claims).
+    kinds = len(approvals.kinds_for(county.reviewer))
+    assert kinds == 6
+    with django_assert_num_queries(kinds) as captured:
         assert approvals.waiting_count(county.reviewer) == 4
     assert all("COUNT(*)" in query["sql"] for query in captured.captured_queries)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(kinds):
         assert len(approvals.waiting_items(county.reviewer)) == 4
 
 
@@ -197,6 +200,7 @@ def test_the_api_lists_the_same(county, waiting):
         {"key": "one_off_batch", "name": "一次性支付", "count": 0},
         {"key": "death_registration", "name": "死亡登记", "count": 0},
         {"key": "write_off", "name": "追回核销", "count": 1},
+        {"key": "survivor_claim", "name": "丧葬抚恤待遇", "count": 0},
     ]
     recovery_url = f"/pensions/recoveries/{waiting['write_off'].recovery_id}/"
     assert [(item["kind"], item["url"], item["since"]) for item in body["items"]] == [

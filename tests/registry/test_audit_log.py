@@ -129,14 +129,15 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "write_off",
         "write_off_rejection",
         "bank_file_download",
-        "benefit_parameter",
         "recovery_clawback_request",
         "recovery_clawback_result",
         "recovery_referral",
         "recovery_document",
+        "survivor_claim",
         "death_recorded",
         "death_decided",
         "death_corrected",
+        "benefit_parameter",
     ]
 
 

@@ -33,11 +33,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from benefits.models import DeathRegistration
+from benefits.models import BenefitParameter, DeathRegistration, SurvivorClaim
 from benefits.services import death_registration_record
+from benefits.services.claims import ClaimApplicant, claim_prepare, claim_submit
 from certification.models import (
     Campaign,
     Certification,
@@ -76,7 +78,7 @@ from pensions.services import (
     write_off_request_approve,
 )
 from registry.errors import ChangeRequestError
-from registry.models import Bank, ChangeRequest, ImportBatch, Recovery, Retiree, Staff
+from registry.models import Bank, ChangeRequest, ImportBatch, OrgUnit, Recovery, Retiree, Staff
 from registry.months import PensionMonth
 from registry.services import change_request_approve, change_request_create
 from tests.conftest import County, make_county
@@ -218,6 +220,7 @@ class World:
     one_off: OneOffBatch  # September's one-off batch worked through to its bank file
     one_off_submitted: OneOffBatch  # October's, submitted by the clerk
     one_off_file: BankFile
+    claims: dict[str, SurvivorClaim]  # submitted by the clerk, of a confirmed death in each township
     # Recovery follow-up (docs/recoveries.md): a refund (its receipt), a claw-back request and a referral of
     # each side's recovery.
     refunds: dict[str, RecoveryRefund] = field(default_factory=dict)
@@ -287,6 +290,12 @@ class World:
                 return {"year": 2026}
             case "notice":
                 return {"pk": self.notices[side].pk}
+            case "claim":
+                return {"pk": self.claims[side].pk}
+            case "claim_document":
+                return {"pk": self.claims[side].pk, "document": "relation-proof"}
+            case "claim_registration":
+                return {"pk": self.claims[side].registration_id}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -410,6 +419,10 @@ def build_world() -> World:
     bank_file = files["psbc"]
     follow_up = _recovery_follow_up(c, recoveries, psbc)
     one_off, one_off_submitted, one_off_file = one_off_batches(c, psbc)
+    claims = {
+        side: submitted_claim(c, psbc, community)
+        for side, community in (("a", c.community_a1), ("b", c.community_b1))
+    }
     return World(
         county=c,
         plan=plan,
@@ -430,6 +443,7 @@ def build_world() -> World:
         one_off=one_off,
         one_off_submitted=one_off_submitted,
         one_off_file=one_off_file,
+        claims=claims,
         **follow_up,
     )
 
@@ -496,6 +510,52 @@ def one_off_batches(c: County, bank: Bank) -> tuple[OneOffBatch, OneOffBatch, Ba
         waiting = add(2)
         one_off_batch_submit(batch=waiting, by=c.clerk)
     return done, waiting, bank_file
+
+
+def submitted_claim(c: County, bank: Bank, community: OrgUnit) -> SurvivorClaim:
+    """A confirmed death (test setup through the ORM) and its family's claim, prepared and submitted by the
+    clerk."""
+    retiree = RetireeFactory.create(
+        community=community, status=Retiree.Status.DECEASED, died_on=datetime.date(2026, 9, 20)
+    )
+    now = timezone.now()
+    registration = DeathRegistration.objects.create(
+        retiree=retiree,
+        died_on=datetime.date(2026, 9, 20),
+        source=DeathRegistration.Source.FAMILY,
+        status=DeathRegistration.Status.CONFIRMED,
+        recorded_by=c.clerk,
+        recorded_at=now,
+        decided_by=c.reviewer,
+        decided_at=now,
+    )
+    kind = BenefitParameter.Kind
+    parameters = (
+        (kind.FUNERAL_ALLOWANCE, 2026, "4000.00"),
+        (kind.COMPENSATION_MONTHS, 2026, "10"),
+        (kind.PUBLISHED_AVERAGE, 2025, "3200.00"),
+    )
+    for key, year, value in parameters:
+        if not BenefitParameter.objects.filter(kind=key, year=year).exists():
+            BenefitParameter.objects.create(
+                kind=key, year=year, value=Decimal(value), set_by=c.admin, set_at=now
+            )
+    claim = claim_prepare(
+        registration=registration,
+        applicant=ClaimApplicant(
+            name="家属",
+            relation="子女",
+            id_number=make_id_number(datetime.date(1970, 1, 2)),
+            phone="13900000002",
+            bank_id=bank.pk,
+            account_number="6217000000000001",
+            holder_name="家属",
+        ),  # fmt: skip
+        applicant_id_copy=SimpleUploadedFile("id.pdf", PDF, "application/pdf"),
+        relation_proof=SimpleUploadedFile("proof.pdf", PDF, "application/pdf"),
+        by=c.clerk,
+    )
+    return claim_submit(claim=claim, by=c.clerk)
 
 
 @pytest.fixture(scope="module")
