@@ -47,6 +47,7 @@ def test_a_reported_death_is_registered_confirmed_and_shown_on_the_record(
     # The clerk registers it from the report
     report = DeathRegistration.objects.get()
     sign_in(page, live_server.url, "clerk")
+    page.locator("#nav-deaths-menu").click()
     page.locator("#nav-deaths").click()
     page.locator("#death-table").get_by_role("link", name=str(report.pk), exact=True).click()
     page.locator("#record-report").click()
