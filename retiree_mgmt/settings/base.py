@@ -180,6 +180,9 @@ SPECTACULAR_SETTINGS = {
         "SensitiveViewFieldEnum": "registry.models.SensitiveView.Field",
         "PayoutPlanStatusEnum": "pensions.models.PayoutPlan.Status",
         "DeathRegistrationStatusEnum": "benefits.models.DeathRegistration.Status",
+        "BenefitParameterKindEnum": "benefits.models.BenefitParameter.Kind",
+        "OneOffPaymentKindEnum": "pensions.models.OneOffPayment.Kind",
+        "OrgUnitKindEnum": "registry.models.OrgUnit.Kind",
     },
 }
 
