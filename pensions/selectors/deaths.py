@@ -1,4 +1,4 @@
-"""What a retiree's death means for each month of money (docs/benefits.md "What a death does to money").
+"""What a retiree's death means for each month of money (docs/deaths.md "What confirmation does to money").
 
 Pension is due up to and including the death month. For a death month D:
 - a month after D that an approved (or later) plan paid is recovered (冒领/多发): its regular amount plus any
