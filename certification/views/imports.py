@@ -281,6 +281,11 @@ def death_match_decision(request: StaffRequest, pk: int) -> HttpResponse:
         )
     if error:
         messages.error(request, error)
-    else:
-        messages.success(request, _("已记录核实结果。"))
+        return redirect("certification-death-matches")
+    if form.cleaned_data["decision"] == "confirm":
+        # A confirmed death goes on to its registration, prefilled from the match (benefits' page, by its
+        # URL name: certification may not import benefits). The htmx row offers the same link instead.
+        messages.success(request, _("已确认死亡,请登记死亡信息并交复核。"))
+        return redirect("death-record-match", pk=match.pk)
+    messages.success(request, _("已记录核实结果。"))
     return redirect("certification-death-matches")

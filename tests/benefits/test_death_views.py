@@ -11,6 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from benefits.models import DeathRegistration
+from certification.models import DeathMatch
 from registry.approvals import waiting_items
 from registry.models import Recovery, Retiree, StatusChange
 from tests.benefits.deaths_flow import NOV, OCT, RATE, SEP, approve_month, record
@@ -165,6 +166,31 @@ def test_the_deaths_review_list_offers_to_register_a_match_once(client, county, 
     assert response.status_code == 302
     assert DeathRegistration.objects.get().source == "deaths_list"
     assert link not in clerk.get(reverse("certification-death-matches")).content.decode()
+
+
+def test_confirming_a_match_opens_its_prefilled_registration(client, county, retiree):
+    match = confirmed_death(retiree, by=county.clerk)
+    DeathMatch.objects.filter(pk=match.pk).update(
+        status=DeathMatch.Status.PENDING, decided_by=None, decided_at=None, reported_died_on="2026-09-20"
+    )
+    clerk = signed_in(client, county.clerk)
+    response = clerk.post(
+        reverse("certification-death-match-decide", args=[match.pk]), {"decision": "confirm", "note": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("death-record-match", args=[match.pk])
+    form = clerk.get(response["Location"]).content.decode()
+    assert 'value="2026-09-20"' in form
+    # Dismissing goes back to the list
+    other = confirmed_death(retiree, by=county.clerk)
+    DeathMatch.objects.filter(pk=other.pk).update(
+        status=DeathMatch.Status.PENDING, decided_by=None, decided_at=None
+    )
+    response = clerk.post(
+        reverse("certification-death-match-decide", args=[other.pk]),
+        {"decision": "dismiss", "note": "同名不同人"},
+    )
+    assert response["Location"] == reverse("certification-death-matches")
 
 
 def test_the_inbox_lists_pending_registrations_for_a_reviewer_who_did_not_record_them(county, retiree):
