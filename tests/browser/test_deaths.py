@@ -118,9 +118,8 @@ def test_a_reported_death_from_the_report_to_the_familys_payment(
     page.get_by_label("收款账号").fill("6221880000009999")
     page.get_by_label("收款户名").fill("周小海")
     for label, name in (("申请人身份证复印件", "id.pdf"), ("亲属关系证明", "relation.pdf")):
-        page.get_by_label(label).set_input_files(
-            files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}]
-        )
+        scan: FilePayload = {"name": name, "mimeType": "application/pdf", "buffer": PDF}
+        page.get_by_label(label).set_input_files(files=[scan])
     page.get_by_label("同意抵扣记录").fill("申请人同意以死亡后多领的 10、11 月养老金抵扣,2026-12-05 签字")
     page.get_by_role("button", name="保存并计算").click()
     expect(page.locator("#average-used")).to_contain_text("¥3,200.00")
