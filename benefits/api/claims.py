@@ -196,6 +196,13 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+def _posted_reason(request: Request) -> str:
+    """The reason a rejection or a cancellation gives (400 without one)."""
+    data = ReasonInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return str(data.validated_data["reason"])
+
+
 # Views ------------------------------------------------------------------------------------------------------
 
 
@@ -385,9 +392,7 @@ class ClaimRejectApi(_MoveApi):
         return super().post(request, pk)
 
     def move(self, request: Request, claim: SurvivorClaim) -> None:
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.claim_reject(claim=claim, by=_staff(request), reason=data.validated_data["reason"])
+        services.claim_reject(claim=claim, by=_staff(request), reason=_posted_reason(request))
 
 
 class ClaimCancelApi(_MoveApi):
@@ -402,9 +407,7 @@ class ClaimCancelApi(_MoveApi):
         return super().post(request, pk)
 
     def move(self, request: Request, claim: SurvivorClaim) -> None:
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.claim_cancel(claim=claim, by=_staff(request), reason=data.validated_data["reason"])
+        services.claim_cancel(claim=claim, by=_staff(request), reason=_posted_reason(request))
 
 
 class ClaimPdfApi(APIView):

@@ -5,6 +5,7 @@ POST /api/benefits/deaths/ records a death (multipart: the scans are optional fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -283,6 +284,17 @@ class DeathReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+def _reviewed_with_reason(request: Request, pk: int, move: Callable[..., DeathRegistration]) -> Response:
+    """Reject and correct alike: a reviewer's move on a visible registration that must say why."""
+    user = _staff(request)
+    access.require(user, Action.APPROVE_CHANGES)
+    registration = _visible(request, pk)
+    data = DeathReasonSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    registration = move(registration=registration, reason=data.validated_data["reason"], by=user)
+    return Response(DeathOutputSerializer(registration).data)
+
+
 class DeathRejectApi(APIView):
     @extend_schema(
         tags=[TAG],
@@ -296,15 +308,7 @@ class DeathRejectApi(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        user = _staff(request)
-        access.require(user, Action.APPROVE_CHANGES)
-        registration = _visible(request, pk)
-        data = DeathReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.death_registration_reject(
-            registration=registration, reason=data.validated_data["reason"], by=user
-        )
-        return Response(DeathOutputSerializer(registration).data)
+        return _reviewed_with_reason(request, pk, services.death_registration_reject)
 
 
 class DeathCorrectApi(APIView):
@@ -324,12 +328,4 @@ class DeathCorrectApi(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        user = _staff(request)
-        access.require(user, Action.APPROVE_CHANGES)
-        registration = _visible(request, pk)
-        data = DeathReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.death_registration_correct(
-            registration=registration, reason=data.validated_data["reason"], by=user
-        )
-        return Response(DeathOutputSerializer(registration).data)
+        return _reviewed_with_reason(request, pk, services.death_registration_correct)

@@ -6,10 +6,11 @@ pensions.services, the same the pages use (pensions.views.money); the same roles
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, cast
 
 from django.http import Http404, HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -37,6 +38,7 @@ from ..api.plans import (
     amount_field,
 )
 from ..bankfiles.writer import XLSX_CONTENT_TYPE
+from ..downloads import bank_file_response, inline_pdf_response
 from ..models import BankFile, PayoutLine
 from ..pdfs.funding_request import funding_request_pdf
 
@@ -255,18 +257,29 @@ class FundingRequestPdfApi(APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         plan = selectors.plan_get_or_404(pk=pk)
-        response = HttpResponse(funding_request_pdf(plan=plan), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            content_disposition_header(
-                as_attachment=False, filename=_("拨付申请-%(month)s.pdf") % {"month": plan.month}
-            )
-            or "inline"
+        response = inline_pdf_response(
+            funding_request_pdf(plan=plan), _("拨付申请-%(month)s.pdf") % {"month": plan.month}
         )
         response["Cache-Control"] = "no-store"
         return response
 
 
 # Bank files -------------------------------------------------------------------------------------------------
+
+
+def bank_files_export_response(
+    *, export: Callable[[], object], files: Callable[[], Iterable[BankFile]], already: bool
+) -> Response:
+    """The export answer, the same for a plan and a one-off batch: 201 with the files just made, 200 with
+    those made before (`already`: exported earlier, nothing new), or 400 listing the names the banks'
+    encodings cannot carry (then no file was made)."""
+    try:
+        export()
+    except services.UnencodableNamesError as error:
+        body = {"non_field_errors": [error.message], "unencodable_lines": error.rows()}
+        return Response(ExportRefusedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
+    made = BankFileSerializer(files(), many=True).data
+    return Response(made, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)
 
 
 class PlanBankFilesApi(APIView):
@@ -303,14 +316,11 @@ class PlanBankFilesApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get_or_404(pk=pk)
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
-        already = plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED)
-        try:
-            services.bank_files_export(plan=plan, by=_staff(request))
-        except services.UnencodableNamesError as error:
-            body = {"non_field_errors": [error.message], "unencodable_lines": error.rows()}
-            return Response(ExportRefusedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
-        files = BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data
-        return Response(files, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)
+        return bank_files_export_response(
+            export=partial(services.bank_files_export, plan=plan, by=_staff(request)),
+            files=lambda: selectors.plan_bank_files(plan=plan),
+            already=plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED),
+        )
 
 
 def _bank_file_or_404(pk: int) -> BankFile:
@@ -344,13 +354,7 @@ class BankFileDownloadApi(APIView):
     def get(self, request: Request, pk: int) -> HttpResponse:
         bank_file = _bank_file_or_404(pk)
         content = services.bank_file_download(bank_file=bank_file, by=_staff(request))
-        response = HttpResponse(content, content_type=bank_file.content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=bank_file.name
-        )
-        response["X-Content-SHA256"] = bank_file.sha256
-        response["Cache-Control"] = "no-store"
-        return response
+        return bank_file_response(bank_file, content)
 
 
 class ReturnFileImportApi(APIView):

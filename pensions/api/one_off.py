@@ -8,7 +8,9 @@ township officer gets 403). Errors come back as {field: [message]} (registry.api
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from django.http import Http404
@@ -28,7 +30,13 @@ from .. import services
 from ..models import OneOffBatch, OneOffPayment
 from ..one_off_kinds import one_off_kind
 from ..selectors import one_off as selectors
-from .money import BankFileSerializer, BankRefSerializer, ExportRefusedSerializer, FundingSerializer
+from .money import (
+    BankFileSerializer,
+    BankRefSerializer,
+    ExportRefusedSerializer,
+    FundingSerializer,
+    bank_files_export_response,
+)
 from .plans import FORBIDDEN_RESPONSE, TAG, PlanViewerPermission, RefSerializer, amount_field
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
@@ -161,6 +169,23 @@ def _detail(pk: int) -> dict[str, Any]:
 # Batches ----------------------------------------------------------------------------------------------------
 
 
+def _move(
+    request: Request,
+    pk: int,
+    action: Action,
+    input_class: type[OneOffFiguresInputSerializer],
+    move: Callable[[OneOffBatch, OneOffFiguresInputSerializer], object],
+) -> Response:
+    """Submit, approve and reject alike: the role first (403 before 404 or 400), then the batch, the figures
+    the person confirmed, the move, and the batch as it is now."""
+    access.require(_staff(request), action)
+    batch = selectors.one_off_batch_get_or_404(pk=pk)
+    data = input_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    move(batch, data)
+    return Response(_detail(pk))
+
+
 class BatchListApi(APIView):
     permission_classes = [PlanViewerPermission]
 
@@ -208,12 +233,15 @@ class BatchSubmitApi(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        access.require(_staff(request), Action.PREPARE_PAYMENTS)
-        batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = OneOffFiguresInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.one_off_batch_submit(batch=batch, by=_staff(request), seen=data.figures())
-        return Response(_detail(pk))
+        return _move(
+            request,
+            pk,
+            Action.PREPARE_PAYMENTS,
+            OneOffFiguresInputSerializer,
+            lambda batch, data: services.one_off_batch_submit(
+                batch=batch, by=_staff(request), seen=data.figures()
+            ),
+        )
 
 
 class BatchApproveApi(APIView):
@@ -234,12 +262,15 @@ class BatchApproveApi(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = OneOffFiguresInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.one_off_batch_approve(batch=batch, by=_staff(request), seen=data.figures())
-        return Response(_detail(pk))
+        return _move(
+            request,
+            pk,
+            Action.APPROVE_PAYMENTS,
+            OneOffFiguresInputSerializer,
+            lambda batch, data: services.one_off_batch_approve(
+                batch=batch, by=_staff(request), seen=data.figures()
+            ),
+        )
 
 
 class BatchRejectApi(APIView):
@@ -258,14 +289,15 @@ class BatchRejectApi(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        batch = selectors.one_off_batch_get_or_404(pk=pk)
-        data = OneOffRejectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.one_off_batch_reject(
-            batch=batch, by=_staff(request), reason=data.validated_data["reason"], seen=data.figures()
+        return _move(
+            request,
+            pk,
+            Action.APPROVE_PAYMENTS,
+            OneOffRejectInputSerializer,
+            lambda batch, data: services.one_off_batch_reject(
+                batch=batch, by=_staff(request), reason=data.validated_data["reason"], seen=data.figures()
+            ),
         )
-        return Response(_detail(pk))
 
 
 # Money ------------------------------------------------------------------------------------------------------
@@ -352,14 +384,11 @@ class BatchBankFilesApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         batch = selectors.one_off_batch_get_or_404(pk=pk)
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
-        already = batch.status in (OneOffBatch.Status.EXPORTED, OneOffBatch.Status.RECONCILED)
-        try:
-            services.one_off_bank_files_export(batch=batch, by=_staff(request))
-        except services.UnencodableNamesError as error:
-            body = {"non_field_errors": [error.message], "unencodable_lines": error.rows()}
-            return Response(ExportRefusedSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
-        files = BankFileSerializer(selectors.one_off_batch_bank_files(batch=batch), many=True).data
-        return Response(files, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)
+        return bank_files_export_response(
+            export=partial(services.one_off_bank_files_export, batch=batch, by=_staff(request)),
+            files=lambda: selectors.one_off_batch_bank_files(batch=batch),
+            already=batch.status in (OneOffBatch.Status.EXPORTED, OneOffBatch.Status.RECONCILED),
+        )
 
 
 class PaymentReissueApi(APIView):

@@ -588,6 +588,14 @@ def _numbers(request: Request) -> Any:
     )
 
 
+def _numbered_document(request: Request, kind: str, **subject: Any) -> HttpResponse:
+    """A document that shows account or ID numbers: masked, or whole when the query gives a purpose
+    (checked and recorded by _numbers). `subject`: the claw-back or referral it is about, already scoped."""
+    return _document(
+        recovery_document_issue(kind=kind, numbers=_numbers(request), by=_staff(request), **subject)
+    )
+
+
 class RefundReceiptApi(APIView):
     permission_classes = [PlanViewerPermission]
     renderer_classes = [JSONRenderer, PdfRenderer]
@@ -628,14 +636,10 @@ class ClawbackLetterApi(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        clawback = _scoped(request, RecoveryClawback, pk)
-        return _document(
-            recovery_document_issue(
-                kind=RecoveryDocumentPrint.Kind.CLAWBACK_LETTER,
-                clawback=clawback,
-                numbers=_numbers(request),
-                by=_staff(request),
-            )
+        return _numbered_document(
+            request,
+            RecoveryDocumentPrint.Kind.CLAWBACK_LETTER,
+            clawback=_scoped(request, RecoveryClawback, pk),
         )
 
 
@@ -658,14 +662,8 @@ class ClawbackListApi(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        clawback = _scoped(request, RecoveryClawback, pk)
-        return _document(
-            recovery_document_issue(
-                kind=RecoveryDocumentPrint.Kind.CLAWBACK_LIST,
-                clawback=clawback,
-                numbers=_numbers(request),
-                by=_staff(request),
-            )
+        return _numbered_document(
+            request, RecoveryDocumentPrint.Kind.CLAWBACK_LIST, clawback=_scoped(request, RecoveryClawback, pk)
         )
 
 
@@ -688,14 +686,10 @@ class ReferralLetterApi(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        referral = _scoped(request, RecoveryReferral, pk)
-        return _document(
-            recovery_document_issue(
-                kind=RecoveryDocumentPrint.Kind.REFERRAL_LETTER,
-                referral=referral,
-                numbers=_numbers(request),
-                by=_staff(request),
-            )
+        return _numbered_document(
+            request,
+            RecoveryDocumentPrint.Kind.REFERRAL_LETTER,
+            referral=_scoped(request, RecoveryReferral, pk),
         )
 
 

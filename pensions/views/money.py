@@ -7,8 +7,10 @@ redirect; a refusal renders the plan page again with the message (400) and nothi
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -16,7 +18,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +31,8 @@ from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
 
 from .. import selectors, services
-from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal
+from ..downloads import bank_file_response, inline_pdf_response
+from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal, ReturnFile
 from ..pdfs.funding_request import funding_request_pdf
 from ..views.plans import plan_detail_context, plan_viewer
 
@@ -198,24 +200,28 @@ def _to_plan(plan_id: int, anchor: str) -> HttpResponse:
 # Funding ----------------------------------------------------------------------------------------------------
 
 
-@plan_viewer
-@require_POST
-def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_get_or_404(pk=pk)
-    access.require(request.user, Action.APPROVE_PAYMENTS)
+def record_posted_funding(
+    request: StaffRequest,
+    *,
+    record: Callable[..., Funding],
+    refuse: Callable[[str, dict[int, FundingForm] | None], HttpResponse],
+) -> HttpResponse | None:
+    """The funding form's handling, the same for a payout plan and a one-off batch. `record` is the
+    service bound to the plan or batch; `refuse` renders its page again with the message and the bank's
+    bound form (None when there is no bank to show it under). None: recorded and said so, the caller
+    redirects to its own page."""
     try:
         bank_id = int(request.POST.get("bank", ""))
     except ValueError:
         bank_id = 0
     form = FundingForm(request.POST, bank_id=bank_id)
     if not form.is_valid():
-        return _refused(request, plan, _form_message(form), Overrides(funding={bank_id: form}))
+        return refuse(_form_message(form), {bank_id: form})
     bank = Bank.objects.filter(pk=bank_id).first()
     if bank is None:
-        return _refused(request, plan, _("没有这家银行。"))
+        return refuse(_("没有这家银行。"), None)
     try:
-        funding = services.funding_record(
-            plan=plan,
+        funding = record(
             bank=bank,
             amount=form.cleaned_data["amount"],
             reference_number=form.cleaned_data["reference_number"],
@@ -225,12 +231,29 @@ def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         if error.field in form.fields:
             form.add_error(error.field, error.message)
-        return _refused(request, plan, error.message, Overrides(funding={bank_id: form}))
+        return refuse(error.message, {bank_id: form})
     messages.success(
         request,
         _("已登记 %(bank)s 拨付 %(amount)s(凭证号 %(reference)s)。")
         % {"bank": bank.name, "amount": yuan(funding.amount), "reference": funding.reference_number},
     )
+    return None
+
+
+@plan_viewer
+@require_POST
+def funding_record(request: StaffRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get_or_404(pk=pk)
+    access.require(request.user, Action.APPROVE_PAYMENTS)
+    refused = record_posted_funding(
+        request,
+        record=partial(services.funding_record, plan=plan),
+        refuse=lambda message, forms: _refused(
+            request, plan, message, Overrides(funding=forms) if forms is not None else None
+        ),
+    )
+    if refused is not None:
+        return refused
     return _to_plan(plan.pk, "funding")
 
 
@@ -242,14 +265,7 @@ def funding_request(request: StaffRequest, pk: int) -> HttpResponse:
         content = funding_request_pdf(plan=plan)
     except DomainError as error:
         return _refused(request, plan, error.message)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        content_disposition_header(
-            as_attachment=False, filename=_("拨付申请-%(month)s.pdf") % {"month": plan.month}
-        )
-        or "inline"
-    )
-    return response
+    return inline_pdf_response(content, _("拨付申请-%(month)s.pdf") % {"month": plan.month})
 
 
 # Bank files -------------------------------------------------------------------------------------------------
@@ -271,12 +287,15 @@ def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
         return _refused(request, plan, message, Overrides(unencodable=lines))
     except DomainError as error:
         return _refused(request, plan, error.message)
-    messages.success(
-        request,
-        _("银行文件已生成:%(count)d 个,合计 %(total)s。")
-        % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},
-    )
+    messages.success(request, bank_files_made_message(files))
     return _to_plan(plan.pk, "bank-files")
+
+
+def bank_files_made_message(files: Sequence[BankFile]) -> str:
+    return _("银行文件已生成:%(count)d 个,合计 %(total)s。") % {
+        "count": len(files),
+        "total": yuan(sum((file.total for file in files), Decimal("0.00"))),
+    }
 
 
 def _bank_file_or_404(pk: int) -> tuple[BankFile, PayoutPlan]:
@@ -300,11 +319,36 @@ def bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
         content = services.bank_file_download(bank_file=bank_file, by=request.user)
     except DomainError as error:
         return _refused(request, plan, error.message)
-    response = HttpResponse(content, content_type=bank_file.content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=bank_file.name)
-    response["X-Content-SHA256"] = bank_file.sha256
-    response["Cache-Control"] = "no-store"
-    return response
+    return bank_file_response(bank_file, content)
+
+
+def import_posted_return_file(
+    request: StaffRequest,
+    bank_file: BankFile,
+    *,
+    refuse: Callable[[str, ReturnFileForm], HttpResponse],
+) -> services.ReturnImport | HttpResponse:
+    """The return-file form's handling, the same for a plan's and a one-off batch's bank file: the
+    import's outcome, or `refuse` (the caller's page again with the message and the bound form)."""
+    form = ReturnFileForm(request.POST, request.FILES, bank_file_id=bank_file.pk)
+    if not form.is_valid():
+        return refuse(_form_message(form), form)
+    upload = form.cleaned_data["file"]
+    try:
+        return services.return_file_import(
+            bank_file=bank_file, content=upload.read(), by=request.user, name=upload.name or ""
+        )
+    except DomainError as error:
+        form.add_error("file", error.message)
+        return refuse(error.message, form)
+
+
+def return_file_imported_message(bank_file: BankFile, imported: ReturnFile) -> str:
+    return _("%(bank)s 回盘已导入:成功 %(paid)d 笔,失败 %(failed)d 笔。") % {
+        "bank": bank_file.bank.name,
+        "paid": imported.paid_count,
+        "failed": imported.failed_count,
+    }
 
 
 @plan_viewer
@@ -312,17 +356,15 @@ def bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
 def return_file_import(request: StaffRequest, pk: int) -> HttpResponse:
     bank_file, plan = _bank_file_or_404(pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
-    form = ReturnFileForm(request.POST, request.FILES, bank_file_id=bank_file.pk)
-    if not form.is_valid():
-        return _refused(request, plan, _form_message(form), Overrides(returns={bank_file.pk: form}))
-    upload = form.cleaned_data["file"]
-    try:
-        result = services.return_file_import(
-            bank_file=bank_file, content=upload.read(), by=request.user, name=upload.name or ""
-        )
-    except DomainError as error:
-        form.add_error("file", error.message)
-        return _refused(request, plan, error.message, Overrides(returns={bank_file.pk: form}))
+    result = import_posted_return_file(
+        request,
+        bank_file,
+        refuse=lambda message, form: _refused(
+            request, plan, message, Overrides(returns={bank_file.pk: form})
+        ),
+    )
+    if isinstance(result, HttpResponse):
+        return result
     imported = result.return_file
     if result.already_imported:
         messages.info(
@@ -334,11 +376,7 @@ def return_file_import(request: StaffRequest, pk: int) -> HttpResponse:
             },
         )
     else:
-        messages.success(
-            request,
-            _("%(bank)s 回盘已导入:成功 %(paid)d 笔,失败 %(failed)d 笔。")
-            % {"bank": bank_file.bank.name, "paid": imported.paid_count, "failed": imported.failed_count},
-        )
+        messages.success(request, return_file_imported_message(bank_file, imported))
         if result.plan_reconciled:
             messages.success(request, _("全部回盘文件已导入,发放计划已对账完成。"))
     return _to_plan(plan.pk, "bank-files")

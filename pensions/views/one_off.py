@@ -9,7 +9,7 @@ approve and reject carry those figures and the service compares them with the ba
 
 from __future__ import annotations
 
-from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -30,11 +29,20 @@ from registry.models import Bank, Staff
 from registry.views.common import StaffRequest
 
 from .. import services
+from ..downloads import bank_file_response, inline_pdf_response
 from ..models import BankFile, OneOffBatch, OneOffPayment
 from ..one_off_kinds import one_off_kind
 from ..pdfs.funding_request import one_off_funding_request_pdf
 from ..selectors import one_off as selectors
-from .money import FundingForm, ReturnFileForm, _form_message
+from .money import (
+    FundingForm,
+    ReturnFileForm,
+    _form_message,
+    bank_files_made_message,
+    import_posted_return_file,
+    record_posted_funding,
+    return_file_imported_message,
+)
 from .plans import plan_viewer
 
 Status = OneOffBatch.Status
@@ -267,34 +275,13 @@ def batch_reject(request: StaffRequest, pk: int) -> HttpResponse:
 def batch_funding_record(request: StaffRequest, pk: int) -> HttpResponse:
     batch = selectors.one_off_batch_get_or_404(pk=pk)
     access.require(request.user, Action.APPROVE_PAYMENTS)
-    try:
-        bank_id = int(request.POST.get("bank", ""))
-    except ValueError:
-        bank_id = 0
-    form = FundingForm(request.POST, bank_id=bank_id)
-    if not form.is_valid():
-        return _refused(request, batch, _form_message(form), funding_forms={bank_id: form})
-    bank = Bank.objects.filter(pk=bank_id).first()
-    if bank is None:
-        return _refused(request, batch, _("没有这家银行。"))
-    try:
-        funding = services.one_off_funding_record(
-            batch=batch,
-            bank=bank,
-            amount=form.cleaned_data["amount"],
-            reference_number=form.cleaned_data["reference_number"],
-            transferred_on=form.cleaned_data["transferred_on"],
-            by=request.user,
-        )
-    except DomainError as error:
-        if error.field in form.fields:
-            form.add_error(error.field, error.message)
-        return _refused(request, batch, error.message, funding_forms={bank_id: form})
-    messages.success(
+    refused = record_posted_funding(
         request,
-        _("已登记 %(bank)s 拨付 %(amount)s(凭证号 %(reference)s)。")
-        % {"bank": bank.name, "amount": yuan(funding.amount), "reference": funding.reference_number},
+        record=partial(services.one_off_funding_record, batch=batch),
+        refuse=lambda message, forms: _refused(request, batch, message, funding_forms=forms),
     )
+    if refused is not None:
+        return refused
     return _to_batch(batch.pk, "funding")
 
 
@@ -306,14 +293,7 @@ def batch_funding_request(request: StaffRequest, pk: int) -> HttpResponse:
         content = one_off_funding_request_pdf(batch=batch)
     except DomainError as error:
         return _refused(request, batch, error.message)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        content_disposition_header(
-            as_attachment=False, filename=_("一次性支付拨付申请-%(month)s.pdf") % {"month": batch.month}
-        )
-        or "inline"
-    )
-    return response
+    return inline_pdf_response(content, _("一次性支付拨付申请-%(month)s.pdf") % {"month": batch.month})
 
 
 @plan_viewer
@@ -327,11 +307,7 @@ def batch_bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
         return _refused(request, batch, error.message, unencodable=error.rows())
     except DomainError as error:
         return _refused(request, batch, error.message)
-    messages.success(
-        request,
-        _("银行文件已生成:%(count)d 个,合计 %(total)s。")
-        % {"count": len(files), "total": yuan(sum((file.total for file in files), Decimal("0.00")))},
-    )
+    messages.success(request, bank_files_made_message(files))
     return _to_batch(batch.pk, "bank-files")
 
 
@@ -355,11 +331,7 @@ def batch_bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
         content = services.bank_file_download(bank_file=bank_file, by=request.user)
     except DomainError as error:
         return _refused(request, batch, error.message)
-    response = HttpResponse(content, content_type=bank_file.content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=bank_file.name)
-    response["X-Content-SHA256"] = bank_file.sha256
-    response["Cache-Control"] = "no-store"
-    return response
+    return bank_file_response(bank_file, content)
 
 
 @plan_viewer
@@ -367,26 +339,17 @@ def batch_bank_file_download(request: StaffRequest, pk: int) -> HttpResponse:
 def batch_return_file_import(request: StaffRequest, pk: int) -> HttpResponse:
     bank_file, batch = _batch_file_or_404(pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
-    form = ReturnFileForm(request.POST, request.FILES, bank_file_id=bank_file.pk)
-    if not form.is_valid():
-        return _refused(request, batch, _form_message(form), return_forms={bank_file.pk: form})
-    upload = form.cleaned_data["file"]
-    try:
-        result = services.return_file_import(
-            bank_file=bank_file, content=upload.read(), by=request.user, name=upload.name or ""
-        )
-    except DomainError as error:
-        form.add_error("file", error.message)
-        return _refused(request, batch, error.message, return_forms={bank_file.pk: form})
-    imported = result.return_file
+    result = import_posted_return_file(
+        request,
+        bank_file,
+        refuse=lambda message, form: _refused(request, batch, message, return_forms={bank_file.pk: form}),
+    )
+    if isinstance(result, HttpResponse):
+        return result
     if result.already_imported:
         messages.info(request, _("%(name)s 的这份回盘文件已导入过,没有变化。") % {"name": bank_file.name})
     else:
-        messages.success(
-            request,
-            _("%(bank)s 回盘已导入:成功 %(paid)d 笔,失败 %(failed)d 笔。")
-            % {"bank": bank_file.bank.name, "paid": imported.paid_count, "failed": imported.failed_count},
-        )
+        messages.success(request, return_file_imported_message(bank_file, result.return_file))
         if result.plan_reconciled:
             messages.success(request, _("全部回盘文件已导入,一次性支付批次已对账完成。"))
     return _to_batch(batch.pk, "bank-files")

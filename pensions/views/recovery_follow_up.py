@@ -177,6 +177,19 @@ def _file(document: IssuedDocument, *, inline: bool) -> HttpResponse:
     return response
 
 
+def _numbered_file(request: StaffRequest, kind: str, *, inline: bool, **subject: Any) -> HttpResponse:
+    """A document that shows account or ID numbers: masked, or whole for a stated purpose (export_numbers
+    checks and records it; a bad purpose is refused before anything is issued). `subject`: the claw-back or
+    referral it is about, already scoped to the user."""
+    try:
+        numbers = export_numbers(request)
+    except SensitiveExportError as error:
+        return export_refused(request, error)
+    return _file(
+        recovery_document_issue(kind=kind, numbers=numbers, by=request.user, **subject), inline=inline
+    )
+
+
 # Documents --------------------------------------------------------------------------------------------------
 
 
@@ -191,43 +204,25 @@ def refund_receipt(request: StaffRequest, pk: int) -> HttpResponse:
 @plan_viewer
 @require_GET
 def clawback_letter(request: StaffRequest, pk: int) -> HttpResponse:
-    clawback = _clawback_or_404(request.user, pk)
-    try:
-        numbers = export_numbers(request)
-    except SensitiveExportError as error:
-        return export_refused(request, error)
-    document = recovery_document_issue(
-        kind=Kind.CLAWBACK_LETTER, clawback=clawback, numbers=numbers, by=request.user
+    return _numbered_file(
+        request, Kind.CLAWBACK_LETTER, inline=True, clawback=_clawback_or_404(request.user, pk)
     )
-    return _file(document, inline=True)
 
 
 @plan_viewer
 @require_GET
 def clawback_list(request: StaffRequest, pk: int) -> HttpResponse:
-    clawback = _clawback_or_404(request.user, pk)
-    try:
-        numbers = export_numbers(request)
-    except SensitiveExportError as error:
-        return export_refused(request, error)
-    document = recovery_document_issue(
-        kind=Kind.CLAWBACK_LIST, clawback=clawback, numbers=numbers, by=request.user
+    return _numbered_file(
+        request, Kind.CLAWBACK_LIST, inline=False, clawback=_clawback_or_404(request.user, pk)
     )
-    return _file(document, inline=False)
 
 
 @plan_viewer
 @require_GET
 def referral_letter(request: StaffRequest, pk: int) -> HttpResponse:
-    referral = _referral_or_404(request.user, pk)
-    try:
-        numbers = export_numbers(request)
-    except SensitiveExportError as error:
-        return export_refused(request, error)
-    document = recovery_document_issue(
-        kind=Kind.REFERRAL_LETTER, referral=referral, numbers=numbers, by=request.user
+    return _numbered_file(
+        request, Kind.REFERRAL_LETTER, inline=True, referral=_referral_or_404(request.user, pk)
     )
-    return _file(document, inline=True)
 
 
 # Claw-backs and referral ------------------------------------------------------------------------------------
