@@ -1,6 +1,5 @@
-"""Plain steps for the claim tests: months paid by approved plans, a confirmed death (made here through the
-ORM as test setup: the death registration's own services are another part of issue 10), the year's parameters
-and a claim prepared by the clerk."""
+"""Plain steps for the claim tests: months paid by approved plans, the year's parameters and a claim prepared
+by the clerk (the confirmed death itself comes from the death services: tests/benefits/deaths_flow.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from benefits.services.claims import ClaimApplicant, claim_prepare
 from pensions.models import PayoutPlan
 from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
-from registry.models import Recovery, Retiree, Staff
+from registry.models import Staff
 from registry.months import PensionMonth
 from tests.factories import make_id_number
 
@@ -35,37 +34,6 @@ def pay_month(county: Any, month: PensionMonth) -> PayoutPlan:
         plan_approve(plan=plan, by=county.reviewer)
     plan.refresh_from_db()
     return plan
-
-
-def confirmed_death(
-    county: Any, retiree: Retiree, died_on: datetime.date, *, recovery_amount: str | None = None
-) -> DeathRegistration:
-    """Test setup: a death recorded by the clerk and confirmed by the reviewer, with the after-death recovery
-    the
-    confirmation opens (benefits' death services are another engineer's part; this is their outcome)."""
-    now = timezone.now()
-    recovery = None
-    if recovery_amount is not None:
-        recovery = Recovery.objects.create(
-            retiree=retiree,
-            amount=Decimal(recovery_amount),
-            from_month=PensionMonth.of(died_on).next().number,
-            to_month=PensionMonth(2026, 11).number,
-            reason=Recovery.Reason.AFTER_DEATH,
-            created_by=county.reviewer,
-        )
-    Retiree.objects.filter(pk=retiree.pk).update(status=Retiree.Status.DECEASED, died_on=died_on)
-    return DeathRegistration.objects.create(
-        retiree=retiree,
-        died_on=died_on,
-        source=DeathRegistration.Source.FAMILY,
-        status=DeathRegistration.Status.CONFIRMED,
-        recorded_by=county.clerk,
-        recorded_at=now,
-        decided_by=county.reviewer,
-        decided_at=now,
-        recovery=recovery,
-    )
 
 
 def set_parameters(

@@ -22,11 +22,11 @@ from registry.months import PensionMonth
 from tests.benefits.claim_flow import (
     APPLICANT_ID,
     PDF,
-    confirmed_death,
     pay_month,
     prepare,
     set_parameters,
 )
+from tests.benefits.deaths_flow import record_and_confirm
 from tests.pdfs import pdf_text
 
 CONSENT = "申请人签字同意抵扣(申请表第 2 页)"
@@ -44,7 +44,8 @@ def registration(county, enrol, settings):
     retiree = enrol(rates=((PensionMonth(2025, 1), "2800.00"),), name="钱老汉")
     pay_month(county, PensionMonth(2026, 10))
     pay_month(county, PensionMonth(2026, 11))
-    registration = confirmed_death(county, retiree, datetime.date(2026, 9, 20), recovery_amount="5600.00")
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 20))
+    assert registration.recovery is not None and registration.recovery.amount == Decimal("5600.00")
     set_parameters(county.admin)
     return registration
 

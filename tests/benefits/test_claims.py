@@ -34,7 +34,8 @@ from registry.approvals import kinds_for
 from registry.models import ArrearsItem, Recovery, Retiree
 from registry.months import PensionMonth
 from registry.selectors.audit_log import AuditLogFilters, audit_log_page
-from tests.benefits.claim_flow import confirmed_death, pay_month, prepare, scan, set_parameters
+from tests.benefits.claim_flow import pay_month, prepare, scan, set_parameters
+from tests.benefits.deaths_flow import record_and_confirm
 
 M = PensionMonth
 D = Decimal
@@ -43,15 +44,17 @@ CONSENT = "申请人 2026-11-20 签字同意以抚恤待遇抵扣死亡后多发
 
 @pytest.fixture
 def died_in_september(county, enrol, settings):
-    """The issue's case: 2,800.00 a month, October's and November's plans paid, death on 2026-09-20 confirmed
-    in November with the after-death recovery of the two months paid after it (5,600.00)."""
+    """The issue's case: 2,800.00 a month, October's and November's plans paid, death on 2026-09-20 recorded
+    and confirmed through the death services, whose confirmation opens the after-death recovery of the two
+    months paid after it (5,600.00)."""
     settings.PAYOUT_FIRST_MONTH = "2026-10"
     retiree = enrol(rates=((M(2025, 1), "2800.00"),), name="钱老汉")
     pay_month(county, M(2026, 10))
     pay_month(county, M(2026, 11))
     months = death_months(retiree=retiree, died_on=datetime.date(2026, 9, 20))
     assert months.recovered_total == D("5600.00")  # the recovery the confirmation opens
-    registration = confirmed_death(county, retiree, datetime.date(2026, 9, 20), recovery_amount="5600.00")
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 20))
+    assert registration.recovery is not None and registration.recovery.amount == D("5600.00")
     set_parameters(county.admin)
     return registration
 
@@ -126,7 +129,7 @@ def test_without_consent_there_is_no_offset(county, banks, died_in_september):
 def test_missing_parameters_are_refused_in_chinese(county, banks, enrol, settings):
     settings.PAYOUT_FIRST_MONTH = "2026-10"
     retiree = enrol(rates=((M(2025, 1), "2800.00"),))
-    registration = confirmed_death(county, retiree, datetime.date(2026, 9, 20))
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 20))
     with pytest.raises(BenefitError, match="尚未设置 2026 年的丧葬补助金标准"):
         prepare(registration, county.clerk, banks["psbc"].pk)
     set_parameters(county.admin, published=None)
@@ -240,7 +243,7 @@ def test_suspended_in_august_died_september_10(county, banks, enrol, settings):
     retiree = enrol(rates=((M(2025, 1), "2800.00"),), status=Retiree.Status.SUSPENDED, name="孙停发")
     pay_month(county, M(2026, 9))
     pay_month(county, M(2026, 10))
-    registration = confirmed_death(county, retiree, datetime.date(2026, 9, 10))
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 10))
     set_parameters(county.admin)
     september = PayoutLine.objects.get(retiree=retiree, plan__month=M(2026, 9).number)
     october = PayoutLine.objects.get(retiree=retiree, plan__month=M(2026, 10).number)
@@ -280,7 +283,7 @@ def test_unpaid_months_and_failed_payments_become_the_familys_arrears(county, ba
     settings.PAYOUT_FIRST_MONTH = "2026-08"
     retiree = enrol(rates=((M(2025, 1), "2800.00"),), name="周未发")
     pay_month(county, M(2026, 8))
-    registration = confirmed_death(county, retiree, datetime.date(2026, 9, 30))
+    registration = record_and_confirm(county, retiree, datetime.date(2026, 9, 30))
     set_parameters(county.admin)
     claim = prepare(registration, county.clerk, banks["psbc"].pk)
     assert (claim.withheld_amount, claim.unpaid_amount, claim.total) == (

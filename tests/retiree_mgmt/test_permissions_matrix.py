@@ -38,7 +38,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from benefits.models import BenefitParameter, DeathRegistration, SurvivorClaim
-from benefits.services import death_registration_record
+from benefits.services import death_registration_confirm, death_registration_record
 from benefits.services.claims import ClaimApplicant, claim_prepare, claim_submit
 from certification.models import (
     Campaign,
@@ -513,22 +513,12 @@ def one_off_batches(c: County, bank: Bank) -> tuple[OneOffBatch, OneOffBatch, Ba
 
 
 def submitted_claim(c: County, bank: Bank, community: OrgUnit) -> SurvivorClaim:
-    """A confirmed death (test setup through the ORM) and its family's claim, prepared and submitted by the
-    clerk."""
-    retiree = RetireeFactory.create(
-        community=community, status=Retiree.Status.DECEASED, died_on=datetime.date(2026, 9, 20)
-    )
+    """A death recorded by the clerk and confirmed by the reviewer through the death services, and its
+    family's claim, prepared and submitted by the clerk."""
+    retiree = RetireeFactory.create(community=community)
+    recorded = death_registration_record(retiree=retiree, died_on=datetime.date(2026, 9, 20), by=c.clerk)
+    registration = death_registration_confirm(registration=recorded, by=c.reviewer)
     now = timezone.now()
-    registration = DeathRegistration.objects.create(
-        retiree=retiree,
-        died_on=datetime.date(2026, 9, 20),
-        source=DeathRegistration.Source.FAMILY,
-        status=DeathRegistration.Status.CONFIRMED,
-        recorded_by=c.clerk,
-        recorded_at=now,
-        decided_by=c.reviewer,
-        decided_at=now,
-    )
     kind = BenefitParameter.Kind
     parameters = (
         (kind.FUNERAL_ALLOWANCE, 2026, "4000.00"),
