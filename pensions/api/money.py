@@ -193,18 +193,19 @@ def _failed_line(line: PayoutLine) -> PayoutLine:
 # Funding ----------------------------------------------------------------------------------------------------
 
 
+# A transfer to one bank's special account, for a plan (here) or a one-off batch (api.one_off, which only
+# words the amount's help for its own total). A comment, not a docstring: drf-spectacular would publish it.
+class FundingInputSerializer(serializers.Serializer):
+    bank = serializers.PrimaryKeyRelatedField(queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID"))
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text=gettext_lazy("拨付金额(元),须等于该银行的实发合计")
+    )
+    reference_number = serializers.CharField(max_length=64, help_text=gettext_lazy("拨付凭证号"))
+    transferred_on = serializers.DateField(help_text=gettext_lazy("拨付日期,不晚于今天"))
+
+
 class PlanFundingsApi(APIView):
     permission_classes = [PlanViewerPermission]
-
-    class FundingInputSerializer(serializers.Serializer):
-        bank = serializers.PrimaryKeyRelatedField(
-            queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID")
-        )
-        amount = serializers.DecimalField(
-            max_digits=12, decimal_places=2, help_text=gettext_lazy("拨付金额(元),须等于该银行的实发合计")
-        )
-        reference_number = serializers.CharField(max_length=64, help_text=gettext_lazy("拨付凭证号"))
-        transferred_on = serializers.DateField(help_text=gettext_lazy("拨付日期,不晚于今天"))
 
     @extend_schema(
         tags=[TAG],
@@ -235,7 +236,7 @@ class PlanFundingsApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get_or_404(pk=pk)
         access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        data = self.FundingInputSerializer(data=request.data)
+        data = FundingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         funding = services.funding_record(plan=plan, by=_staff(request), **data.validated_data)
         return Response(FundingSerializer(funding).data, status=status.HTTP_201_CREATED)

@@ -34,6 +34,7 @@ from .money import (
     BankFileSerializer,
     BankRefSerializer,
     ExportRefusedSerializer,
+    FundingInputSerializer,
     FundingSerializer,
     bank_files_export_response,
 )
@@ -306,15 +307,10 @@ class BatchRejectApi(APIView):
 class BatchFundingsApi(APIView):
     permission_classes = [PlanViewerPermission]
 
-    class OneOffFundingInputSerializer(serializers.Serializer):
-        bank = serializers.PrimaryKeyRelatedField(
-            queryset=Bank.objects.all(), help_text=gettext_lazy("银行 ID")
-        )
+    class OneOffFundingInputSerializer(FundingInputSerializer):
         amount = serializers.DecimalField(
             max_digits=12, decimal_places=2, help_text=gettext_lazy("拨付金额(元),须等于该银行的支付合计")
         )
-        reference_number = serializers.CharField(max_length=64, help_text=gettext_lazy("拨付凭证号"))
-        transferred_on = serializers.DateField(help_text=gettext_lazy("拨付日期,不晚于今天"))
 
     @extend_schema(
         tags=[TAG],

@@ -6,6 +6,8 @@ Registered from PensionsConfig.ready(), because the registry may not import pens
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,30 +50,39 @@ def _status(value: str) -> str:
     return str(PayoutPlan.Status(value).label) if value else _("新建")
 
 
-def _plan_row(transition: PlanTransition) -> AuditLogRow:
+def _transition_row(
+    transition: PlanTransition | OneOffBatchTransition, *, kind: str, label: Any, subject: str, url: str
+) -> AuditLogRow:
+    """A move of a plan or of a one-off batch: the same row, named for what moved."""
     return AuditLogRow(
         at=transition.at,
-        kind="plan_transition",
-        kind_label=str(_PLAN_LABEL),
+        kind=kind,
+        kind_label=str(label),
         pk=transition.pk,
         who=staff_name(transition.by),
         action=f"{_status(transition.from_status)} → {_status(transition.to_status)}",
-        subject=_("%(month)s 发放计划") % {"month": transition.plan.month},
+        subject=subject,
         note=masked_text(reason_text(transition.reason)),
+        url=url,
+    )
+
+
+def _plan_row(transition: PlanTransition) -> AuditLogRow:
+    return _transition_row(
+        transition,
+        kind="plan_transition",
+        label=_PLAN_LABEL,
+        subject=_("%(month)s 发放计划") % {"month": transition.plan.month},
         url=reverse("payout-plan-detail", args=[transition.plan_id]),
     )
 
 
 def _batch_row(transition: OneOffBatchTransition) -> AuditLogRow:
-    return AuditLogRow(
-        at=transition.at,
+    return _transition_row(
+        transition,
         kind="one_off_batch_transition",
-        kind_label=str(_BATCH_LABEL),
-        pk=transition.pk,
-        who=staff_name(transition.by),
-        action=f"{_status(transition.from_status)} → {_status(transition.to_status)}",
+        label=_BATCH_LABEL,
         subject=_("%(month)s 一次性支付批次") % {"month": transition.batch.month},
-        note=masked_text(reason_text(transition.reason)),
         url=reverse("one-off-batch-detail", args=[transition.batch_id]),
     )
 
