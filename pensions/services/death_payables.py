@@ -11,38 +11,17 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.formats import yuan
 from registry.models import ArrearsItem, Retiree, Staff
-from registry.selectors.changes import as_month
 from registry.services.arrears import arrears_item_add
 
 from ..errors import PlanError
-from ..models import FailedPaymentResolution, PayoutLine
 from ..selectors.deaths import ZERO, death_months
 from .locks import plan_generation_lock
-from .returns import _failed_line
+from .returns import failed_line_reissue_as_arrears
 from .withheld import withheld_release
-
-
-def _failed_line_reissue_for_family(*, line_id: int, by: Staff) -> ArrearsItem:
-    """A failed payment up to the death month made an arrears item, as failed_line_reissue does, but without
-    its PREPARE_PAYMENTS check: the reviewer approving the family's claim is the one who moves it here."""
-    locked = _failed_line(PayoutLine(pk=line_id))
-    item = arrears_item_add(
-        retiree=locked.retiree,
-        month=as_month(locked.plan.month),
-        amount=locked.net,
-        reason=ArrearsItem.Reason.FAILED_PAYMENT,
-        note=_("%(month)s 发放失败,随丧葬抚恤待遇支付给家属") % {"month": locked.plan.month},
-        by=by,
-    )
-    FailedPaymentResolution.objects.create(
-        line=locked, kind=FailedPaymentResolution.Kind.REISSUED, arrears_item=item, by=by, at=timezone.now()
-    )
-    return item
 
 
 @transaction.atomic
@@ -73,7 +52,13 @@ def death_payables_settle(*, retiree: Retiree, died_on: datetime.date, by: Staff
     withheld_release(retiree=retiree, by=by, up_to=death_month)
     for failed in months.failed_payable:
         if failed.line_id is not None:
-            _failed_line_reissue_for_family(line_id=failed.line_id, by=by)
+            # The reviewer approving the claim moves it here: failed_line_reissue's PREPARE_PAYMENTS check is
+            # not theirs to pass.
+            failed_line_reissue_as_arrears(
+                line_id=failed.line_id,
+                note=_("%(month)s 发放失败,随丧葬抚恤待遇支付给家属"),
+                by=by,
+            )
     items = list(
         ArrearsItem.objects.filter(
             retiree=retiree, release__isnull=True, month__lte=death_month.number

@@ -20,6 +20,8 @@ from registry.access import Action
 from registry.errors import ImportBatchError
 from registry.imports.sizing import csv_row_count, xlsx_row_count
 from registry.models import ArrearsItem, Staff
+from registry.selectors.changes import as_month
+from registry.services.arrears import arrears_item_add
 
 from ..bankfiles import BankFileProfile, ReturnFileError, ReturnMismatchError, match_return, parse_return_file
 from ..errors import PlanError
@@ -148,22 +150,19 @@ def _failed_line(line: PayoutLine) -> PayoutLine:
     return locked
 
 
-@transaction.atomic
-def failed_line_reissue(*, line: PayoutLine, by: Staff) -> FailedPaymentResolution:
-    """Re-issue a failed payment into the next plan: an arrears item of the line's net for the plan's month,
-    which the next plan releases like any other arrears. Once per line, and not for a line paid by hand."""
-    access.require(by, Action.PREPARE_PAYMENTS)
-    locked = _failed_line(line)
-    item = ArrearsItem.objects.create(
-        retiree_id=locked.retiree_id,
-        month=locked.plan.month,
+def failed_line_reissue_as_arrears(*, line_id: int, note: str, by: Staff) -> FailedPaymentResolution:
+    """The re-issue itself: an arrears item of the failed line's net for the plan's month (through the
+    registry's service), and the line's resolution. `note` may name %(month)s and %(reason)s (the bank's).
+    The callers decide who may: failed_line_reissue (PREPARE_PAYMENTS), and the family's claim approved by a
+    reviewer (pensions.services.death_payables). The caller holds a transaction."""
+    locked = _failed_line(PayoutLine(pk=line_id))
+    item = arrears_item_add(
+        retiree=locked.retiree,
+        month=as_month(locked.plan.month),
         amount=locked.net,
         reason=ArrearsItem.Reason.FAILED_PAYMENT,
-        note=(
-            _("%(month)s 发放失败重发:%(reason)s")
-            % {"month": locked.plan.month, "reason": locked.bank_reason}
-        )[:200],
-        created_by=by,
+        note=note % {"month": locked.plan.month, "reason": locked.bank_reason},
+        by=by,
     )
     return FailedPaymentResolution.objects.create(
         line=locked,
@@ -172,6 +171,14 @@ def failed_line_reissue(*, line: PayoutLine, by: Staff) -> FailedPaymentResoluti
         by=by,
         at=timezone.now(),
     )
+
+
+@transaction.atomic
+def failed_line_reissue(*, line: PayoutLine, by: Staff) -> FailedPaymentResolution:
+    """Re-issue a failed payment into the next plan: an arrears item of the line's net for the plan's month,
+    which the next plan releases like any other arrears. Once per line, and not for a line paid by hand."""
+    access.require(by, Action.PREPARE_PAYMENTS)
+    return failed_line_reissue_as_arrears(line_id=line.pk, note=_("%(month)s 发放失败重发:%(reason)s"), by=by)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ itself."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,6 +28,8 @@ def arrears_item_add(
         raise DomainError(_("补发金额必须是精确到分的金额。"), field="amount")
     if amount <= 0:
         raise DomainError(_("补发金额必须大于 0。"), field="amount")
+    # The field takes the PensionMonth itself (so the item returned holds one, as a read would); the stubs see
+    # the integer column under PensionMonthField.
     return ArrearsItem.objects.create(
-        retiree=retiree, month=month.number, amount=amount, reason=reason, note=note[:200], created_by=by
+        retiree=retiree, month=cast(int, month), amount=amount, reason=reason, note=note[:200], created_by=by
     )

@@ -15,10 +15,10 @@ from django.utils import timezone
 from playwright.sync_api import FilePayload, Page, expect
 
 from pensions import one_off_kinds
-from pensions.bankfiles import BankFileProfile, RenderContext, one_off_reference, render_return_file
+from pensions.bankfiles import one_off_reference
 from pensions.models import BankFile, OneOffPayment
 from pensions.one_off_kinds import OneOffKind, register_one_off_kind
-from pensions.services import bank_file_profile_set, one_off_payment_add, payment_source_of
+from pensions.services import bank_file_profile_set, one_off_payment_add
 from registry.formats import yuan
 from registry.id_numbers import mask_resident_id
 from registry.models import Bank
@@ -26,6 +26,7 @@ from registry.months import PensionMonth
 from tests.browser.session import sign_in, sign_out
 from tests.conftest import County
 from tests.factories import BankFactory, make_id_number
+from tests.pensions import payout_flow
 
 pytestmark = pytest.mark.browser
 KIND = OneOffPayment.Kind.DEATH_CLAIM
@@ -54,20 +55,9 @@ def heard() -> Iterator[list[tuple[str, str]]]:
 
 
 def bank_answer(bank_file: BankFile, failures: dict[str, tuple[str, str]]) -> FilePayload:
-    source = payment_source_of(bank_file)
-    rendered = render_return_file(
-        BankFileProfile.from_dict(bank_file.profile),
-        source.payment_lines(bank_id=bank_file.bank_id)[bank_file.bank_id],
-        context=RenderContext(
-            county_code="360721",
-            month=str(source.month).replace("-", ""),
-            date=timezone.localdate(),
-            batch=source.batch_reference,
-            bank_code=bank_file.bank.code,
-        ),
-        failures=failures,
-    )
-    return {"name": rendered.name, "mimeType": rendered.content_type, "buffer": rendered.content}
+    """The bank's return file for the batch's file (tests/pensions/payout_flow.py), as an upload."""
+    content = payout_flow.bank_answer(bank_file, failures=failures)
+    return {"name": f"return-{bank_file.name}", "mimeType": "application/octet-stream", "buffer": content}
 
 
 def status_is(page: Page, status: str) -> None:
