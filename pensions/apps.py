@@ -27,3 +27,20 @@ class PensionsConfig(AppConfig):
         register_life_event_listener(
             "pensions.redraft", lambda _event: transaction.on_commit(redraft_payout_plans.delay)
         )
+
+        # The annual adjustment: its recalculator for one person (back-dated changes, intake) and its jobs.
+        from registry.adjustments import register_adjustment_recalculator  # noqa: PLC0415
+        from registry.jobs import JobKind, register_job  # noqa: PLC0415
+
+        from .models import AdjustmentRun  # noqa: PLC0415
+        from .services.adjustments import adjustments_recomputed_for  # noqa: PLC0415
+
+        register_adjustment_recalculator(adjustments_recomputed_for)
+        run = AdjustmentRun.Status
+        register_job(
+            JobKind(
+                model=AdjustmentRun,
+                running=frozenset({run.RUNNING, run.APPLYING}),
+                interrupted=run.INTERRUPTED,
+            )
+        )

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from registry.fields import PensionMonthField, money_field
+from registry.jobs import JobFields
 from registry.models import ArrearsItem, Bank, OrgUnit, Recovery, Retiree, Staff, append_only
 
 
@@ -1041,3 +1042,308 @@ class OneOffBatchTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+# The annual pension adjustment (调待, docs/annual-adjustment.md) -------------------------------------------
+
+
+class AdjustmentParameters(models.Model):
+    """One version of a year's adjustment parameters, as the admin enters them from the province's
+    announcement. Rows are never changed: the newest row of a year is in force, the older ones are its
+    history. A dry run records the row it used, so an approval of a run made with older parameters is refused.
+
+    Components, each optional (0 or empty leaves it out); the rise is their sum, raised to `minimum_rise`
+    when below it, rounded half up to the fen once on the total:
+    - 定额 `flat_amount` per person;
+    - 挂钩 `pension_percent` % of the basic pension in force in the effective month before the rise;
+    - 挂钩 by contribution years: `year_bands` [{"up_to": 15, "per_year": "1.00"}, {"up_to": null,
+      "per_year": "1.50"}], each band paying for the years inside it (marginal), years counted from the
+      registry's contribution months as `year_counting` says; the component is at least `years_minimum`;
+    - 倾斜 by age: `age_tiers` [{"age": 70, "amount": "20.00"}, …]: the highest tier reached by 31 December
+      of the year applies (tiers do not add up);
+    - 倾斜 by flag: `flag_extras` [{"flag": "senior_title", "amount": "30.00"}, …]: each current flag adds.
+    """
+
+    class YearCounting(models.TextChoices):
+        WHOLE = "whole", _("每满一年计一年(不足一年的部分不计)")
+        PART_AS_WHOLE = "part_as_whole", _("不足一年的按一年计")
+        EXACT = "exact", _("按月折算(缴费月数÷12)")
+
+    year = models.PositiveSmallIntegerField(_("调整年度"))
+    effective_month = PensionMonthField(_("调整起始月份"))
+    retired_by = models.DateField(_("退休时间截止日"), help_text=_("此日及以前退休的人员参加调整"))
+    include_suspended = models.BooleanField(_("暂停发放人员参加调整"), default=True)
+    include_deceased = models.BooleanField(
+        _("调整起始月份及以后死亡的人员参加调整"),
+        default=True,
+        help_text=_("补发至死亡当月,随丧葬抚恤待遇支付给家属"),
+    )
+    flat_amount = money_field(_("定额调整(元/月)"), default=0)
+    pension_percent = models.DecimalField(
+        _("挂钩调整:按本人基本养老金的百分比(%)"), max_digits=7, decimal_places=4, default=0
+    )
+    year_counting = models.CharField(
+        _("缴费年限计算方法"), max_length=16, choices=YearCounting.choices, default=YearCounting.WHOLE
+    )
+    year_bands = models.JSONField(_("挂钩调整:按缴费年限分段"), default=list, blank=True)
+    years_minimum = money_field(_("缴费年限挂钩部分最低(元/月)"), default=0)
+    age_tiers = models.JSONField(_("倾斜调整:按年龄"), default=list, blank=True)
+    flag_extras = models.JSONField(_("倾斜调整:按人员标记"), default=list, blank=True)
+    minimum_rise = money_field(_("最低增加额(元/月)"), default=0)
+    announcement = models.CharField(_("文件依据"), max_length=200, blank=True)
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+    set_by = models.ForeignKey(Staff, verbose_name=_("设置人"), on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("设置时间"))
+
+    class Meta:
+        verbose_name = _("年度调待参数")
+        verbose_name_plural = _("年度调待参数")
+        ordering = ["-year", "-set_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="adjparams_year"),
+            models.CheckConstraint(
+                condition=Q(
+                    effective_month__gte=F("year") * 100 + 1, effective_month__lte=F("year") * 100 + 12
+                ),
+                name="adjparams_month_in_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(flat_amount__gte=0, years_minimum__gte=0, minimum_rise__gte=0),
+                name="adjparams_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(pension_percent__gte=0, pension_percent__lte=100), name="adjparams_percent_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "-set_at", "-id"], name="adjparams_in_force")]
+        triggers = [append_only]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.set_at:%Y-%m-%d %H:%M})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class AdjustmentRun(JobFields):
+    """A dry run of a year's adjustment over the registry, its approval by someone else and its apply.
+
+    queued → running → computed (lines and figures ready) → submitted → approved → applying → applied; a
+    computed or submitted run may be rejected or discarded; a failed or interrupted run may be started
+    again. After an apply, a later run of the same year covers only the people not yet adjusted (those whose
+    exceptions were put right): a supplementary run (补充调整)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("试算中")
+        COMPUTED = "computed", _("试算完成")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已审核")
+        APPLYING = "applying", _("执行中")
+        APPLIED = "applied", _("已执行")
+        REJECTED = "rejected", _("已退回")
+        DISCARDED = "discarded", _("已作废")
+        FAILED = "failed", _("试算失败")
+        INTERRUPTED = "interrupted", _("任务中断")
+
+    parameters = models.ForeignKey(
+        AdjustmentParameters, verbose_name=_("所用参数"), on_delete=models.PROTECT, related_name="runs"
+    )
+    year = models.PositiveSmallIntegerField(_("调整年度"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    # The figures of the dry run (people, exceptions, monthly cost, arrears, distribution), written with the
+    # lines; the pages read them instead of aggregating the lines again.
+    figures = models.JSONField(_("试算汇总"), default=dict, blank=True)
+    # Arrears run up to this month: the last month in an approved plan when the run was computed (checked
+    # again at apply, which refuses if a later month has been approved since).
+    arrears_to_month = PensionMonthField(_("补发截止月份"), null=True, blank=True)
+    prepared_by = models.ForeignKey(
+        Staff, verbose_name=_("试算人"), on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(_("试算时间"))
+    computed_at = models.DateTimeField(_("试算完成时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        Staff, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_comment = models.CharField(_("审核意见"), max_length=300, blank=True)
+    applied_by = models.ForeignKey(
+        Staff, verbose_name=_("执行人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    applied_at = models.DateTimeField(_("执行时间"), null=True, blank=True)
+    rates_written = models.PositiveIntegerField(_("新增标准条数"), default=0)
+    arrears_written = models.PositiveIntegerField(_("新增补发条数"), default=0)
+    arrears_total = money_field(_("补发合计"), default=0)
+
+    class Meta:
+        verbose_name = _("年度调待试算")
+        verbose_name_plural = _("年度调待试算")
+        ordering = ["-prepared_at", "-id"]
+        constraints = [
+            # Four eyes, kept by the database: whoever ran the dry run never approves it.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("prepared_by")),
+                name="adjrun_approver_not_preparer",
+            ),
+            # One run of a year in flight at a time (queued … applying): two would adjust the same people.
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=Q(
+                    status__in=["queued", "running", "computed", "submitted", "approved", "applying"]
+                ),
+                name="adjrun_one_open_per_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} #{self.pk} {self.get_status_display()}"
+
+
+class AdjustmentLine(models.Model):
+    """One person in a dry run: the old rate, each component and the new rate, or the problem that makes them
+    an exception (then no rise and nothing applied). Written by the dry run with COPY; never changed."""
+
+    class Problem(models.TextChoices):
+        NO_CONTRIBUTION_MONTHS = "no_contribution", _("没有缴费月数")
+        NO_RATE = "no_rate", _("调整月份没有养老金标准")
+        PENDING_CHANGE = "pending_change", _("有待审核的信息变更")
+        LATER_RATE = "later_rate", _("调整月份之后另有养老金标准")
+
+    run = models.ForeignKey(AdjustmentRun, on_delete=models.CASCADE, related_name="lines")
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="+")
+    township = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("人员状态"), max_length=12, choices=Retiree.Status.choices)
+    died_on = models.DateField(_("死亡日期"), null=True, blank=True)
+    age = models.PositiveSmallIntegerField(_("年底年龄"))
+    contribution_months = models.PositiveIntegerField(_("缴费月数"))
+    contribution_years = models.DecimalField(_("计算年限"), max_digits=8, decimal_places=4)
+    old_amount = money_field(_("调整前月养老金"), null=True, blank=True)
+    # Components unrounded (a percentage of a pension has more places than the fen); the rise is their sum,
+    # rounded once.
+    flat_part = models.DecimalField(_("定额"), max_digits=16, decimal_places=6, default=0)
+    pension_part = models.DecimalField(_("挂钩(养老金)"), max_digits=16, decimal_places=6, default=0)
+    years_part = models.DecimalField(_("挂钩(缴费年限)"), max_digits=16, decimal_places=6, default=0)
+    age_part = models.DecimalField(_("倾斜(年龄)"), max_digits=16, decimal_places=6, default=0)
+    flag_part = models.DecimalField(_("倾斜(标记)"), max_digits=16, decimal_places=6, default=0)
+    minimum_part = models.DecimalField(_("补足最低增加额"), max_digits=16, decimal_places=6, default=0)
+    rise = money_field(_("月增加额"), null=True, blank=True)
+    new_amount = money_field(_("调整后月养老金"), null=True, blank=True)
+    # Months already paid or withheld at the old rate (from the effective month up to arrears_to_month, and
+    # the death month for the dead) and what they come to: the arrears the apply will write.
+    arrears_months = models.PositiveSmallIntegerField(_("补发月数"), default=0)
+    arrears_amount = money_field(_("补发金额"), default=0)
+    problem = models.CharField(_("异常"), max_length=16, choices=Problem.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("年度调待试算明细")
+        verbose_name_plural = _("年度调待试算明细")
+        ordering = ["run", "township", "retiree"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "retiree"], name="adjline_once_per_run"),
+            models.CheckConstraint(
+                condition=Q(problem="", rise__isnull=False, new_amount__isnull=False)
+                | (~Q(problem="") & Q(rise__isnull=True, new_amount__isnull=True)),
+                name="adjline_rise_or_problem",
+            ),
+            models.CheckConstraint(
+                condition=Q(rise__isnull=True) | Q(new_amount=F("old_amount") + F("rise")),
+                name="adjline_new_is_old_plus_rise",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "problem"], name="adjline_run_problem")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.retiree_id} +{self.rise}"
+
+
+class AdjustmentComparison(JobFields):
+    """The province's own per-person results for a run, imported to compare with ours to the fen."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("比对中")
+        DONE = "done", _("比对完成")
+        FAILED = "failed", _("比对失败")
+        INTERRUPTED = "interrupted", _("任务中断")
+
+    run = models.ForeignKey(AdjustmentRun, on_delete=models.CASCADE, related_name="comparisons")
+    file = models.FileField(_("省厅结果文件"), upload_to="adjustments/%Y/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    rows = models.PositiveIntegerField(_("文件行数"), default=0)
+    matched = models.PositiveIntegerField(_("一致人数"), default=0)
+    differing = models.PositiveIntegerField(_("不一致人数"), default=0)
+    uploaded_by = models.ForeignKey(
+        Staff, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("省厅调待结果比对")
+        verbose_name_plural = _("省厅调待结果比对")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.original_name}"
+
+
+class AdjustmentDifference(models.Model):
+    """One person where the province's figure and ours differ (or who is in only one of the two)."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("金额不一致")
+        ONLY_PROVINCE = "only_province", _("仅省厅文件有")
+        ONLY_OURS = "only_ours", _("仅本系统有")
+        UNKNOWN_PERSON = "unknown_person", _("身份证号码不在本县登记")
+
+    comparison = models.ForeignKey(AdjustmentComparison, on_delete=models.CASCADE, related_name="differences")
+    kind = models.CharField(_("差异类型"), max_length=16, choices=Kind.choices)
+    id_number = models.CharField(_("身份证号码"), max_length=18, db_collation="C")
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    ours_rise = money_field(_("本系统月增加额"), null=True, blank=True)
+    province_rise = money_field(_("省厅月增加额"), null=True, blank=True)
+    ours_new_amount = money_field(_("本系统调整后金额"), null=True, blank=True)
+    province_new_amount = money_field(_("省厅调整后金额"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("省厅调待结果差异")
+        verbose_name_plural = _("省厅调待结果差异")
+        ordering = ["comparison", "kind", "id_number"]
+
+    def __str__(self) -> str:
+        return f"{self.comparison_id} {self.id_number} {self.kind}"
+
+
+class AdjustmentNoticeBatch(JobFields):
+    """The adjustment notices (养老金调整通知单) of one township for an applied run, rendered as one PDF."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RENDERING = "rendering", _("生成中")
+        DONE = "done", _("已生成")
+        FAILED = "failed", _("生成失败")
+        INTERRUPTED = "interrupted", _("任务中断")
+
+    run = models.ForeignKey(AdjustmentRun, on_delete=models.PROTECT, related_name="notice_batches")
+    township = models.ForeignKey(OrgUnit, verbose_name=_("乡镇"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    people = models.PositiveIntegerField(_("人数"), default=0)
+    file = models.FileField(_("通知单文件"), upload_to="adjustments/%Y/notices/", blank=True)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调整通知单")
+        verbose_name_plural = _("调整通知单")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.township_id}"

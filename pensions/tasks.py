@@ -12,6 +12,7 @@ from registry.months import PensionMonth, first_open_month
 
 from .models import PayoutPlan
 from .services import plan_draft
+from .services.adjustments import adjustment_apply, adjustment_dry_run
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -43,3 +44,18 @@ def redraft_payout_plans() -> list[int]:
     for month in months:
         plan_draft(month=month, by=None)
     return [month.number for month in months]
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def adjustment_dry_run_task(run_id: int) -> int | None:
+    """The annual adjustment's dry run (pensions.services.adjustments). A redelivered message finds the run
+    no longer queued and does nothing."""
+    run = adjustment_dry_run(run_id=run_id)
+    return run.pk if run is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def adjustment_apply_task(run_id: int) -> int | None:
+    """Apply an approved annual adjustment run, in one transaction; a second delivery changes nothing."""
+    run = adjustment_apply(run_id=run_id)
+    return run.pk if run is not None else None

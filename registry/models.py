@@ -313,6 +313,63 @@ class Agent(models.Model):
         return f"{self.name}({self.relation})"
 
 
+class FlagKind(models.Model):
+    """A mark the county sets on people for its own rules (e.g. 高级职称, 艰苦边远地区): the annual
+    adjustment's 倾斜 may add an amount per flag. The admin keeps the list; people's flags are imported or set
+    by a clerk."""
+
+    code = models.CharField(_("标记代码"), max_length=20, unique=True, db_collation="C")
+    name = models.CharField(_("标记名称"), max_length=50, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("人员标记")
+        verbose_name_plural = _("人员标记")
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Za-z0-9_]+$"), name="flagkind_code_plain")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RetireeFlag(models.Model):
+    """One flag on one person, from when it was set until it was removed (the row is kept: history)."""
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="flags")
+    kind = models.ForeignKey(FlagKind, verbose_name=_("标记"), on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("依据或说明"), max_length=200, blank=True)
+    added_by = models.ForeignKey(Staff, verbose_name=_("设置人"), on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(_("设置时间"))
+    removed_by = models.ForeignKey(
+        Staff, verbose_name=_("取消人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    removed_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("人员标记记录")
+        verbose_name_plural = _("人员标记记录")
+        ordering = ["retiree", "kind", "-added_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retiree", "kind"],
+                condition=Q(removed_at__isnull=True),
+                name="retireeflag_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True, removed_by__isnull=True)
+                | Q(removed_at__isnull=False, removed_by__isnull=False),
+                name="retireeflag_removed_with_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retiree_id} {self.kind_id}"
+
+
 @pghistory.track(pghistory.InsertEvent())
 class PensionRate(models.Model):
     """The monthly amount from a month on. A new amount is a new row; rows are never edited."""
@@ -326,6 +383,10 @@ class PensionRate(models.Model):
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="rates")
     amount = money_field(_("月养老金"), validators=[MinValueValidator(Decimal("0.00"))])
     effective_month = PensionMonthField(_("起始月份"))
+    # A month's rate corrected later (an annual adjustment recomputed after a back-dated change) is a new row
+    # for the same month with the next revision: the rate in force for a month is the row with the newest
+    # (effective_month, revision) not after it (docs/annual-adjustment.md). 0 for a month's first row.
+    revision = models.PositiveSmallIntegerField(_("修订序号"), default=0, db_default=0)
     reason = models.CharField(_("原因"), max_length=30, choices=Reason.choices)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
@@ -334,9 +395,11 @@ class PensionRate(models.Model):
     class Meta:
         verbose_name = _("养老金标准")
         verbose_name_plural = _("养老金标准")
-        ordering = ["-effective_month"]
+        ordering = ["-effective_month", "-revision"]
         constraints = [
-            models.UniqueConstraint(fields=["retiree", "effective_month"], name="pensionrate_one_per_month"),
+            models.UniqueConstraint(
+                fields=["retiree", "effective_month", "revision"], name="pensionrate_one_per_month_revision"
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="pensionrate_amount_not_negative"),
             models.CheckConstraint(
                 condition=Q(effective_month__gte=190001, effective_month__lte=299912),
@@ -652,6 +715,8 @@ class ArrearsItem(models.Model):
         FAILED_PAYMENT = "failed_payment", _("发放失败重发")
         # A month up to the death month that no approved plan paid: due, paid to the family with the claim.
         DUE_BEFORE_DEATH = "due_before_death", _("死亡前应发未发")
+        # The year's rise for a month already paid (or withheld) at the old rate (the annual adjustment).
+        ANNUAL_ADJUSTMENT = "annual_adjustment", _("年度调待补发")
 
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="arrears")
     month = PensionMonthField(_("所属月份"))
@@ -660,6 +725,9 @@ class ArrearsItem(models.Model):
     change_request = models.ForeignKey(
         ChangeRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="arrears"
     )
+    # The year of the annual adjustment whose rise this is (reason annual_adjustment only): the rise of a
+    # year is owed once per person and month, whichever run applied it.
+    adjustment_year = models.PositiveSmallIntegerField(_("调待年度"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -679,6 +747,16 @@ class ArrearsItem(models.Model):
                 fields=["change_request", "month"],
                 condition=Q(change_request__isnull=False),
                 name="arrears_change_once_per_month",
+            ),
+            models.UniqueConstraint(
+                fields=["retiree", "adjustment_year", "month"],
+                condition=Q(reason="annual_adjustment"),
+                name="arrears_adjustment_once_per_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason="annual_adjustment", adjustment_year__isnull=False)
+                | (~Q(reason="annual_adjustment") & Q(adjustment_year__isnull=True)),
+                name="arrears_adjustment_has_year",
             ),
         ]
         triggers = [append_only]

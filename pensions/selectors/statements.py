@@ -228,7 +228,7 @@ def retiree_statement(
         user, retiree_pk, Retiree.objects.select_related("community__parent")
     )
     months = [from_month.plus(i) for i in range(from_month.months_until(to_month) + 1)]
-    rates = list(PensionRate.objects.filter(retiree=retiree).order_by("effective_month"))
+    rates = list(PensionRate.objects.filter(retiree=retiree).order_by("effective_month", "revision"))
     month_rows = _month_rows(retiree, months, rates)
     now = timezone.localtime()
     return Statement(

@@ -113,7 +113,7 @@ WITH rate AS (
     SELECT DISTINCT ON (r.{rate.retiree}) r.{rate.retiree} AS retiree_id, r.{rate.amount} AS amount
       FROM {rate} r
      WHERE r.{rate.effective_month} <= %(month)s
-     ORDER BY r.{rate.retiree}, r.{rate.effective_month} DESC
+     ORDER BY r.{rate.retiree}, r.{rate.effective_month} DESC, r.{rate.revision} DESC
 ),
 {people}pending_arrears AS (
     -- Never a month later than the plan's: that month's own plan pays it.

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from registry import access
 from registry.access import Action
 from registry.formats import yuan
-from registry.models import Retiree, Staff
+from registry.models import PensionRate, Retiree, Staff
 
 from ..errors import PlanError
 from ..models import PayoutLine, PayoutPlan, PlanTransition
@@ -126,7 +126,8 @@ def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
     - a retiree suspended since (the August job) keeps a paid line: approved, the month would be paid to
       someone whose payments are suspended;
     - a retiree who died, was terminated or transferred out since (registry.services.life_events) keeps a
-      line: approved, the month would be paid to someone no longer entitled (a death would be recovered)."""
+      line: approved, the month would be paid to someone no longer entitled (a death would be recovered);
+    - an annual adjustment applied since, effective by the plan's month: the lines pay the old amount."""
     lines = PayoutLine.objects.filter(plan=locked)
     restored = lines.filter(is_withheld=True, retiree__status=Retiree.Status.ACTIVE)
     if names := list(restored.values_list("name", flat=True)[:5]):
@@ -144,6 +145,20 @@ def _refuse_if_statuses_changed(locked: PayoutPlan, *, submitted: bool) -> None:
             else _("编制计划后,%(names)s 等人已暂停发放:请重新生成计划后再提交。")
         )
         raise PlanError(message % {"names": "、".join(names)})
+    # An annual adjustment applied since, effective by the plan's month: its arrears run only to the last
+    # approved month, so the lines' old amounts would leave this month's rise neither paid nor owed. (A
+    # back-dated information change owes arrears up to the first open month itself.)
+    changed_rates = PensionRate.objects.filter(
+        created_at__gt=locked.generated_at,
+        effective_month__lte=locked.month,
+        reason=PensionRate.Reason.ANNUAL_ADJUSTMENT,
+    )
+    if changed_rates.exists():
+        raise PlanError(
+            _("编制计划后,部分人员的养老金标准已调整(如年度调待):请退回并重新生成计划。")
+            if submitted
+            else _("编制计划后,部分人员的养老金标准已调整(如年度调待):请重新生成计划后再提交。")
+        )
     ended = lines.filter(retiree__status__in=(Retiree.Status.DECEASED, Retiree.Status.TERMINATED))
     if names := list(ended.values_list("name", flat=True)[:5]):
         message = (

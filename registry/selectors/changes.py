@@ -137,9 +137,14 @@ def entitlement_months(retiree: Retiree) -> tuple[PensionMonth, PensionMonth | N
 
 
 def rate_in_force(rates: list[PensionRate], month: PensionMonth) -> PensionRate | None:
-    """The newest rate that had taken effect by `month` (rates in any order)."""
+    """The newest rate that had taken effect by `month` (rates in any order): the latest month, and within a
+    month the latest revision (a month's rate corrected later)."""
     candidates = [rate for rate in rates if as_month(rate.effective_month) <= month]
-    return max(candidates, key=lambda rate: as_month(rate.effective_month)) if candidates else None
+    return (
+        max(candidates, key=lambda rate: (as_month(rate.effective_month), rate.revision))
+        if candidates
+        else None
+    )
 
 
 def as_month(value: object) -> PensionMonth:

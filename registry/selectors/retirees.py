@@ -307,7 +307,9 @@ def with_list_columns(retirees: QuerySet[Retiree]) -> QuerySet[Retiree]:
     """Current bank and newest monthly amount as subqueries, so a page of 50 costs one query, not 101."""
     current = BankAccount.objects.filter(retiree=OuterRef("pk"), is_current=True)
     newest_rate = (
-        PensionRate.objects.filter(retiree=OuterRef("pk")).order_by("-effective_month").values("amount")
+        PensionRate.objects.filter(retiree=OuterRef("pk"))
+        .order_by("-effective_month", "-revision")
+        .values("amount")
     )
     return retirees.annotate(
         current_bank_name=Subquery(current.values("bank__name")[:1]),

@@ -72,7 +72,7 @@ def _iso(day: datetime.date | None) -> str | None:
 
 
 def _rate_snapshot(retiree: Retiree) -> Value | None:
-    rate = PensionRate.objects.filter(retiree=retiree).order_by("-effective_month").first()
+    rate = PensionRate.objects.filter(retiree=retiree).order_by("-effective_month", "-revision").first()
     if rate is None:
         return None
     return {"amount": str(rate.amount), "effective_month": str(rate.effective_month)}
@@ -428,7 +428,7 @@ def _money(value: Decimal | str | None) -> Decimal:
 
 
 def _validate_effective_month(retiree: Retiree, effective_month: PensionMonth) -> None:
-    newest = PensionRate.objects.filter(retiree=retiree).order_by("-effective_month").first()
+    newest = PensionRate.objects.filter(retiree=retiree).order_by("-effective_month", "-revision").first()
     if newest is None:
         raise ChangeRequestError(
             _("该人员还没有养老金标准,不能零星调资;请先完成待遇核定。"), field="new_amount"

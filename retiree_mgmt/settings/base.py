@@ -183,6 +183,12 @@ SPECTACULAR_SETTINGS = {
         "BenefitParameterKindEnum": "benefits.models.BenefitParameter.Kind",
         "OneOffPaymentKindEnum": "pensions.models.OneOffPayment.Kind",
         "OrgUnitKindEnum": "registry.models.OrgUnit.Kind",
+        "AdjustmentRunStatusEnum": "pensions.models.AdjustmentRun.Status",
+        "AdjustmentComparisonStatusEnum": "pensions.models.AdjustmentComparison.Status",
+        "AdjustmentNoticeBatchStatusEnum": "pensions.models.AdjustmentNoticeBatch.Status",
+        "AdjustmentDifferenceKindEnum": "pensions.models.AdjustmentDifference.Kind",
+        "AdjustmentLineProblemEnum": "pensions.models.AdjustmentLine.Problem",
+        "AdjustmentYearCountingEnum": "pensions.models.AdjustmentParameters.YearCounting",
     },
 }
 
