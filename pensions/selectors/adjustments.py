@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from registry import access
+from registry.access import Action
 from registry.models import ArrearsItem, ChangeRequest, FlagKind, OrgUnit, PensionRate, Retiree, RetireeFlag
 from registry.months import PensionMonth
 from registry.selectors.changes import as_month
@@ -196,3 +198,13 @@ SELECT p.{retiree.id}, community.{unit.parent}, p.{retiree.status}, p.{retiree.d
     flag=RetireeFlag,
     flag_kind=FlagKind,
 )
+
+
+def may_view_adjustments(user: object) -> bool:
+    """Who sees the adjustment pages: those who prepare or approve payments, the admin who sets the
+    parameters, and the auditor (read only). Township staff do not."""
+    actions = access.actions_of(user)
+    return bool(
+        actions
+        & {Action.PREPARE_PAYMENTS, Action.APPROVE_PAYMENTS, Action.MANAGE_SETTINGS, Action.VIEW_AUDIT}
+    )
