@@ -34,7 +34,7 @@ from registry.months import PensionMonth
 
 from . import reasons
 from .bankfiles import BankFileProfile, PaymentLine, RenderContext, render_return_file
-from .models import BankFile, PayoutLine, PayoutPlan, PlanTransition
+from .models import AdjustmentParameters, BankFile, PayoutLine, PayoutPlan, PlanTransition
 from .services import (
     bank_files_export,
     funding_banks,
@@ -47,6 +47,7 @@ from .services import (
     plan_totals_check,
     return_file_import,
 )
+from .services.adjustments import adjustment_parameters_set
 
 Status = PayoutPlan.Status
 
@@ -251,3 +252,49 @@ def _answer(
     )
     returned = render_return_file(profile, lines, context=context)
     return_file_import(bank_file=bank_file, content=returned.content, by=by, name=returned.name)
+
+
+# The annual adjustment's parameters (docs/annual-adjustment.md) ---------------------------------------------
+
+DEMO_ADMIN = "admin"
+
+
+def demo_adjustment_year(*, as_of: datetime.date) -> int:
+    """The latest adjustment the demo's rates already carry: a year's adjustment counts from July, when it
+    is announced (registry.demo_county)."""
+    return as_of.year if as_of.month >= 7 else as_of.year - 1
+
+
+def seed_demo_adjustment_parameters(*, as_of: datetime.date) -> AdjustmentParameters | None:
+    """The latest announced year's parameters as the admin would have entered them (published-style figures),
+    so "copy last year's" has a source and next year's dry run can be walked through. The demo's January
+    rates of that year came with the county's seed, so a run of that year finds everyone adjusted already.
+    None when the year has parameters or the admin account is missing."""
+    year = demo_adjustment_year(as_of=as_of)
+    if AdjustmentParameters.objects.filter(year=year).exists():
+        return None
+    admin = Staff.objects.filter(username=DEMO_ADMIN).first()
+    if admin is None:
+        return None
+    values = {
+        "effective_month": PensionMonth(year, 1),
+        "retired_by": datetime.date(year - 1, 12, 31),
+        "include_suspended": True,
+        "include_deceased": True,
+        "flat_amount": "50.00",
+        "pension_percent": "1.5",
+        "year_counting": AdjustmentParameters.YearCounting.WHOLE,
+        "year_bands": [{"up_to": 15, "per_year": "1.00"}, {"up_to": None, "per_year": "1.50"}],
+        "years_minimum": "0",
+        "age_tiers": [
+            {"age": 70, "amount": "20.00"},
+            {"age": 75, "amount": "30.00"},
+            {"age": 80, "amount": "50.00"},
+        ],
+        "flag_extras": [],
+        "minimum_rise": "0",
+        "announcement": _("示范:省人社厅 省财政厅关于调整退休人员基本养老金的通知(%(year)d 年)")
+        % {"year": year},
+    }
+    with pghistory.context(source="seed_demo"):
+        return adjustment_parameters_set(year=year, values=values, note=_("示范县演示数据"), by=admin)

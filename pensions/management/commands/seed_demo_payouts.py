@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pensions.demo import seed_demo_payouts
+from pensions.demo import seed_demo_adjustment_parameters, seed_demo_payouts
 
 
 class Command(BaseCommand):
@@ -28,3 +28,6 @@ class Command(BaseCommand):
         else:
             message = _("发放历史:各月均已有发放计划,未新增(用时 %(seconds).1f 秒)。")
         self.stdout.write(self.style.SUCCESS(message % {"count": len(seeded), "seconds": elapsed}))
+        parameters = seed_demo_adjustment_parameters(as_of=timezone.localdate())
+        if parameters is not None:
+            self.stdout.write(_("年度调待参数:已录入 %(year)d 年(示范)。") % {"year": parameters.year})
