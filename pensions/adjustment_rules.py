@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -57,8 +58,9 @@ class Rules:
     flag_extras: tuple[tuple[str, Decimal], ...]
     minimum_rise: Decimal
 
-    @property
+    @cached_property
     def uses_contribution_years(self) -> bool:
+        # Cached: rise_of asks twice per person, a million times in a dry run.
         return any(band.per_year > 0 for band in self.year_bands) or self.years_minimum > 0
 
     def eligible(self, *, retirement_date: datetime.date, status: str, died_on: datetime.date | None) -> bool:
