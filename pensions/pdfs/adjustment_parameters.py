@@ -47,7 +47,11 @@ def parameters_sheet_context(parameters: AdjustmentParameters) -> dict[str, Any]
     parts = [
         (_("定额调整"), rise.flat_part, parameters.flat_amount > 0),
         (_("挂钩调整(养老金)"), rise.pension_part, parameters.pension_percent > 0),
-        (_("挂钩调整(缴费年限)"), rise.years_part, True),
+        (
+            _("挂钩调整(缴费年限)"),
+            rise.years_part,
+            bool(parameters.year_bands) or parameters.years_minimum > 0,
+        ),
         (_("倾斜调整(年龄)"), rise.age_part, bool(parameters.age_tiers)),
         (_("倾斜调整(人员标记)"), rise.flag_part, bool(parameters.flag_extras)),
         (_("补足到最低增加额"), rise.minimum_part, parameters.minimum_rise > 0),
