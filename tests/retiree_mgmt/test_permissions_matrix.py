@@ -53,7 +53,6 @@ from certification.services import certify, suspension_run
 from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
-from pensions.services.adjustments import adjustment_parameters_set
 from pensions.models import (
     BankFile,
     OneOffBatch,
@@ -78,6 +77,7 @@ from pensions.services import (
     write_off_request,
     write_off_request_approve,
 )
+from pensions.services.adjustments import adjustment_parameters_set
 from registry.errors import ChangeRequestError
 from registry.models import Bank, ChangeRequest, ImportBatch, OrgUnit, Recovery, Retiree, Staff
 from registry.months import PensionMonth
