@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -171,6 +172,13 @@ class ParametersInputSerializer(serializers.Serializer):
         return data
 
 
+def _known_year(year: int) -> int:
+    """A year the parameters can have (2000–2100); any other is not found, never a query out of range."""
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return year
+
+
 def _year_detail(year: int) -> dict[str, Any]:
     parameters = parameters_in_force(year)
     return dict(
@@ -233,7 +241,7 @@ class ParametersYearApi(APIView):
         },
     )
     def get(self, request: Request, year: int) -> Response:
-        if parameters_in_force(year) is None:
+        if parameters_in_force(_known_year(year)) is None:
             return Response(
                 {"detail": _("%(year)d 年没有调待参数。") % {"year": year}}, status=status.HTTP_404_NOT_FOUND
             )
@@ -251,9 +259,15 @@ class ParametersCopyApi(APIView):
             "上年 12 月 31 日,文件依据留空。该年度已有参数或上一年度没有参数时拒绝。系统管理员办理。"
         ),
         request=None,
-        responses={201: AdjustmentYearDetailSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE},
+        responses={
+            201: AdjustmentYearDetailSerializer,
+            400: _ERRORS,
+            403: FORBIDDEN_RESPONSE,
+            404: OpenApiResponse(description=gettext_lazy("年度不在 2000 至 2100 之间")),
+        },
     )
     def post(self, request: Request, year: int) -> Response:
         access.require(_staff(request), Action.MANAGE_SETTINGS)
+        year = _known_year(year)
         copied = adjustment_parameters_copy(from_year=year - 1, to_year=year, by=_staff(request))
         return Response(_year_detail(copied.year), status=status.HTTP_201_CREATED)
