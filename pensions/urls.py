@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views import adjustment_parameters as views_adjustment_parameters
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -121,5 +122,22 @@ urlpatterns = [
         "retirees/<int:pk>/statement.pdf",
         views_statements.retiree_statement_pdf,
         name="retiree-statement-pdf",
+    ),
+    # the annual adjustment (年度调待): the hub and the year's parameters (docs/annual-adjustment.md)
+    path("adjustments/", views_adjustment_parameters.adjustment_list, name="adjustment-list"),
+    path(
+        "adjustments/copy/",
+        views_adjustment_parameters.adjustment_parameters_copy_view,
+        name="adjustment-parameters-copy",
+    ),
+    path(
+        "adjustments/<int:year>/parameters/",
+        views_adjustment_parameters.adjustment_parameters,
+        name="adjustment-parameters",
+    ),
+    path(
+        "adjustments/<int:year>/parameters.pdf",
+        views_adjustment_parameters.adjustment_parameters_pdf,
+        name="adjustment-parameters-pdf",
     ),
 ]

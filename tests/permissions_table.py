@@ -300,6 +300,17 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-benefit-parameters":                ("-",          A, D, D, D, D, NA),
     "POST api-benefit-parameters":               ("-",          A, D, D, D, D, NA),
     "POST api-benefit-average-clear":            ("-",          A, D, D, D, D, NA),
+    # the annual adjustment's hub and parameters (docs/annual-adjustment.md): read by may_view_adjustments
+    # (the payout roles, the admin and the auditor), written by MANAGE_SETTINGS alone; 2026 has parameters
+    "GET adjustment-list":                       ("-",          A, A, A, A, D, NA),
+    "POST adjustment-parameters-copy":           ("-",          A, D, D, D, D, NA),
+    "GET adjustment-parameters":                 ("year",       A, A, A, A, D, NA),
+    "POST adjustment-parameters":                ("year",       A, D, D, D, D, NA),
+    "GET adjustment-parameters-pdf":             ("year",       A, A, A, A, D, NA),
+    "GET api-adjustment-parameters":             ("-",          A, A, A, A, D, NA),
+    "POST api-adjustment-parameters":            ("-",          A, D, D, D, D, NA),
+    "GET api-adjustment-parameters-year":        ("year",       A, A, A, A, D, NA),
+    "POST api-adjustment-parameters-copy":       ("year",       A, D, D, D, D, NA),
     # the county-wide audit log: read-only, the auditor and the admin (docs/personal-data.md)
     "GET audit-log":                             ("-",          A, D, D, A, D, NA),
     "GET audit-log-export":                      ("-",          A, D, D, A, D, NA),

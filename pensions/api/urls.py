@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import adjustment_parameters as api_adjustment_parameters
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -128,5 +129,21 @@ urlpatterns = [
         "retirees/<int:pk>/statement.pdf",
         api_statements.RetireeStatementApi.as_view(),
         name="api-retiree-statement",
+    ),
+    # the annual adjustment's parameters (docs/annual-adjustment.md)
+    path(
+        "adjustments/parameters/",
+        api_adjustment_parameters.ParametersListApi.as_view(),
+        name="api-adjustment-parameters",
+    ),
+    path(
+        "adjustments/parameters/<int:year>/",
+        api_adjustment_parameters.ParametersYearApi.as_view(),
+        name="api-adjustment-parameters-year",
+    ),
+    path(
+        "adjustments/parameters/<int:year>/copy/",
+        api_adjustment_parameters.ParametersCopyApi.as_view(),
+        name="api-adjustment-parameters-copy",
     ),
 ]

@@ -77,6 +77,7 @@ from pensions.services import (
     write_off_request,
     write_off_request_approve,
 )
+from pensions.services.adjustments import adjustment_parameters_set
 from registry.errors import ChangeRequestError
 from registry.models import Bank, ChangeRequest, ImportBatch, OrgUnit, Recovery, Retiree, Staff
 from registry.months import PensionMonth
@@ -89,6 +90,7 @@ from tests.factories import (
     RetireeFactory,
     make_id_number,
 )
+from tests.pensions.adjustment_flow import published_values
 from tests.pensions.conftest import recovery
 from tests.pensions.payout_flow import exported_plan, set_profiles
 from tests.permissions_table import (
@@ -419,6 +421,8 @@ def build_world() -> World:
     bank_file = files["psbc"]
     follow_up = _recovery_follow_up(c, recoveries, psbc)
     one_off, one_off_submitted, one_off_file = one_off_batches(c, psbc)
+    # The year's adjustment parameters, as the admin enters them (the "year" target is 2026).
+    adjustment_parameters_set(year=2026, values=published_values(), by=c.admin)
     claims = {
         side: submitted_claim(c, psbc, community)
         for side, community in (("a", c.community_a1), ("b", c.community_b1))
