@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, QuerySet, When
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -295,7 +295,7 @@ def _run_moves() -> QuerySet[Any]:
             ),
             mover_id=Case(
                 *[When(status=status, then=F(by)) for status, (_at, by) in _RUN_MOVES.items()],
-                default=Cast(KT("pgh_context__metadata__user"), IntegerField()),
+                default=Cast(KeyTextTransform("user", "pgh_context__metadata"), IntegerField()),
                 output_field=IntegerField(),
             ),
         )
