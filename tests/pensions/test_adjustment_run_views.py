@@ -1,7 +1,7 @@
 """The annual adjustment's run pages (调待试算): the year, a run from dry run to apply with its figures, the
-moves and their refusals, the lines and their xlsx file, the approvals inbox and the audit log, and one dry run
-computed by a real Celery worker. The county and the hand-computed figures are tests/pensions/adjustment_flow.py
-and tests/pensions/test_adjustment.py."""
+moves and their refusals, the lines and their xlsx file, the approvals inbox and the audit log, and one dry
+run computed by a real Celery worker. The county and the hand-computed figures are in
+tests/pensions/adjustment_flow.py and tests/pensions/test_adjustment.py."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from .adjustment_flow import T_APPLY, first_half_paid, make_people, set_publishe
 
 Status = AdjustmentRun.Status
 D = Decimal
-# The figures of the hand-computed county (tests/pensions/test_adjustment.py): eight people considered (the one
-# retired after the cut-off is not), one exception (no contribution months), seven adjusted.
+# The figures of the hand-computed county (tests/pensions/test_adjustment.py): eight people considered (the
+# one retired after the cut-off is not), one exception (no contribution months), seven adjusted.
 RISE_TOTAL = "¥927.33"  # 117.50 + 127.98 + 168.85 + 138.00 + 117.50 + 128.00 + 129.50
 ARREARS_TOTAL = "¥5,307.98"  # six months each, the one who died in April four
 ARREARS_ITEMS = 40
@@ -145,7 +145,7 @@ def test_a_clerk_starts_a_reviewer_approves_and_the_clerk_applies_through_the_pa
     assert f"将为 7 人写入自 2026-01 起的新养老金标准,每月共增加 {RISE_TOTAL};写入 40 条补发" in approved
     assert f"合计 {ARREARS_TOTAL}" in approved
 
-    # When the clerk applies, the apply is queued; once done (its body called here) the page shows what it wrote
+    # When the clerk applies, the apply is queued; once done (its body called here) the page shows the result
     assert post(clerk, "adjustment-run-apply", run.pk).status_code == 302
     run.refresh_from_db()
     assert (run.status, run.applied_by) == (Status.APPLYING, county.clerk)
