@@ -115,6 +115,7 @@ def test_the_reviewer_sees_every_waiting_approval_oldest_first(county, waiting):
             ("death_registration", 0, []),  # benefits' kind (docs/deaths.md): nothing recorded here
             ("write_off", 1, expected[3:]),
             ("survivor_claim", 0, []),  # benefits: none submitted here (tests/benefits/test_claims.py)
+            ("annual_adjustment", 0, []),  # none submitted here (tests/pensions/test_adjustment_run_views.py)
         ]
     )
 
