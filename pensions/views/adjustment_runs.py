@@ -79,6 +79,8 @@ def year_context(request: StaffRequest, year: int, *, action_error: str = "") ->
         "year": year,
         "parameters": parameters,
         "effective_month": as_month(parameters.effective_month) if parameters else None,
+        # 1.5, not 1.5000: the percentage as the announcement writes it.
+        "pension_percent": f"{parameters.pension_percent.normalize():f}" if parameters else "",
         "runs": runs_of(year).order_by("-prepared_at", "-id"),
         "open_run": running,
         "applied": year_is_applied(year),

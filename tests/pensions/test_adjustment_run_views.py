@@ -81,7 +81,7 @@ def test_a_clerk_starts_a_reviewer_approves_and_the_clerk_applies_through_the_pa
     clerk = signed_in(client, county.clerk)
 
     year = page(clerk, "adjustment-year", 2026).content.decode()
-    assert "2026-01" in year and "¥50.00" in year and 'id="start-open"' in year
+    assert "2026-01" in year and "¥50.00" in year and "1.5%" in year and 'id="start-open"' in year
     assert "本年度还没有试算" in year and 'id="supplementary-note"' not in year
 
     # When the clerk starts the dry run, the run is queued and its page follows the job
