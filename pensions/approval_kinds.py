@@ -1,5 +1,6 @@
 """The payouts' kinds of approval for the inbox (registry.approvals): submitted payout plans, submitted
-one-off payment batches and pending recovery write-off requests (docs/approvals.md).
+one-off payment batches, pending recovery write-off requests and submitted annual adjustment runs
+(docs/approvals.md).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,7 @@ from registry.approvals import ApprovalItem, ApprovalKind, register
 from registry.formats import thousands, yuan
 
 from .models import PayoutPlan
+from .selectors.adjustment_runs import runs_awaiting
 from .selectors.one_off import one_off_batches_awaiting
 from .selectors.plans import plans_awaiting
 from .selectors.recoveries import write_off_requests_awaiting
@@ -23,6 +26,7 @@ from .selectors.recoveries import write_off_requests_awaiting
 KEY = "payout_plan"
 WRITE_OFF_KEY = "write_off"
 ONE_OFF_KEY = "one_off_batch"
+ADJUSTMENT_KEY = "annual_adjustment"
 
 
 def _prepared_by(plan: PayoutPlan) -> str:
@@ -88,6 +92,29 @@ def _one_off_items(user: Any, limit: int) -> list[ApprovalItem]:
     ]
 
 
+def _adjustment_items(user: Any, limit: int) -> list[ApprovalItem]:
+    runs = runs_awaiting(user=user).select_related("prepared_by")[:limit]
+    label = gettext("年度调待")
+    return [
+        ApprovalItem(
+            kind=ADJUSTMENT_KEY,
+            kind_label=label,
+            title=gettext("%(year)d 年度调待试算 · 调整 %(count)s 人 · 月增加 %(rise)s · 补发 %(arrears)s")
+            % {
+                "year": run.year,
+                "count": thousands(int(run.figures.get("adjusted") or 0)),
+                "rise": yuan(run.figures.get("rise_total") or "0"),
+                "arrears": yuan(run.figures.get("arrears_total") or "0"),
+            },
+            # A submitted run always has its submission time (the submit move sets both).
+            since=run.submitted_at or run.prepared_at,
+            prepared_by=run.prepared_by.display_name,
+            url=reverse("adjustment-run-detail", args=[run.pk]),
+        )
+        for run in runs
+    ]
+
+
 def register_kinds() -> None:
     register(
         ApprovalKind(
@@ -120,5 +147,16 @@ def register_kinds() -> None:
             items=_one_off_items,
             list_url=lambda: reverse("one-off-batch-list"),
             order=20,
+        )
+    )
+    register(
+        ApprovalKind(
+            key=ADJUSTMENT_KEY,
+            label=_("年度调待"),
+            may_approve=lambda user: access.can(user, Action.APPROVE_PAYMENTS),
+            count=lambda user: runs_awaiting(user=user).count(),
+            items=_adjustment_items,
+            list_url=lambda: reverse("adjustment-year", args=[timezone.localdate().year]),
+            order=50,
         )
     )

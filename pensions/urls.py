@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import adjustment_parameters as views_adjustment_parameters
+from .views import adjustment_runs as views_runs
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -139,5 +140,29 @@ urlpatterns = [
         "adjustments/<int:year>/parameters.pdf",
         views_adjustment_parameters.adjustment_parameters_pdf,
         name="adjustment-parameters-pdf",
+    # the annual adjustment's runs (调待试算): dry run, approval, apply (docs/annual-adjustment.md)
+    path("adjustments/<int:year>/", views_runs.adjustment_year, name="adjustment-year"),
+    path("adjustments/<int:year>/runs/", views_runs.adjustment_run_start, name="adjustment-run-start"),
+    path("adjustments/runs/<int:pk>/", views_runs.adjustment_run_detail, name="adjustment-run-detail"),
+    path(
+        "adjustments/runs/<int:pk>/progress/",
+        views_runs.adjustment_run_progress,
+        name="adjustment-run-progress",
+    ),
+    path("adjustments/runs/<int:pk>/lines/", views_runs.adjustment_run_lines, name="adjustment-run-lines"),
+    path(
+        "adjustments/runs/<int:pk>/lines.xlsx", views_runs.adjustment_run_export, name="adjustment-run-export"
+    ),
+    path("adjustments/runs/<int:pk>/submit/", views_runs.adjustment_run_submit, name="adjustment-run-submit"),
+    path(
+        "adjustments/runs/<int:pk>/approve/", views_runs.adjustment_run_approve, name="adjustment-run-approve"
+    ),
+    path("adjustments/runs/<int:pk>/reject/", views_runs.adjustment_run_reject, name="adjustment-run-reject"),
+    path(
+        "adjustments/runs/<int:pk>/discard/", views_runs.adjustment_run_discard, name="adjustment-run-discard"
+    ),
+    path("adjustments/runs/<int:pk>/apply/", views_runs.adjustment_run_apply, name="adjustment-run-apply"),
+    path(
+        "adjustments/runs/<int:pk>/restart/", views_runs.adjustment_run_restart, name="adjustment-run-restart"
     ),
 ]

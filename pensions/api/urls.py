@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import adjustment_parameters as api_adjustment_parameters
+from . import adjustment_runs as api_runs
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -146,4 +147,25 @@ urlpatterns = [
         api_adjustment_parameters.ParametersCopyApi.as_view(),
         name="api-adjustment-parameters-copy",
     ),
+    # the annual adjustment's runs (docs/annual-adjustment.md)
+    path("adjustments/runs/", api_runs.RunListApi.as_view(), name="api-adjustment-run-list"),
+    path("adjustments/runs/<int:pk>/", api_runs.RunDetailApi.as_view(), name="api-adjustment-run-detail"),
+    path("adjustments/runs/<int:pk>/lines/", api_runs.RunLinesApi.as_view(), name="api-adjustment-run-lines"),
+    path(
+        "adjustments/runs/<int:pk>/submit/", api_runs.RunSubmitApi.as_view(), name="api-adjustment-run-submit"
+    ),
+    path(
+        "adjustments/runs/<int:pk>/approve/",
+        api_runs.RunApproveApi.as_view(),
+        name="api-adjustment-run-approve",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/reject/", api_runs.RunRejectApi.as_view(), name="api-adjustment-run-reject"
+    ),
+    path(
+        "adjustments/runs/<int:pk>/discard/",
+        api_runs.RunDiscardApi.as_view(),
+        name="api-adjustment-run-discard",
+    ),
+    path("adjustments/runs/<int:pk>/apply/", api_runs.RunApplyApi.as_view(), name="api-adjustment-run-apply"),
 ]

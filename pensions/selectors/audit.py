@@ -1,18 +1,23 @@
 """What pensions adds to the county-wide audit log (registry.selectors.audit_log): every move of a payout plan
 and of a one-off payment batch (who submitted, approved, rejected, funded, exported), every write-off of a
 recovery and every rejected write-off request, every download of a bank file (the files that must carry full
-account numbers).
+account numbers), every version of the annual adjustment's parameters and every decisive move of an adjustment
+run (submitted, approved, rejected, applied).
 Registered from PensionsConfig.ready(), because the registry may not import pensions."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, QuerySet, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.formats import yuan
+from registry.formats import thousands, yuan
+from registry.models import Staff
 from registry.selectors.audit_log import (
     AuditLogRow,
     AuditSource,
@@ -21,8 +26,11 @@ from registry.selectors.audit_log import (
     retiree_text,
     staff_name,
 )
+from registry.selectors.changes import as_month
 
 from ..models import (
+    AdjustmentParameters,
+    AdjustmentRun,
     BankFileDownload,
     OneOffBatchTransition,
     PayoutPlan,
@@ -44,6 +52,21 @@ _CLAWBACK_REQUEST_LABEL = gettext_lazy("银行协助退回")
 _CLAWBACK_RESULT_LABEL = gettext_lazy("银行退回结果")
 _REFERRAL_LABEL = gettext_lazy("移送司法")
 _DOCUMENT_LABEL = gettext_lazy("追回文书打印")
+_ADJUSTMENT_PARAMETERS_LABEL = gettext_lazy("调待参数设置")
+_ADJUSTMENT_RUN_LABEL = gettext_lazy("年度调待审核执行")
+# The moves of a run the log shows, each with the run's own field for who made it (a rejection records no
+# one on the run: the history's request context names them).
+_RUN_MOVES = {
+    AdjustmentRun.Status.SUBMITTED: ("submitted_at", "prepared_by_id"),
+    AdjustmentRun.Status.APPROVED: ("approved_at", "approved_by_id"),
+    AdjustmentRun.Status.APPLIED: ("applied_at", "applied_by_id"),
+}
+_RUN_MOVE_ACTIONS = {
+    AdjustmentRun.Status.SUBMITTED: gettext_lazy("提交审核"),
+    AdjustmentRun.Status.APPROVED: gettext_lazy("审核通过"),
+    AdjustmentRun.Status.REJECTED: gettext_lazy("退回"),
+    AdjustmentRun.Status.APPLIED: gettext_lazy("执行调整"),
+}
 
 
 def _status(value: str) -> str:
@@ -239,6 +262,82 @@ def _document_row(printed: RecoveryDocumentPrint) -> AuditLogRow:
     )
 
 
+def _parameters_row(parameters: AdjustmentParameters) -> AuditLogRow:
+    return AuditLogRow(
+        at=parameters.set_at,
+        kind="adjustment_parameters",
+        kind_label=str(_ADJUSTMENT_PARAMETERS_LABEL),
+        pk=parameters.pk,
+        who=staff_name(parameters.set_by),
+        action=_("设置调待参数"),
+        subject=_("%(year)d 年度调待参数(自 %(month)s 起)")
+        % {"year": parameters.year, "month": as_month(parameters.effective_month)},
+        note=masked_text(parameters.note),
+        url=reverse("adjustment-year", args=[parameters.year]),
+    )
+
+
+def _run_moves() -> QuerySet[Any]:
+    """The first history event of each run in each decisive status (a run sent back to "approved" by a stale
+    apply is not approved again), with when and by whom it moved."""
+    events = AdjustmentRun.pgh_event_model.objects  # type: ignore[attr-defined]
+    earlier = events.filter(
+        pgh_obj_id=OuterRef("pgh_obj_id"), status=OuterRef("status"), pgh_id__lt=OuterRef("pgh_id")
+    )
+    moves: QuerySet[Any] = (
+        events.filter(status__in=list(_RUN_MOVE_ACTIONS), pgh_label="update")
+        .filter(~Exists(earlier))
+        .annotate(
+            moved_at=Case(
+                *[When(status=status, then=F(at)) for status, (at, _by) in _RUN_MOVES.items()],
+                default=F("pgh_created_at"),
+                output_field=DateTimeField(),
+            ),
+            mover_id=Case(
+                *[When(status=status, then=F(by)) for status, (_at, by) in _RUN_MOVES.items()],
+                default=Cast(KeyTextTransform("user", "pgh_context__metadata"), IntegerField()),
+                output_field=IntegerField(),
+            ),
+        )
+        .select_related("prepared_by", "approved_by", "applied_by")
+    )
+    return moves
+
+
+def _run_move_row(event: Any) -> AuditLogRow:
+    status = AdjustmentRun.Status(event.status)
+    who: Staff | None
+    if status == AdjustmentRun.Status.SUBMITTED:
+        who = event.prepared_by
+    elif status == AdjustmentRun.Status.APPROVED:
+        who = event.approved_by
+    elif status == AdjustmentRun.Status.APPLIED:
+        who = event.applied_by
+    else:
+        who = Staff.objects.filter(pk=event.mover_id).first() if event.mover_id else None
+    figures = event.figures or {}
+    subject = _("%(year)d 年度调待试算(编号 %(pk)d):调整 %(count)s 人,月增加 %(rise)s,补发 %(arrears)s") % {
+        "year": event.year,
+        "pk": event.pgh_obj_id,
+        "count": thousands(int(figures.get("adjusted") or 0)),
+        "rise": yuan(figures.get("rise_total") or "0"),
+        "arrears": yuan(figures.get("arrears_total") or "0"),
+    }
+    return AuditLogRow(
+        at=event.moved_at,
+        kind="adjustment_run",
+        kind_label=str(_ADJUSTMENT_RUN_LABEL),
+        pk=event.pk,
+        who=staff_name(who),
+        action=str(_RUN_MOVE_ACTIONS[status]),
+        subject=subject,
+        note=masked_text(event.decision_comment)
+        if status in (AdjustmentRun.Status.APPROVED, AdjustmentRun.Status.REJECTED)
+        else "",
+        url=reverse("adjustment-run-detail", args=[event.pgh_obj_id]),
+    )
+
+
 def register() -> None:
     register_audit_source(
         AuditSource(
@@ -360,5 +459,30 @@ def register() -> None:
             staff_field="by_id",
             retiree_field="recovery__retiree",
             row=_document_row,
+        )
+    )
+    # The annual adjustment (docs/annual-adjustment.md): parameter versions and the runs' decisive moves.
+    register_audit_source(
+        AuditSource(
+            kind="adjustment_parameters",
+            label=_ADJUSTMENT_PARAMETERS_LABEL,
+            rank=116,
+            queryset=lambda: AdjustmentParameters.objects.select_related("set_by"),
+            time_field="set_at",
+            staff_field="set_by_id",
+            retiree_field=None,
+            row=_parameters_row,
+        )
+    )
+    register_audit_source(
+        AuditSource(
+            kind="adjustment_run",
+            label=_ADJUSTMENT_RUN_LABEL,
+            rank=117,
+            queryset=_run_moves,
+            time_field="moved_at",
+            staff_field="mover_id",
+            retiree_field=None,
+            row=_run_move_row,
         )
     )

@@ -115,6 +115,7 @@ def test_the_reviewer_sees_every_waiting_approval_oldest_first(county, waiting):
             ("death_registration", 0, []),  # benefits' kind (docs/deaths.md): nothing recorded here
             ("write_off", 1, expected[3:]),
             ("survivor_claim", 0, []),  # benefits: none submitted here (tests/benefits/test_claims.py)
+            ("annual_adjustment", 0, []),  # none submitted here (tests/pensions/test_adjustment_run_views.py)
         ]
     )
 
@@ -157,10 +158,10 @@ def test_an_approver_sees_only_their_scope(county, waiting):
 
 
 def test_counts_are_one_query_per_kind_without_rows(county, waiting, django_assert_num_queries):
-    # One query per kind the reviewer may approve (six today: payout plans, information changes, one-off
-    # batches, death registrations, write-offs, survivor claims).
+    # One query per kind the reviewer may approve (seven today: payout plans, information changes, one-off
+    # batches, death registrations, write-offs, survivor claims, annual adjustment runs).
     kinds = len(approvals.kinds_for(county.reviewer))
-    assert kinds == 6
+    assert kinds == 7
     with django_assert_num_queries(kinds) as captured:
         assert approvals.waiting_count(county.reviewer) == 4
     assert all("COUNT(*)" in query["sql"] for query in captured.captured_queries)
@@ -201,6 +202,7 @@ def test_the_api_lists_the_same(county, waiting):
         {"key": "death_registration", "name": "死亡登记", "count": 0},
         {"key": "write_off", "name": "追回核销", "count": 1},
         {"key": "survivor_claim", "name": "丧葬抚恤待遇", "count": 0},
+        {"key": "annual_adjustment", "name": "年度调待", "count": 0},
     ]
     recovery_url = f"/pensions/recoveries/{waiting['write_off'].recovery_id}/"
     assert [(item["kind"], item["url"], item["since"]) for item in body["items"]] == [

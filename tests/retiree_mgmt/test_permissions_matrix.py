@@ -54,6 +54,7 @@ from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
+    AdjustmentRun,
     BankFile,
     OneOffBatch,
     OneOffPayment,
@@ -65,6 +66,7 @@ from pensions.models import (
     RecoveryWriteOff,
     WriteOffRequest,
 )
+from pensions.selectors.adjustment_figures import run_figures
 from pensions.services import (
     one_off_bank_files_export,
     one_off_batch_approve,
@@ -228,6 +230,8 @@ class World:
     refunds: dict[str, RecoveryRefund] = field(default_factory=dict)
     clawbacks: dict[str, RecoveryClawback] = field(default_factory=dict)
     referrals: dict[str, RecoveryReferral] = field(default_factory=dict)
+    # The annual adjustment (docs/annual-adjustment.md): 2026's run, prepared by the clerk and submitted.
+    adjustment_run: AdjustmentRun | None = None
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -298,6 +302,9 @@ class World:
                 return {"pk": self.claims[side].pk, "document": "relation-proof"}
             case "claim_registration":
                 return {"pk": self.claims[side].registration_id}
+            case "adjustment_run":
+                assert self.adjustment_run is not None
+                return {"pk": self.adjustment_run.pk}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -449,7 +456,29 @@ def build_world() -> World:
         one_off_file=one_off_file,
         claims=claims,
         **follow_up,
+        adjustment_run=_adjustment_run(c),
     )
+
+
+def _adjustment_run(c: County) -> AdjustmentRun:
+    """2026's parameters set by the admin and a run the clerk prepared and submitted, written as the services
+    leave it (tests/pensions/test_adjustment*.py run them): the moves answer for each role."""
+    with at(2026, 6, 20):
+        parameters = adjustment_parameters_set(year=2026, values=published_values(), by=c.admin)
+    now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
+    run = AdjustmentRun.objects.create(
+        parameters=parameters,
+        year=2026,
+        status=AdjustmentRun.Status.SUBMITTED,
+        prepared_by=c.clerk,
+        prepared_at=now,
+        computed_at=now,
+        submitted_at=now,
+        progress=100,
+    )
+    run.figures = run_figures(run)  # a run without lines: every figure zero
+    run.save(update_fields=["figures"])
+    return run
 
 
 def _recovery_follow_up(c: County, recoveries: dict[str, Recovery], bank: Any) -> dict[str, Any]:
