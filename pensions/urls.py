@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views import adjustment_notices as views_notices
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -121,5 +122,31 @@ urlpatterns = [
         "retirees/<int:pk>/statement.pdf",
         views_statements.retiree_statement_pdf,
         name="retiree-statement-pdf",
+    ),
+    # the annual adjustment's notices per township and the summary table for the HR bureau
+    path(
+        "adjustments/runs/<int:pk>/notices/",
+        views_notices.adjustment_notices,
+        name="adjustment-notices",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/notices/start/",
+        views_notices.adjustment_notices_start_view,
+        name="adjustment-notices-start",
+    ),
+    path(
+        "adjustments/notices/<int:pk>/download/",
+        views_notices.adjustment_notice_download,
+        name="adjustment-notice-download",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary.pdf",
+        views_notices.adjustment_summary_pdf_view,
+        name="adjustment-summary-pdf",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary.xlsx",
+        views_notices.adjustment_summary_xlsx_view,
+        name="adjustment-summary-xlsx",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import adjustment_notices as api_notices
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -128,5 +129,21 @@ urlpatterns = [
         "retirees/<int:pk>/statement.pdf",
         api_statements.RetireeStatementApi.as_view(),
         name="api-retiree-statement",
+    ),
+    # the annual adjustment's notices and summary table
+    path(
+        "adjustments/runs/<int:pk>/notices/",
+        api_notices.NoticeBatchesApi.as_view(),
+        name="api-adjustment-notices",
+    ),
+    path(
+        "adjustments/notices/<int:pk>/download/",
+        api_notices.NoticeDownloadApi.as_view(),
+        name="api-adjustment-notice-download",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary/",
+        api_notices.SummaryApi.as_view(),
+        name="api-adjustment-summary",
     ),
 ]
