@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from pensions.errors import AdjustmentError
 from pensions.models import AdjustmentNoticeBatch, AdjustmentRun
+from pensions.pdfs import adjustment_notices as notice_pdfs
 from pensions.selectors.adjustment_notices import adjustment_summary, notice_people
 from pensions.services.adjustment_notices import adjustment_notices_render, adjustment_notices_start
 from pensions.services.adjustments import adjustment_dry_run, adjustment_run_start
@@ -211,25 +212,19 @@ def test_the_task_run_twice_writes_one_file(
 
 
 def test_an_attempt_that_lost_its_batch_writes_nothing(
-    county: Any, world: Any, applied: AdjustmentRun, media: Path
+    county: Any, world: Any, applied: AdjustmentRun, media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sweeper marked the batch interrupted while WeasyPrint was still laying it out: the late attempt
     keeps its hands off (no file, the status stays)."""
     (batch,) = adjustment_notices_start(run=applied, by=county.clerk, township_id=county.township_a.pk)
+    real = notice_pdfs.adjustment_notices_pdf
 
-    from pensions.pdfs import adjustment_notices as module
-
-    real = module.adjustment_notices_pdf
-
-    def swept_meanwhile(document: Any) -> bytes:
+    def swept_meanwhile(document: notice_pdfs.NoticeFile) -> bytes:
         AdjustmentNoticeBatch.objects.filter(pk=batch.pk).update(status=Batch.INTERRUPTED)
         return real(document)
 
-    module.adjustment_notices_pdf = swept_meanwhile  # type: ignore[assignment]
-    try:
-        result = adjustment_notices_render(batch_id=batch.pk)
-    finally:
-        module.adjustment_notices_pdf = real  # type: ignore[assignment]
+    monkeypatch.setattr(notice_pdfs, "adjustment_notices_pdf", swept_meanwhile)
+    result = adjustment_notices_render(batch_id=batch.pk)
     assert result.status == Batch.INTERRUPTED and not result.file
     assert _files(media) == []
 

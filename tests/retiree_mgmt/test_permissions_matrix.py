@@ -467,7 +467,7 @@ def adjustment_notices(c: County) -> dict[str, Any]:
     now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
     parameters = AdjustmentParameters.objects.create(
         year=2026,
-        effective_month=PensionMonth(2026, 1),
+        effective_month=202601,  # PensionMonthField stores yyyymm
         retired_by=datetime.date(2025, 12, 31),
         flat_amount=Decimal("50.00"),
         set_by=c.admin,
