@@ -19,6 +19,7 @@ from typing import cast
 from django.utils.translation import gettext as _
 
 from registry.id_numbers import mask_resident_id
+from registry.models import Retiree
 from registry.months import PensionMonth
 from registry.pdfs.rendering import render_pdf
 
@@ -47,6 +48,7 @@ class Notice:
     arrears_to: PensionMonth | None
     arrears_months: int
     arrears_total: Decimal
+    payment_note: str  # how the arrears reach the person (or the family)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,16 @@ def _components_in_use(
     return used
 
 
+def _payment_note(person: NoticePerson) -> str:
+    """The arrears of someone who has died go to the family with the death claim; a suspended person's are
+    withheld until payment is restored; everyone else's come with the next payout."""
+    if person.status == Retiree.Status.DECEASED:
+        return _("补发金额随丧葬补助金和抚恤金一并支付给家属。")
+    if person.status == Retiree.Status.SUSPENDED:
+        return _("目前暂停发放,补发金额在恢复发放后一并发放。")
+    return _("补发金额随养老金一并发放。")
+
+
 def notice_file(
     *, run: AdjustmentRun, township: str, people: list[NoticePerson], dated: datetime.date, bureau: str
 ) -> NoticeFile:
@@ -105,6 +117,7 @@ def notice_file(
             arrears_to=person.arrears_to,
             arrears_months=person.arrears_months,
             arrears_total=person.arrears_total,
+            payment_note=_payment_note(person),
         )
         for person in people
     )

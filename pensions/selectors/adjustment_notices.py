@@ -62,6 +62,8 @@ class NoticePerson:
     arrears_to: PensionMonth | None
     arrears_months: int
     arrears_total: Decimal
+    status: str  # the person's status when the run was computed (Retiree.Status)
+    died_on: datetime.date | None
 
 
 # The people of a township (lines without a problem), each with the arrears items of the year for them: one
@@ -80,7 +82,8 @@ WITH arrears AS (
 SELECT p.{retiree.id}, p.{retiree.name}, p.{retiree.id_number}, c.{unit.name}, l.{line.age},
        l.{line.contribution_years}, l.{line.old_amount}, l.{line.flat_part}, l.{line.pension_part},
        l.{line.years_part}, l.{line.age_part}, l.{line.flag_part}, l.{line.minimum_part}, l.{line.rise},
-       l.{line.new_amount}, a.first_month, a.last_month, coalesce(a.months, 0), coalesce(a.total, 0)
+       l.{line.new_amount}, a.first_month, a.last_month, coalesce(a.months, 0), coalesce(a.total, 0),
+       l.{line.status}, l.{line.died_on}
   FROM {line} l
   JOIN {retiree} p ON p.{retiree.id} = l.{line.retiree}
   JOIN {unit} c ON c.{unit.id} = p.{retiree.community}
@@ -131,6 +134,8 @@ def notice_people(*, run: AdjustmentRun, township_id: int) -> list[NoticePerson]
             arrears_to=_month(row[16]),
             arrears_months=row[17],
             arrears_total=row[18],
+            status=row[19],
+            died_on=row[20],
         )
         for row in rows
     ]

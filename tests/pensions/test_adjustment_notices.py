@@ -144,7 +144,11 @@ def test_each_townships_notices_hold_its_people_figures_and_arrears_with_masked_
     # No flag extras and no minimum rise in the year's parameters: those lines are left off.
     assert "特殊人员" not in text_a and "补足最低增加额" not in text_a
     # G died on 12 April: owed January to April.
-    assert "补发 2026 年 1 月至 2026 年 4 月,共 4 个月" in _notices_text(done[county.township_b.pk])
+    text_b = _notices_text(done[county.township_b.pk])
+    assert "补发 2026 年 1 月至 2026 年 4 月,共 4 个月" in text_b
+    assert "补发金额随丧葬补助金和抚恤金一并支付给家属" in text_b
+    # F is suspended: the arrears wait for the restoration.
+    assert "补发金额在恢复发放后一并发放" in text_a
 
 
 def test_a_notice_reads_the_arrears_actually_written(county: Any, world: Any, applied: AdjustmentRun) -> None:
