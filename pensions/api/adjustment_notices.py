@@ -28,7 +28,6 @@ from registry.models import Staff
 from ..errors import AdjustmentError
 from ..models import AdjustmentNoticeBatch, AdjustmentRun
 from ..selectors.adjustment_notices import (
-    SummaryRow,
     adjustment_summary,
     notice_batch_get,
     notice_batches_of,
@@ -57,7 +56,7 @@ def _run(pk: int) -> AdjustmentRun:
 # Notices ----------------------------------------------------------------------------------------------------
 
 
-class NoticeBatchSerializer(serializers.Serializer):
+class AdjustmentNoticeBatchSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     township = RefSerializer()
     status = serializers.ChoiceField(choices=AdjustmentNoticeBatch.Status.choices)
@@ -71,7 +70,7 @@ class NoticeBatchSerializer(serializers.Serializer):
     job_attempts = serializers.IntegerField(help_text=gettext_lazy("运行次数"))
 
 
-class NoticeStartInputSerializer(serializers.Serializer):
+class AdjustmentNoticeStartInputSerializer(serializers.Serializer):
     township = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -87,13 +86,13 @@ class NoticeBatchesApi(APIView):
         summary=gettext_lazy("调整通知单文件"),
         description=gettext_lazy("一次调待的各乡镇通知单文件(每次生成一条),新的在前。"),
         responses={
-            200: NoticeBatchSerializer(many=True),
+            200: AdjustmentNoticeBatchSerializer(many=True),
             403: FORBIDDEN_RESPONSE,
             404: RUN_NOT_FOUND_RESPONSE,
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(NoticeBatchSerializer(notice_batches_of(_run(pk)), many=True).data)
+        return Response(AdjustmentNoticeBatchSerializer(notice_batches_of(_run(pk)), many=True).data)
 
     @extend_schema(
         tags=[TAG],
@@ -101,9 +100,9 @@ class NoticeBatchesApi(APIView):
         description=gettext_lazy(
             "调待执行后,在后台生成一个乡镇(重新生成)或所有缺少的乡镇的通知单 PDF;身份证号码脱敏。"
         ),
-        request=NoticeStartInputSerializer,
+        request=AdjustmentNoticeStartInputSerializer,
         responses={
-            202: NoticeBatchSerializer(many=True),
+            202: AdjustmentNoticeBatchSerializer(many=True),
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: RUN_NOT_FOUND_RESPONSE,
@@ -112,12 +111,14 @@ class NoticeBatchesApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         run = _run(pk)
         access.require(request.user, Action.PREPARE_PAYMENTS)
-        data = NoticeStartInputSerializer(data=request.data)
+        data = AdjustmentNoticeStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batches = adjustment_notices_start(
             run=run, by=cast(Staff, request.user), township_id=data.validated_data.get("township")
         )
-        return Response(NoticeBatchSerializer(batches, many=True).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            AdjustmentNoticeBatchSerializer(batches, many=True).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class NoticeDownloadApi(APIView):
@@ -150,7 +151,7 @@ class NoticeDownloadApi(APIView):
 # Summary ----------------------------------------------------------------------------------------------------
 
 
-class SummaryRowSerializer(serializers.Serializer):
+class AdjustmentSummaryRowSerializer(serializers.Serializer):
     township_id = serializers.IntegerField(allow_null=True, help_text=gettext_lazy("合计行为空"))
     name = serializers.CharField()
     people = serializers.IntegerField(help_text=gettext_lazy("调整人数"))
@@ -162,13 +163,13 @@ class SummaryRowSerializer(serializers.Serializer):
     arrears_total = amount_field(gettext_lazy("补发合计(元)"))
 
 
-class SummarySerializer(serializers.Serializer):
+class AdjustmentSummarySerializer(serializers.Serializer):
     run = serializers.IntegerField(source="run.pk")
     year = serializers.IntegerField(source="run.year")
     trial = serializers.BooleanField(help_text=gettext_lazy("试算数:调待尚未执行,补发为估算"))
     exceptions = serializers.IntegerField(help_text=gettext_lazy("异常(未调整)人数"))
-    rows = SummaryRowSerializer(many=True)
-    total = SummaryRowSerializer()
+    rows = AdjustmentSummaryRowSerializer(many=True)
+    total = AdjustmentSummaryRowSerializer()
 
 
 class SummaryApi(APIView):
@@ -182,7 +183,7 @@ class SummaryApi(APIView):
             "执行后补发为实际写入的金额,执行前为试算数。"
         ),
         responses={
-            200: SummarySerializer,
+            200: AdjustmentSummarySerializer,
             400: _ERRORS,
             403: FORBIDDEN_RESPONSE,
             404: RUN_NOT_FOUND_RESPONSE,
@@ -196,6 +197,4 @@ class SummaryApi(APIView):
                 % {"status": run.get_status_display()},
                 field="run",
             )
-        summary = adjustment_summary(run)
-        total: SummaryRow = summary.total
-        return Response(SummarySerializer({**summary.__dict__, "exceptions": total.exceptions}).data)
+        return Response(AdjustmentSummarySerializer(adjustment_summary(run)).data)
