@@ -44,3 +44,14 @@ class PensionsConfig(AppConfig):
                 interrupted=run.INTERRUPTED,
             )
         )
+        # The adjustment notices: one PDF per township, each a job (a side thread beats for WeasyPrint).
+        from .models import AdjustmentNoticeBatch  # noqa: PLC0415
+
+        notices = AdjustmentNoticeBatch.Status
+        register_job(
+            JobKind(
+                model=AdjustmentNoticeBatch,
+                running=frozenset({notices.RENDERING}),
+                interrupted=notices.INTERRUPTED,
+            )
+        )

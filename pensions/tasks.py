@@ -12,6 +12,7 @@ from registry.months import PensionMonth, first_open_month
 
 from .models import PayoutPlan
 from .services import plan_draft
+from .services.adjustment_notices import adjustment_notices_render
 from .services.adjustments import adjustment_apply, adjustment_dry_run
 
 
@@ -59,3 +60,11 @@ def adjustment_apply_task(run_id: int) -> int | None:
     """Apply an approved annual adjustment run, in one transaction; a second delivery changes nothing."""
     run = adjustment_apply(run_id=run_id)
     return run.pk if run is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_adjustment_notices(batch_id: int) -> str:
+    """One township's adjustment notices PDF (queued on commit by adjustment_notices_start). Safe to run
+    twice: only a queued batch is rendered, and only the attempt that began it saves the file. Returns the
+    batch's status."""
+    return adjustment_notices_render(batch_id=batch_id).status

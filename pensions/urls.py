@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import adjustment_parameters as views_adjustment_parameters
 from .views import adjustment_runs as views_runs
+from .views import adjustment_notices as views_notices
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -164,5 +165,30 @@ urlpatterns = [
     path("adjustments/runs/<int:pk>/apply/", views_runs.adjustment_run_apply, name="adjustment-run-apply"),
     path(
         "adjustments/runs/<int:pk>/restart/", views_runs.adjustment_run_restart, name="adjustment-run-restart"
+    # the annual adjustment's notices per township and the summary table for the HR bureau
+    path(
+        "adjustments/runs/<int:pk>/notices/",
+        views_notices.adjustment_notices,
+        name="adjustment-notices",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/notices/start/",
+        views_notices.adjustment_notices_start_view,
+        name="adjustment-notices-start",
+    ),
+    path(
+        "adjustments/notices/<int:pk>/download/",
+        views_notices.adjustment_notice_download,
+        name="adjustment-notice-download",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary.pdf",
+        views_notices.adjustment_summary_pdf_view,
+        name="adjustment-summary-pdf",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary.xlsx",
+        views_notices.adjustment_summary_xlsx_view,
+        name="adjustment-summary-xlsx",
     ),
 ]

@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import adjustment_parameters as api_adjustment_parameters
 from . import adjustment_runs as api_runs
+from . import adjustment_notices as api_notices
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -168,4 +169,20 @@ urlpatterns = [
         name="api-adjustment-run-discard",
     ),
     path("adjustments/runs/<int:pk>/apply/", api_runs.RunApplyApi.as_view(), name="api-adjustment-run-apply"),
+    # the annual adjustment's notices and summary table
+    path(
+        "adjustments/runs/<int:pk>/notices/",
+        api_notices.NoticeBatchesApi.as_view(),
+        name="api-adjustment-notices",
+    ),
+    path(
+        "adjustments/notices/<int:pk>/download/",
+        api_notices.NoticeDownloadApi.as_view(),
+        name="api-adjustment-notice-download",
+    ),
+    path(
+        "adjustments/runs/<int:pk>/summary/",
+        api_notices.SummaryApi.as_view(),
+        name="api-adjustment-summary",
+    ),
 ]

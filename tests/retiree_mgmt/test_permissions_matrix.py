@@ -54,6 +54,8 @@ from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
+    AdjustmentNoticeBatch,
+    AdjustmentParameters,
     AdjustmentRun,
     BankFile,
     OneOffBatch,
@@ -232,6 +234,9 @@ class World:
     referrals: dict[str, RecoveryReferral] = field(default_factory=dict)
     # The annual adjustment (docs/annual-adjustment.md): 2026's run, prepared by the clerk and submitted.
     adjustment_run: AdjustmentRun | None = None
+    # The annual adjustment: an applied run (no lines needed for its pages) and a township's notices file.
+    adjustment_run: AdjustmentRun | None = None
+    adjustment_notice: AdjustmentNoticeBatch | None = None
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -298,6 +303,12 @@ class World:
                 return {"pk": self.notices[side].pk}
             case "claim":
                 return {"pk": self.claims[side].pk}
+            case "adj_run":
+                assert self.adjustment_run is not None
+                return {"pk": self.adjustment_run.pk}
+            case "adj_notice":
+                assert self.adjustment_notice is not None
+                return {"pk": self.adjustment_notice.pk}
             case "claim_document":
                 return {"pk": self.claims[side].pk, "document": "relation-proof"}
             case "claim_registration":
@@ -479,6 +490,47 @@ def _adjustment_run(c: County) -> AdjustmentRun:
     run.figures = run_figures(run)  # a run without lines: every figure zero
     run.save(update_fields=["figures"])
     return run
+        **adjustment_notices(c),
+    )
+
+
+def adjustment_notices(c: County) -> dict[str, Any]:
+    """An applied adjustment run of 2026 and township A's notices file, written as the services leave them
+    (tests/pensions/test_adjustment_notices.py runs the services)."""
+    now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
+    parameters = AdjustmentParameters.objects.create(
+        year=2026,
+        effective_month=202601,  # PensionMonthField stores yyyymm
+        retired_by=datetime.date(2025, 12, 31),
+        flat_amount=Decimal("50.00"),
+        set_by=c.admin,
+        set_at=now,
+    )
+    run = AdjustmentRun.objects.create(
+        parameters=parameters,
+        year=2026,
+        status=AdjustmentRun.Status.APPLIED,
+        prepared_by=c.clerk,
+        prepared_at=now,
+        computed_at=now,
+        approved_by=c.reviewer,
+        approved_at=now,
+        applied_by=c.clerk,
+        applied_at=now,
+    )
+    notice = AdjustmentNoticeBatch(
+        run=run,
+        township=c.township_a,
+        status=AdjustmentNoticeBatch.Status.DONE,
+        progress=100,
+        people=1,
+        requested_by=c.clerk,
+        requested_at=now,
+        finished_at=now,
+    )
+    notice.file.save("adjustment-notices-world.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"), save=False)
+    notice.save()
+    return {"adjustment_run": run, "adjustment_notice": notice}
 
 
 def _recovery_follow_up(c: County, recoveries: dict[str, Recovery], bank: Any) -> dict[str, Any]:
