@@ -59,3 +59,13 @@ def adjustment_apply_task(run_id: int) -> int | None:
     """Apply an approved annual adjustment run, in one transaction; a second delivery changes nothing."""
     run = adjustment_apply(run_id=run_id)
     return run.pk if run is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def adjustment_compare_task(comparison_id: int) -> int | None:
+    """Compare the province's result file with a dry run (pensions.services.adjustment_comparisons). A
+    redelivered message finds the comparison no longer queued and does nothing."""
+    from .services.adjustment_comparisons import adjustment_compare  # noqa: PLC0415
+
+    comparison = adjustment_compare(comparison_id=comparison_id)
+    return comparison.pk if comparison is not None else None

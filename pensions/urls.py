@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views import adjustment_comparisons as views_comparisons
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -121,5 +122,26 @@ urlpatterns = [
         "retirees/<int:pk>/statement.pdf",
         views_statements.retiree_statement_pdf,
         name="retiree-statement-pdf",
+    ),
+    # the province's result file for an adjustment dry run (docs/adjustment-province-file.md)
+    path(
+        "adjustments/runs/<int:pk>/comparisons/",
+        views_comparisons.comparison_list,
+        name="adjustment-comparisons",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/",
+        views_comparisons.comparison_detail,
+        name="adjustment-comparison-detail",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/differences.xlsx",
+        views_comparisons.comparison_export,
+        name="adjustment-comparison-export",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/restart/",
+        views_comparisons.comparison_restart,
+        name="adjustment-comparison-restart",
     ),
 ]
