@@ -54,6 +54,9 @@ from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
+    AdjustmentComparison,
+    AdjustmentParameters,
+    AdjustmentRun,
     BankFile,
     OneOffBatch,
     OneOffPayment,
@@ -226,6 +229,8 @@ class World:
     refunds: dict[str, RecoveryRefund] = field(default_factory=dict)
     clawbacks: dict[str, RecoveryClawback] = field(default_factory=dict)
     referrals: dict[str, RecoveryReferral] = field(default_factory=dict)
+    # A dry run's comparison with the province's result file (docs/adjustment-province-file.md), done.
+    adjustment_comparison: AdjustmentComparison | None = None
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -296,6 +301,12 @@ class World:
                 return {"pk": self.claims[side].pk, "document": "relation-proof"}
             case "claim_registration":
                 return {"pk": self.claims[side].registration_id}
+            case "adjustment_run":
+                assert self.adjustment_comparison is not None
+                return {"pk": self.adjustment_comparison.run_id}
+            case "adjustment_comparison":
+                assert self.adjustment_comparison is not None
+                return {"pk": self.adjustment_comparison.pk}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -445,6 +456,38 @@ def build_world() -> World:
         one_off_file=one_off_file,
         claims=claims,
         **follow_up,
+        adjustment_comparison=_adjustment_comparison(c),
+    )
+
+
+def _adjustment_comparison(c: County) -> AdjustmentComparison:
+    """A 2026 run (rejected: no open run of the year is held up by it) and a finished comparison of it,
+    written as the services leave them (tests/pensions/test_adjustment_comparisons.py runs them)."""
+    now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
+    parameters = AdjustmentParameters.objects.create(
+        year=2026,
+        effective_month=PensionMonth(2026, 1),
+        retired_by=datetime.date(2025, 12, 31),
+        flat_amount=Decimal("50.00"),
+        set_by=c.admin,
+        set_at=now,
+    )
+    run = AdjustmentRun.objects.create(
+        parameters=parameters,
+        year=2026,
+        status=AdjustmentRun.Status.REJECTED,
+        prepared_by=c.clerk,
+        prepared_at=now,
+        computed_at=now,
+    )
+    return AdjustmentComparison.objects.create(
+        run=run,
+        file=ContentFile("身份证号码,月增加额\n".encode(), name="province.csv"),
+        original_name="province.csv",
+        status=AdjustmentComparison.Status.DONE,
+        progress=100,
+        uploaded_by=c.clerk,
+        uploaded_at=now,
     )
 
 
