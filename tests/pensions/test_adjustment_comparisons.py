@@ -25,6 +25,7 @@ from pensions.services.adjustment_comparisons import (
     adjustment_comparison_upload,
 )
 from pensions.services.adjustments import adjustment_dry_run, adjustment_run_start
+from pensions.tasks import adjustment_compare_task
 from registry.id_numbers import mask_resident_id
 from registry.models import SensitiveExport
 from tests.factories import make_id_number
@@ -187,7 +188,7 @@ def test_the_job_run_twice_or_restarted_lists_each_difference_once(county, world
     people, run = world
     comparison = compared(run, county.clerk, xlsx_file(province_rows(people, run)), "p.xlsx")
     # A redelivered message finds the comparison done and does nothing.
-    assert adjustment_compare(comparison_id=comparison.pk) is None
+    assert adjustment_compare_task(comparison.pk) is None
     assert AdjustmentDifference.objects.filter(comparison=comparison).count() == 4
     # Swept as interrupted (as if its worker had died after writing), started again: replaced, not added.
     AdjustmentComparison.objects.filter(pk=comparison.pk).update(status=Status.INTERRUPTED)
