@@ -466,7 +466,7 @@ def _adjustment_comparison(c: County) -> AdjustmentComparison:
     now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
     parameters = AdjustmentParameters.objects.create(
         year=2026,
-        effective_month=PensionMonth(2026, 1),
+        effective_month=202601,  # January 2026, stored as yyyymm
         retired_by=datetime.date(2025, 12, 31),
         flat_amount=Decimal("50.00"),
         set_by=c.admin,
