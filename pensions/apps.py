@@ -53,5 +53,15 @@ class PensionsConfig(AppConfig):
                 model=AdjustmentNoticeBatch,
                 running=frozenset({notices.RENDERING}),
                 interrupted=notices.INTERRUPTED,
+
+        # The comparison with the province's result file (pensions.services.adjustment_comparisons).
+        from .models import AdjustmentComparison  # noqa: PLC0415
+
+        compared = AdjustmentComparison.Status
+        register_job(
+            JobKind(
+                model=AdjustmentComparison,
+                running=frozenset({compared.RUNNING}),
+                interrupted=compared.INTERRUPTED,
             )
         )

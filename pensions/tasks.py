@@ -68,3 +68,10 @@ def render_adjustment_notices(batch_id: int) -> str:
     twice: only a queued batch is rendered, and only the attempt that began it saves the file. Returns the
     batch's status."""
     return adjustment_notices_render(batch_id=batch_id).status
+def adjustment_compare_task(comparison_id: int) -> int | None:
+    """Compare the province's result file with a dry run (pensions.services.adjustment_comparisons). A
+    redelivered message finds the comparison no longer queued and does nothing."""
+    from .services.adjustment_comparisons import adjustment_compare  # noqa: PLC0415
+
+    comparison = adjustment_compare(comparison_id=comparison_id)
+    return comparison.pk if comparison is not None else None

@@ -5,6 +5,7 @@ from django.urls import path
 from .views import adjustment_parameters as views_adjustment_parameters
 from .views import adjustment_runs as views_runs
 from .views import adjustment_notices as views_notices
+from .views import adjustment_comparisons as views_comparisons
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -190,5 +191,25 @@ urlpatterns = [
         "adjustments/runs/<int:pk>/summary.xlsx",
         views_notices.adjustment_summary_xlsx_view,
         name="adjustment-summary-xlsx",
+    # the province's result file for an adjustment dry run (docs/adjustment-province-file.md)
+    path(
+        "adjustments/runs/<int:pk>/comparisons/",
+        views_comparisons.comparison_list,
+        name="adjustment-comparisons",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/",
+        views_comparisons.comparison_detail,
+        name="adjustment-comparison-detail",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/differences.xlsx",
+        views_comparisons.comparison_export,
+        name="adjustment-comparison-export",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/restart/",
+        views_comparisons.comparison_restart,
+        name="adjustment-comparison-restart",
     ),
 ]

@@ -5,6 +5,7 @@ from django.urls import path
 from . import adjustment_parameters as api_adjustment_parameters
 from . import adjustment_runs as api_runs
 from . import adjustment_notices as api_notices
+from . import adjustment_comparisons as api_comparisons
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -184,5 +185,25 @@ urlpatterns = [
         "adjustments/runs/<int:pk>/summary/",
         api_notices.SummaryApi.as_view(),
         name="api-adjustment-summary",
+    # the province's result file for an adjustment dry run (docs/adjustment-province-file.md)
+    path(
+        "adjustments/runs/<int:pk>/comparisons/",
+        api_comparisons.ComparisonListApi.as_view(),
+        name="api-adjustment-comparisons",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/",
+        api_comparisons.ComparisonDetailApi.as_view(),
+        name="api-adjustment-comparison-detail",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/differences/",
+        api_comparisons.ComparisonDifferencesApi.as_view(),
+        name="api-adjustment-comparison-differences",
+    ),
+    path(
+        "adjustments/comparisons/<int:pk>/restart/",
+        api_comparisons.ComparisonRestartApi.as_view(),
+        name="api-adjustment-comparison-restart",
     ),
 ]

@@ -55,6 +55,7 @@ from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
     AdjustmentNoticeBatch,
+    AdjustmentComparison,
     AdjustmentParameters,
     AdjustmentRun,
     BankFile,
@@ -237,6 +238,8 @@ class World:
     # The annual adjustment: an applied run (no lines needed for its pages) and a township's notices file.
     adjustment_run: AdjustmentRun | None = None
     adjustment_notice: AdjustmentNoticeBatch | None = None
+    # A dry run's comparison with the province's result file (docs/adjustment-province-file.md), done.
+    adjustment_comparison: AdjustmentComparison | None = None
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -316,6 +319,11 @@ class World:
             case "adjustment_run":
                 assert self.adjustment_run is not None
                 return {"pk": self.adjustment_run.pk}
+                assert self.adjustment_comparison is not None
+                return {"pk": self.adjustment_comparison.run_id}
+            case "adjustment_comparison":
+                assert self.adjustment_comparison is not None
+                return {"pk": self.adjustment_comparison.pk}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -468,6 +476,38 @@ def build_world() -> World:
         claims=claims,
         **follow_up,
         adjustment_run=_adjustment_run(c),
+        adjustment_comparison=_adjustment_comparison(c),
+    )
+
+
+def _adjustment_comparison(c: County) -> AdjustmentComparison:
+    """A 2026 run (rejected: no open run of the year is held up by it) and a finished comparison of it,
+    written as the services leave them (tests/pensions/test_adjustment_comparisons.py runs them)."""
+    now = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
+    parameters = AdjustmentParameters.objects.create(
+        year=2026,
+        effective_month=202601,  # January 2026, stored as yyyymm
+        retired_by=datetime.date(2025, 12, 31),
+        flat_amount=Decimal("50.00"),
+        set_by=c.admin,
+        set_at=now,
+    )
+    run = AdjustmentRun.objects.create(
+        parameters=parameters,
+        year=2026,
+        status=AdjustmentRun.Status.REJECTED,
+        prepared_by=c.clerk,
+        prepared_at=now,
+        computed_at=now,
+    )
+    return AdjustmentComparison.objects.create(
+        run=run,
+        file=ContentFile("身份证号码,月增加额\n".encode(), name="province.csv"),
+        original_name="province.csv",
+        status=AdjustmentComparison.Status.DONE,
+        progress=100,
+        uploaded_by=c.clerk,
+        uploaded_at=now,
     )
 
 
