@@ -100,7 +100,7 @@ def test_money_preview_and_confirmation(client, county: County):
     page = preview.content.decode()
     assert "补发 3 个月,合计 ¥450.00" in page
     assert "2026-02" in page and "2026-04" in page
-    token = "arrears|450.00|2026-02|2026-04|3|2950.00"
+    token = "arrears|2026-02|2950.00|2026-02:2800.00:2950.00,2026-03:2800.00:2950.00,2026-04:2800.00:2950.00|"
     assert f'value="{token}"' in page
 
     data = {
@@ -210,7 +210,7 @@ def test_checker_approval_of_a_rate_change_checks_the_shown_effect(client, count
     client = signed_in(client, county.reviewer)
     page = client.get(reverse("change-request-detail", args=[change.pk])).content.decode()
     assert "补发 3 个月,合计 ¥450.00" in page
-    old_token = "arrears|450.00|2026-02|2026-04|3|2950.00"
+    old_token = "arrears|2026-02|2950.00|2026-02:2800.00:2950.00,2026-03:2800.00:2950.00,2026-04:2800.00:2950.00|"
     # After the plan day May is closed too: the checker must look again.
     with time_machine.travel(datetime.datetime(2026, 5, 11, 9, 0, tzinfo=NOW.tzinfo), tick=False):
         response = client.post(
@@ -221,7 +221,7 @@ def test_checker_approval_of_a_rate_change_checks_the_shown_effect(client, count
         assert not ArrearsItem.objects.exists()
         response = client.post(
             reverse("change-request-detail", args=[change.pk]),
-            {"decision": "approve", "effect_token": "arrears|600.00|2026-02|2026-05|4|2950.00"},
+            {"decision": "approve", "effect_token": "arrears|2026-02|2950.00|2026-02:2800.00:2950.00,2026-03:2800.00:2950.00,2026-04:2800.00:2950.00,2026-05:2800.00:2950.00|"},
         )
     assert response.status_code == 302
     assert ArrearsItem.objects.count() == 4
