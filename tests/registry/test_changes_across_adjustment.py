@@ -1,10 +1,11 @@
-"""Back-dated information changes (零星调资) across an applied annual adjustment: the adjustment is recomputed on
-the new base with the person's new facts, written as the next revision of its month, and the difference is
-settled month by month (registry.services.changes, registry.selectors.changes.rate_change_effect).
+"""Back-dated information changes (零星调资) across an applied annual adjustment: the adjustment is
+recomputed on the new base with the person's new facts, written as the next revision of its month, and
+the difference is settled month by month (registry.services.changes,
+registry.selectors.changes.rate_change_effect).
 
-The county is the adjustment's (tests/pensions/adjustment_flow.py): the 2026 adjustment (定额 50.00, 挂钩 1.5 %,
-1.00 per contribution year up to 15 and 1.50 above, +20/30/50 at 70/75/80) applied on 3 July 2026 with
-January–June paid.
+The county is the adjustment's (tests/pensions/adjustment_flow.py): the 2026 adjustment (定额 50.00,
+挂钩 1.5 %, 1.00 per contribution year up to 15 and 1.50 above, +20/30/50 at 70/75/80) applied on
+3 July 2026 with January–June paid.
 
 Which months are settled: rate_change_effect takes every month from the effective month up to (not including)
 first_open_month(today, PAYOUT_PLAN_DAY). Approving on 4 July, before the plan day (10), July's plan is still
@@ -152,7 +153,7 @@ def test_a_back_dated_birth_date_crossing_the_adjustment_recomputes_it(county: A
     ) == {change.pk}
     assert not Recovery.objects.filter(retiree=a).exists()
 
-    # July's plan pays the new amount and releases exactly those arrears (with the adjustment's own 6 × 117.50).
+    # July's plan pays the new amount and releases exactly those arrears (and the adjustment's 6 × 117.50).
     # Drafted only: the adjustment's rates carry the database's own now(), later than any travelled-to day, so
     # submitting a plan drafted "on 5 July" would be refused as made before them.
     with time_machine.travel(datetime.datetime(2026, 7, 5, 9, 0, tzinfo=SH), tick=False):
