@@ -21,6 +21,7 @@ from registry.services import intake_check, retiree_intake
 from tests.conftest import County
 from tests.factories import BankFactory
 from tests.pensions.adjustment_flow import JAN, SH, first_half_paid, make_people, run_and_apply, set_published
+from tests.registry.test_intake_api import api_for, payload
 from tests.registry.test_intake_services import fresh_id, intake_data
 from tests.registry.test_intake_views import form_data
 
@@ -150,3 +151,24 @@ def test_the_plan_and_the_page_show_the_rise_per_month(client: Any, county: Coun
     assert "2026-01 起按 2026 年度调待调整为 ¥2,617.50(增加 ¥117.50)" in page
     assert "登记将生成 8 个月的补发,合计 ¥20,822.50" in page
     assert page.count("¥117.50") == 1 + 7  # the line above and each month from January
+
+
+def test_the_api_gives_each_month_its_amount(county: County, applied: None) -> None:
+    values = payload(
+        county,
+        id_number=fresh_id(BORN),
+        retirement_date="2025-11-20",
+        contribution_months="300",
+        initial_amount="2500.00",
+        fee_receipt_number="TG-ADJ-7",
+        fee_paid_on="2026-08-05",
+    )
+    with time_machine.travel(INTAKE_DAY, tick=False):
+        response = api_for(county.clerk).post(reverse("api-retiree-intake"), values, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["arrears"] == {
+        "months": ["2025-12", *[f"2026-{n:02d}" for n in range(1, 8)]],
+        "monthly_amount": "2500.00",
+        "amounts": ["2500.00", *["2617.50"] * 7],
+        "total": "20822.50",
+    }
