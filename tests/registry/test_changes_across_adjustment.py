@@ -24,6 +24,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from pensions.models import ArrearsRelease, PayoutLine
 from pensions.services import plan_draft
@@ -99,7 +100,7 @@ def approve(county: Any, change: ChangeRequest) -> None:
         change_request_approve(change_request=change, by=county.reviewer)
 
 
-def rate_change_arrears(retiree: Any) -> list[tuple[PensionMonth, Decimal]]:
+def rate_change_arrears(retiree: Any) -> list[Any]:
     return list(
         ArrearsItem.objects.filter(retiree=retiree, reason=ArrearsItem.Reason.RATE_CHANGE)
         .order_by("month")
@@ -143,7 +144,7 @@ def test_a_back_dated_birth_date_crossing_the_adjustment_recomputes_it(county: A
         (JAN, 0, D("3117.50"), AA),
         (JAN, 1, D("3188.25"), AA),  # the 2026 adjustment recomputed: the next revision of January
     ]
-    assert PensionRate.objects.get(retiree=a, effective_month=JAN, revision=1).note == (
+    assert PensionRate.objects.get(retiree=a, effective_month=JAN.number, revision=1).note == (
         "2026 年度养老金调整(调待),重新计算"
     )
     expected = [(month, D("50.00")) for month in MONTHS_2025] + [(month, D("70.75")) for month in MONTHS_2026]
@@ -296,3 +297,80 @@ def test_the_pages_show_the_recomputed_adjustment_and_every_month(
         page = client.get(reverse("change-request-detail", args=[change.pk])).content.decode()
     assert "2026 年度调待重新计算:¥3,117.50 → ¥3,188.25" in page
     assert "补发 13 个月,合计 ¥774.50" in page
+
+
+def test_a_crossing_that_would_leave_the_old_adjustment_in_force_is_refused(
+    county: Any, world: People
+) -> None:
+    """No contribution months: the 2026 adjustment would make A an exception, so nothing recomputes January's
+    3117.50, which would stay in force over the new base. Refused, nothing written."""
+    before = (ChangeRequest.objects.count(), PensionRate.objects.count(), ArrearsItem.objects.count())
+    with pytest.raises(
+        ChangeRequestError, match="2026-01 起的年度调待标准,按变更后的情况无法重新计算"
+    ) as error:
+        request(
+            county, world.a, ChangeRequest.Field.CONTRIBUTION_MONTHS, {"contribution_months": "0"}, "2990.00"
+        )
+    assert error.value.field == "effective_month"
+    assert (ChangeRequest.objects.count(), PensionRate.objects.count(), ArrearsItem.objects.count()) == before
+
+
+def test_an_exception_given_contribution_months_gets_the_adjustment_it_never_had(
+    county: Any, world: People
+) -> None:
+    """E (2100.00, no contribution months: an exception in the run, no adjustment rate) really has 180 months
+    (15 years), same amount from 2025-06: the 2026 adjustment is computed now, 50 + 31.50 + 15 = 96.50 (E is
+    68: no tier), from January: +96.50 for January–June, nothing for 2025."""
+    e = world.e
+    change = request(
+        county, e, ChangeRequest.Field.CONTRIBUTION_MONTHS, {"contribution_months": "180"}, "2100.00"
+    )
+    approve(county, change)
+    assert rates_of(e)[1:] == [(JUN_2025, 0, D("2100.00"), IA), (JAN, 0, D("2196.50"), AA)]
+    assert rate_change_arrears(e) == [(m, D("96.50")) for m in MONTHS_2026]
+
+
+def test_contribution_months_through_the_api_and_the_form(client: Any, county: County) -> None:
+    """No adjustment applied here: a plain 零星调资 of contribution months, requested through the API."""
+    retiree = county.retiree_a1
+    PensionRateFactory.create(retiree=retiree, amount=D("2650.00"), effective_month=M(2018, 4))
+    client.force_login(county.clerk)
+    form = client.get(reverse("change-request-create", args=[retiree.pk]), {"field": "contribution_months"})
+    assert "更正后的缴费月数" in form.content.decode()
+
+    api = APIClient()
+    api.force_authenticate(county.clerk)
+    missing = api.post(
+        reverse("api-change-request-list"),
+        {
+            "retiree": retiree.pk,
+            "field": "contribution_months",
+            "new_value": '{"contribution_months": 300}',
+            "reason": "缴费记录核对",
+            "document": scan(),
+        },
+        format="multipart",
+    )
+    assert missing.status_code == 400
+    assert "缴费月数的变更须经人社局审批" in missing.json()["approval_reference"][0]
+    assert not ChangeRequest.objects.exists()
+    with time_machine.travel(REQUESTED, tick=False):
+        response = api.post(
+            reverse("api-change-request-list"),
+            {
+                "retiree": retiree.pk,
+                "field": "contribution_months",
+                "new_value": '{"contribution_months": 300}',
+                "reason": "缴费记录核对",
+                "document": scan(),
+                "approval_reference": "赣人社字〔2026〕40号",
+                "new_amount": "2700.00",
+                "effective_month": "2026-06",
+            },
+            format="multipart",
+        )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["field_label"], response.json()["new_value"]) == (
+        "缴费月数",
+        {"contribution_months": 300},
+    )

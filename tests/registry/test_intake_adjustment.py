@@ -65,7 +65,7 @@ def take_in(county: County, retired: datetime.date, receipt: str) -> Retiree:
         return retiree_intake(data=data, photo=None, agent_proof=None, by=county.clerk)
 
 
-def rates(retiree: Retiree) -> list[tuple[PensionMonth, int, Decimal, str]]:
+def rates(retiree: Retiree) -> list[Any]:
     return list(
         PensionRate.objects.filter(retiree=retiree)
         .order_by("effective_month", "revision")
@@ -73,7 +73,7 @@ def rates(retiree: Retiree) -> list[tuple[PensionMonth, int, Decimal, str]]:
     )
 
 
-def arrears(retiree: Retiree) -> list[tuple[PensionMonth, Decimal]]:
+def arrears(retiree: Retiree) -> list[Any]:
     return list(
         ArrearsItem.objects.filter(retiree=retiree, reason=ArrearsItem.Reason.INTAKE)
         .order_by("month")
