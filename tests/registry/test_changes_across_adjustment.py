@@ -187,13 +187,20 @@ def test_a_fall_across_the_adjustment_is_one_recovery_of_every_falling_month(
     )
 
 
-def test_some_months_rise_and_others_fall(county: Any, world: People) -> None:
+def test_some_months_rise_and_others_fall(client: Any, county: Any, world: People) -> None:
     """A really born 1955 (+20 from 2026) but the new amount from 2025-06 is 2990.00: 2025 falls by 10.00 a
     month (70.00, a recovery); 2026 on 2990.00 at 71: 50 + 44.85 + 22.50 + 20 = 137.35, new 3127.35 against
     3117.50: +9.85 a month (six arrears items, 59.10)."""
     a = world.a
     change = request(county, a, ChangeRequest.Field.BIRTH_DATE, {"birth_date": "1955-03-10"}, "2990.00")
+    client.force_login(county.reviewer)
+    detail = reverse("change-request-detail", args=[change.pk])
+    with time_machine.travel(APPROVED, tick=False):
+        shown = client.get(detail).content.decode()
+    assert "补发 6 个月,合计 ¥59.10(每月一笔补发项);多发 7 个月,合计 ¥70.00,将登记为一笔追回项。" in shown
     approve(county, change)
+    recorded = client.get(detail).content.decode()
+    assert 'id="arrears-recorded"' in recorded and 'id="recovery-recorded"' in recorded
     assert rates_of(a)[-1] == (JAN, 1, D("3127.35"), AA)
     assert rate_change_arrears(a) == [(month, D("9.85")) for month in MONTHS_2026]
     recovery = Recovery.objects.get(retiree=a)
