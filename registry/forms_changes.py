@@ -78,7 +78,8 @@ class IdNumberForm(ChangeRequestForm):
 
 
 class AmountChangeForm(ChangeRequestForm):
-    """Birth date and work start date: the HR bureau's approval and the recomputed amount (零星调资)."""
+    """Birth date, work start date and contribution months: the HR bureau's approval and the recomputed
+    amount (零星调资)."""
 
     approval_reference = _text(_("人社局审批文号"), max_length=60)
     new_amount = forms.DecimalField(
@@ -129,6 +130,15 @@ class WorkStartDateForm(AmountChangeForm):
         label=_("更正后的参加工作时间"), required=False, widget=forms.DateInput(attrs=_DATE)
     )
     value_fields = ("work_start_date",)
+
+
+class ContributionMonthsForm(AmountChangeForm):
+    contribution_months = forms.CharField(
+        label=_("更正后的缴费月数"),
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "1", "min": "0", "max": "720"}),
+    )
+    value_fields = ("contribution_months",)
 
 
 class ContactForm(ChangeRequestForm):
@@ -227,6 +237,7 @@ FORMS: dict[str, type[ChangeRequestForm]] = {
     Field.ID_NUMBER: IdNumberForm,
     Field.BIRTH_DATE: BirthDateForm,
     Field.WORK_START_DATE: WorkStartDateForm,
+    Field.CONTRIBUTION_MONTHS: ContributionMonthsForm,
     Field.CONTACT: ContactForm,
     Field.RESIDENCE: ResidenceForm,
     Field.BANK_ACCOUNT: BankAccountForm,

@@ -640,6 +640,7 @@ class ChangeRequest(models.Model):
         ID_NUMBER = "id_number", _("身份证号码")
         BIRTH_DATE = "birth_date", _("出生日期")
         WORK_START_DATE = "work_start_date", _("参加工作时间")
+        CONTRIBUTION_MONTHS = "contribution_months", _("缴费月数")
         CONTACT = "contact", _("联系方式")
         RESIDENCE = "residence", _("居住地")
         BANK_ACCOUNT = "bank_account", _("银行账户")
@@ -658,7 +659,8 @@ class ChangeRequest(models.Model):
     # Empty only for items that need no proof (services.changes.DOCUMENT_NOT_REQUIRED: contact details).
     document = models.FileField(_("证明材料扫描件"), upload_to="changes/%Y/%m/", blank=True)
     approval_reference = models.CharField(_("人社局审批文号"), max_length=60, blank=True)
-    # Birth date and work start date change the amount (零星调资): the new amount and its first month.
+    # Birth date, work start date and contribution months change the amount (零星调资): the new amount and
+    # its first month.
     new_amount = money_field(_("调整后月养老金"), null=True, blank=True)
     effective_month = PensionMonthField(_("调整起始月份"), null=True, blank=True)
 

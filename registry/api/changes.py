@@ -90,7 +90,8 @@ class ChangeRequestListApi(ListAPIView):
             binary=True,
             help_text=_(
                 "新值(JSON 对象)。name: {name};id_number: {id_number, birth_date_differs};birth_date: "
-                "{birth_date};work_start_date: {work_start_date};contact: {phone, address};residence: "
+                "{birth_date};work_start_date: {work_start_date};contribution_months: {contribution_months};"
+                "contact: {phone, address};residence: "
                 "{residence, community_id, remote_province, remote_city, remote_address};bank_account: "
                 "{bank_id, account_number, holder_name};"
                 "agent: {name, id_number, relation, phone} 或 {remove: true}"
@@ -123,7 +124,8 @@ class ChangeRequestListApi(ListAPIView):
         tags=[TAG],
         summary=_("申请信息变更"),
         description=_(
-            "提交后须由他人审核。出生日期、参加工作时间须附人社局审批文号、调整后月养老金和调整起始月份。"
+            "提交后须由他人审核。出生日期、参加工作时间、缴费月数须附人社局审批文号、调整后月养老金和调整起始月份;"
+            "起始月份可早于已执行的年度调待(批准时按新情况重新计算该次调待)。"
             "同一项目已有待审核申请时拒绝。"
         ),
         request={"multipart/form-data": CreateSerializer},
@@ -183,7 +185,10 @@ class ChangeRequestApproveApi(APIView):
     @extend_schema(
         tags=[TAG],
         summary=_("批准信息变更"),
-        description=_("由申请人以外、有审核权限的人员批准;批准即生效,零星调资同时登记补发或追回。"),
+        description=_(
+            "由申请人以外、有审核权限的人员批准;批准即生效,零星调资同时重新计算其后已执行的年度调待,"
+            "并按月登记补发或追回。"
+        ),
         request=DecisionSerializer,
         responses={
             200: ChangeRequestOutputSerializer,

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from .. import services
 from ..access import Action
-from ..models import Retiree, Staff
+from ..models import PensionRate, Retiree, Staff
 
 
 class RetireeIntakeApi(APIView):
@@ -64,7 +64,13 @@ class RetireeIntakeApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ArrearsSerializer(serializers.Serializer):
             months = serializers.ListField(child=serializers.CharField(), help_text=_("补发月份,YYYY-MM"))
-            monthly_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+            monthly_amount = serializers.DecimalField(
+                max_digits=12, decimal_places=2, help_text=_("初次核定月养老金")
+            )
+            amounts = serializers.ListField(
+                child=serializers.DecimalField(max_digits=12, decimal_places=2),
+                help_text=_("各补发月份的金额(与 months 一一对应;含已执行的年度调待增加部分)"),
+            )
             total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
         id = serializers.IntegerField()
@@ -102,7 +108,8 @@ class RetireeIntakeApi(APIView):
             data=data, photo=photo, agent_proof=proof, by=cast(Staff, request.user)
         )
         arrears = list(retiree.arrears.order_by("month"))
-        amount = retiree.rates.get().amount
+        # The initial rate; applied annual adjustments may have added rates after it (docs/intake.md).
+        amount = retiree.rates.get(reason=PensionRate.Reason.INITIAL).amount
         output = {
             "id": retiree.pk,
             "certificate_number": retiree.certificate_number,
@@ -110,6 +117,7 @@ class RetireeIntakeApi(APIView):
             "arrears": {
                 "months": [str(item.month) for item in arrears],
                 "monthly_amount": amount,
+                "amounts": [item.amount for item in arrears],
                 "total": sum((item.amount for item in arrears), start=amount * 0),
             },
         }

@@ -4,6 +4,7 @@ moves."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,12 +17,19 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import access
 from ..access import Action
+from ..adjustments import PersonFacts, RateEntry, adjustments_recomputed
 from ..id_numbers import mask_resident_id
-from ..models import Bank, ChangeRequest, OrgUnit, PensionRate, Retiree, Staff
+from ..models import Bank, ChangeRequest, OrgUnit, PensionRate, Retiree, RetireeFlag, Staff
 from ..months import PensionMonth, first_open_month
 
 # The fields whose change recomputes the amount (零星调资, seed 000 §5).
-AMOUNT_FIELDS = frozenset({ChangeRequest.Field.BIRTH_DATE, ChangeRequest.Field.WORK_START_DATE})
+AMOUNT_FIELDS = frozenset(
+    {
+        ChangeRequest.Field.BIRTH_DATE,
+        ChangeRequest.Field.WORK_START_DATE,
+        ChangeRequest.Field.CONTRIBUTION_MONTHS,
+    }
+)
 
 
 def can_see_change_requests(user: Staff) -> bool:
@@ -83,6 +91,8 @@ def change_request_for(*, user: Staff, pk: int) -> ChangeRequest:
 
 @dataclass(frozen=True)
 class MonthDifference:
+    """One month already planned: what the person was due under the rates before the change, and after."""
+
     month: PensionMonth
     old_amount: Decimal
     new_amount: Decimal
@@ -93,39 +103,87 @@ class MonthDifference:
 
 
 @dataclass(frozen=True)
+class RateToWrite:
+    """A rate the approval adds: `revision` is the next free one of its month (rows are append-only)."""
+
+    month: PensionMonth
+    revision: int
+    amount: Decimal
+    reason: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RecomputedAdjustment:
+    """An applied annual adjustment recomputed on the new base and the person's new facts: the rate in force
+    at its month before (None when the person had none) and the one written now."""
+
+    year: int
+    month: PensionMonth
+    old_amount: Decimal | None
+    new_amount: Decimal
+    rise: Decimal
+
+
+@dataclass(frozen=True)
 class RateChangeEffect:
-    """What a new amount from `effective_month` means for months already planned: arrears for a rise
-    (one item per month), one recovery for a fall. Empty when no such month has passed yet."""
+    """What a new amount from `effective_month` means: the rates written (the new base and every applied
+    annual adjustment from that month on, recomputed) and, for months already planned, the difference month
+    by month between the schedule before and after. Rising months become one arrears item each, falling
+    months one recovery for their total; both when some rise and others fall. No months when none has been
+    planned yet."""
 
     effective_month: PensionMonth
     new_amount: Decimal
     first_open: PensionMonth
     months: tuple[MonthDifference, ...] = field(default=())
-
-    @property
-    def total(self) -> Decimal:
-        return sum((month.difference for month in self.months), Decimal("0.00"))
-
-    @property
-    def kind(self) -> str:
-        """ "arrears", "recovery" or "none"."""
-        if self.total > 0:
-            return "arrears"
-        if self.total < 0:
-            return "recovery"
-        return "none"
+    adjustments: tuple[RecomputedAdjustment, ...] = field(default=())
+    rates: tuple[RateToWrite, ...] = field(default=())
+    # Months of an adjustment rate the person has from the effective month on that the recomputation gives
+    # no rate for (no longer eligible, an exception now, or an adjustment this system did not apply): the
+    # services refuse such a change rather than leave the old adjusted amount in force.
+    unrecomputed: tuple[PensionMonth, ...] = field(default=())
 
     @property
     def rise_months(self) -> tuple[MonthDifference, ...]:
         return tuple(month for month in self.months if month.difference > 0)
 
     @property
+    def fall_months(self) -> tuple[MonthDifference, ...]:
+        return tuple(month for month in self.months if month.difference < 0)
+
+    @property
+    def arrears_total(self) -> Decimal:
+        return sum((month.difference for month in self.rise_months), Decimal("0.00"))
+
+    @property
+    def recovery_total(self) -> Decimal:
+        """What is owed back, as a positive amount."""
+        return -sum((month.difference for month in self.fall_months), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.arrears_total - self.recovery_total
+
+    @property
+    def kind(self) -> str:
+        """ "arrears", "recovery", "mixed" (some months rise, others fall) or "none"."""
+        if self.rise_months and self.fall_months:
+            return "mixed"
+        if self.rise_months:
+            return "arrears"
+        if self.fall_months:
+            return "recovery"
+        return "none"
+
+    @property
     def token(self) -> str:
         """What a person confirmed: compared again on submission, so a changed amount or month (or a month
-        that closed in between) is never applied without being shown first."""
-        first = str(self.months[0].month) if self.months else ""
-        last = str(self.months[-1].month) if self.months else ""
-        return f"{self.kind}|{self.total}|{first}|{last}|{len(self.months)}|{self.new_amount}"
+        that closed in between, or an adjustment recomputed differently) is never applied without being
+        shown first."""
+        months = ",".join(f"{month.month}:{month.old_amount}:{month.new_amount}" for month in self.months)
+        adjustments = ",".join(f"{item.month}:{item.new_amount}" for item in self.adjustments)
+        return f"{self.kind}|{self.effective_month}|{self.new_amount}|{months}|{adjustments}"
 
 
 def entitlement_months(retiree: Retiree) -> tuple[PensionMonth, PensionMonth | None]:
@@ -156,29 +214,140 @@ def as_month(value: object) -> PensionMonth:
     raise TypeError(f"not a month: {value!r}")
 
 
+def person_facts(retiree: Retiree, *, changed: Mapping[str, Any] | None = None) -> PersonFacts:
+    """What the annual adjustment reads about the person: as registered, with `changed` (attribute → new
+    value, from facts_changed_by) applied over it for a change not yet approved."""
+    values: dict[str, Any] = {
+        "birth_date": retiree.birth_date,
+        "retirement_date": retiree.retirement_date,
+        "contribution_months": retiree.contribution_months,
+        "status": retiree.status,
+        "died_on": retiree.died_on,
+        **(changed or {}),
+    }
+    codes = RetireeFlag.objects.filter(retiree=retiree, removed_at__isnull=True).values_list(
+        "kind__code", flat=True
+    )
+    return PersonFacts(flag_codes=frozenset(codes), **values)
+
+
+def facts_changed_by(field: str, new_value: Mapping[str, Any]) -> dict[str, Any]:
+    """The person's facts a request's new value changes (birth date → age tier, contribution months → the
+    years component); nothing for a value that does not read as one (the services refuse it)."""
+    try:
+        if field == ChangeRequest.Field.BIRTH_DATE:
+            return {"birth_date": datetime.date.fromisoformat(str(new_value.get("birth_date") or ""))}
+        if field == ChangeRequest.Field.CONTRIBUTION_MONTHS:
+            return {"contribution_months": int(str(new_value.get("contribution_months")))}
+    except ValueError:
+        return {}
+    return {}
+
+
+@dataclass(frozen=True)
+class _Row:
+    month: PensionMonth
+    revision: int
+    amount: Decimal
+    is_adjustment: bool
+
+
+def _in_force(rows: list[_Row], month: PensionMonth) -> _Row | None:
+    candidates = [row for row in rows if row.month <= month]
+    return max(candidates, key=lambda row: (row.month, row.revision)) if candidates else None
+
+
+def _next_revision(rows: list[_Row], month: PensionMonth) -> int:
+    return max((row.revision + 1 for row in rows if row.month == month), default=0)
+
+
 def rate_change_effect(
     *,
     retiree: Retiree,
     new_amount: Decimal,
     effective_month: PensionMonth,
+    changed: Mapping[str, Any] | None = None,
+    note: str = "",
     today: datetime.date | None = None,
 ) -> RateChangeEffect:
-    """The difference for every month from `effective_month` up to (not including) the first month no plan
-    has been made for, that the person was entitled to. A month without any rate has nothing to compare
-    with and is left out (the services refuse such a change before it gets here)."""
+    """The rates a change writes and the difference for every month from `effective_month` up to (not
+    including) the first month no plan has been made for, that the person was entitled to. The adjustment
+    rates are recomputed with the person's facts after the change (`changed`, see facts_changed_by). A month
+    without any rate before has nothing to compare with and is left out (the services refuse such a change
+    before it gets here). `note` is the new base rate's."""
     today = today or timezone.localdate()
     first_open = first_open_month(today, settings.PAYOUT_PLAN_DAY)
     entitled_from, entitled_to = entitlement_months(retiree)
-    rates = list(PensionRate.objects.filter(retiree=retiree))
+    old_rows = [
+        _Row(
+            month=as_month(rate.effective_month),
+            revision=rate.revision,
+            amount=rate.amount,
+            is_adjustment=rate.reason == PensionRate.Reason.ANNUAL_ADJUSTMENT,
+        )
+        for rate in PensionRate.objects.filter(retiree=retiree)
+    ]
+    base = RateToWrite(
+        month=effective_month,
+        revision=_next_revision(old_rows, effective_month),
+        amount=new_amount,
+        reason=PensionRate.Reason.INDIVIDUAL_ADJUSTMENT,
+        note=note,
+    )
+    new_rows = [*old_rows, _Row(base.month, base.revision, base.amount, is_adjustment=False)]
+    history = [
+        RateEntry(month=row.month, amount=row.amount, is_adjustment=row.is_adjustment)
+        for row in sorted(new_rows, key=lambda row: (row.month, row.revision))
+    ]
+    recomputed = adjustments_recomputed(
+        facts=person_facts(retiree, changed=changed), rates=history, from_month=effective_month
+    )
+    to_write = [base]
+    adjustments = []
+    for adjusted in recomputed:
+        before = _in_force(old_rows, adjusted.month)
+        rate = RateToWrite(
+            month=adjusted.month,
+            revision=_next_revision(new_rows, adjusted.month),
+            amount=adjusted.amount,
+            reason=PensionRate.Reason.ANNUAL_ADJUSTMENT,
+            note=adjusted.note,
+        )
+        new_rows.append(_Row(rate.month, rate.revision, rate.amount, is_adjustment=True))
+        to_write.append(rate)
+        adjustments.append(
+            RecomputedAdjustment(
+                year=adjusted.year,
+                month=adjusted.month,
+                old_amount=before.amount if before else None,
+                new_amount=adjusted.amount,
+                rise=adjusted.rise,
+            )
+        )
+    recomputed_months = {adjusted.month for adjusted in recomputed}
+    unrecomputed = sorted(
+        {
+            row.month
+            for row in old_rows
+            if row.is_adjustment and row.month >= effective_month and row.month not in recomputed_months
+        }
+    )
     month = max(effective_month, entitled_from)
     months: list[MonthDifference] = []
     while month < first_open and (entitled_to is None or month <= entitled_to):
-        rate = rate_in_force(rates, month)
-        if rate is not None:
-            months.append(MonthDifference(month=month, old_amount=rate.amount, new_amount=new_amount))
+        old = _in_force(old_rows, month)
+        new = _in_force(new_rows, month)
+        if old is not None and new is not None:
+            months.append(MonthDifference(month=month, old_amount=old.amount, new_amount=new.amount))
         month = month.next()
     return RateChangeEffect(
-        effective_month=effective_month, new_amount=new_amount, first_open=first_open, months=tuple(months)
+        effective_month=effective_month,
+        new_amount=new_amount,
+        first_open=first_open,
+        months=tuple(months),
+        adjustments=tuple(adjustments),
+        rates=tuple(to_write),
+        unrecomputed=tuple(unrecomputed),
     )
 
 
@@ -203,6 +372,7 @@ _LABELS: dict[str, Any] = {
     "sex": _("性别"),
     "birth_date": _("出生日期"),
     "work_start_date": _("参加工作时间"),
+    "contribution_months": _("缴费月数"),
     "rate": _("养老金标准"),
     "phone": _("联系电话"),
     "address": _("本地住址"),

@@ -6,12 +6,14 @@ an ID been registered in between). What the retiree had when the request was mad
 approval is refused when that no longer matches, so a checker never applies a change to a value they were
 not shown.
 
-Birth date and work start date recompute the pension (零星调资): the request carries the new monthly amount
-and the month it takes effect; approval adds a PensionRate and records the difference for months whose payout
-plan has already been made, as one ArrearsItem per month (rise) or one Recovery for the total (fall).
-An effective month earlier than the newest rate's is refused: going back across an annual adjustment would
-need that adjustment recomputed on the new amount, which is the annual adjustment's work
-(docs/change-requests.md).
+Birth date, work start date and contribution months recompute the pension (零星调资): the request carries the
+new monthly amount and the month it takes effect. Approval adds that rate and, when the month is before an
+applied annual adjustment, that adjustment recomputed on the new amount with the person's new facts (birth
+date → age tier, contribution months → the years component), each as the next revision of its month; then the
+difference between the old and the new schedule, month by month for months whose payout plan has already been
+made, is settled: one ArrearsItem per rising month, one Recovery for the falling months' total. An effective
+month not after the newest initial, individual or correction rate is refused: that rate was decided on facts
+this change does not recompute (docs/change-requests.md).
 """
 
 from __future__ import annotations
@@ -46,7 +48,14 @@ from ..models import (
 )
 from ..months import PensionMonth
 from ..search import normalise_name
-from ..selectors.changes import AMOUNT_FIELDS, as_month, entitlement_months, rate_change_effect
+from ..selectors.changes import (
+    AMOUNT_FIELDS,
+    RateChangeEffect,
+    as_month,
+    entitlement_months,
+    facts_changed_by,
+    rate_change_effect,
+)
 from ..uploads import scanned_document_problem
 from .search_keys import retiree_search_keys_rebuild
 
@@ -94,6 +103,8 @@ def current_value(retiree: Retiree, field: str) -> Value:
         return {"birth_date": _iso(retiree.birth_date), "rate": _rate_snapshot(retiree)}
     if field == Field.WORK_START_DATE:
         return {"work_start_date": _iso(retiree.work_start_date), "rate": _rate_snapshot(retiree)}
+    if field == Field.CONTRIBUTION_MONTHS:
+        return {"contribution_months": retiree.contribution_months, "rate": _rate_snapshot(retiree)}
     if field == Field.CONTACT:
         return {"phone": retiree.phone, "address": retiree.address}
     if field == Field.RESIDENCE:
@@ -280,6 +291,28 @@ def _validate_work_start_date(retiree: Retiree, raw: Value, by: Staff, today: da
     return {"work_start_date": work_start.isoformat()}
 
 
+# Sixty years of contributions: more is a typing error.
+_MAX_CONTRIBUTION_MONTHS = 720
+
+
+def _validate_contribution_months(retiree: Retiree, raw: Value, by: Staff, today: datetime.date) -> Value:
+    text = str(raw.get("contribution_months") if raw.get("contribution_months") is not None else "").strip()
+    try:
+        months = int(text)
+    except ValueError:
+        raise ChangeRequestError(
+            _("请填写缴费月数(整月数),例如 240。"), field="contribution_months"
+        ) from None
+    if not 0 <= months <= _MAX_CONTRIBUTION_MONTHS:
+        raise ChangeRequestError(
+            _("缴费月数应在 0 到 %(max)d 之间。") % {"max": _MAX_CONTRIBUTION_MONTHS},
+            field="contribution_months",
+        )
+    if months == retiree.contribution_months:
+        raise _unchanged()
+    return {"contribution_months": months}
+
+
 def _validate_contact(retiree: Retiree, raw: Value, by: Staff, today: datetime.date) -> Value:
     value = {"phone": _phone(raw), "address": _text(raw, "address", max_length=200)}
     if value == {"phone": retiree.phone, "address": retiree.address}:
@@ -381,6 +414,7 @@ _VALIDATORS: dict[str, Callable[[Retiree, Value, Staff, datetime.date], Value]] 
     Field.ID_NUMBER: _validate_id_number,
     Field.BIRTH_DATE: _validate_birth_date,
     Field.WORK_START_DATE: _validate_work_start_date,
+    Field.CONTRIBUTION_MONTHS: _validate_contribution_months,
     Field.CONTACT: _validate_contact,
     Field.RESIDENCE: _validate_residence,
     Field.BANK_ACCOUNT: _validate_bank_account,
@@ -428,8 +462,10 @@ def _money(value: Decimal | str | None) -> Decimal:
 
 
 def _validate_effective_month(retiree: Retiree, effective_month: PensionMonth) -> None:
-    newest = PensionRate.objects.filter(retiree=retiree).order_by("-effective_month", "-revision").first()
-    if newest is None:
+    """Back-dating may cross annual adjustments (they are recomputed), never a rate decided on other grounds:
+    an initial, individual or correction rate from the effective month on would be overridden by figures
+    its decision did not see."""
+    if not PensionRate.objects.filter(retiree=retiree).exists():
         raise ChangeRequestError(
             _("该人员还没有养老金标准,不能零星调资;请先完成待遇核定。"), field="new_amount"
         )
@@ -440,25 +476,39 @@ def _validate_effective_month(retiree: Retiree, effective_month: PensionMonth) -
             % {"month": effective_month, "first": entitled_from},
             field="effective_month",
         )
-    newest_month = as_month(newest.effective_month)
-    if effective_month < newest_month:
+    decided = (
+        PensionRate.objects.filter(retiree=retiree)
+        .exclude(reason=PensionRate.Reason.ANNUAL_ADJUSTMENT)
+        .order_by("-effective_month", "-revision")
+        .first()
+    )
+    if decided is not None and effective_month <= as_month(decided.effective_month):
         raise ChangeRequestError(
             _(
-                "调整起始月份 %(month)s 早于该人员最新养老金标准的起始月份 %(newest)s(%(reason)s)。"
-                "跨越已执行的调整追溯变更,需要重新计算该次调整,请在年度调待中处理,"
-                "或以 %(newest)s 之后的月份为起始月份。"
+                "调整起始月份 %(month)s 不能早于或等于该人员 %(newest)s 起的%(reason)s标准:"
+                "追溯变更只能跨越年度调待(将按新情况重新计算),不能跨越%(reason)s。"
+                "请以 %(newest)s 之后的月份为起始月份。"
             )
             % {
                 "month": effective_month,
-                "newest": newest.effective_month,
-                "reason": newest.get_reason_display(),
+                "newest": decided.effective_month,
+                "reason": decided.get_reason_display(),
             },
             field="effective_month",
         )
-    if effective_month == newest_month:
+
+
+def _refuse_unrecomputed(effect: RateChangeEffect) -> None:
+    """An adjustment rate the recomputation gives nothing for would stay in force with the old amount."""
+    if effect.unrecomputed:
+        months = "、".join(str(month) for month in effect.unrecomputed)
         raise ChangeRequestError(
-            _("%(month)s 已有一条养老金标准(%(reason)s),每月只能有一条,请以之后的月份为起始月份。")
-            % {"month": effective_month, "reason": newest.get_reason_display()},
+            _(
+                "调整起始月份 %(month)s 之后有 %(months)s 起的年度调待标准,按变更后的情况无法重新计算"
+                "(该人员不再符合调整条件,或该次调待不是由本系统执行的),不能跨越。"
+                "请以 %(last)s 之后的月份为起始月份。"
+            )
+            % {"month": effect.effective_month, "months": months, "last": effect.unrecomputed[-1]},
             field="effective_month",
         )
 
@@ -525,7 +575,8 @@ def change_request_create(
     if field in AMOUNT_FIELDS:
         if not approval_reference:
             raise ChangeRequestError(
-                _("出生日期、参加工作时间的变更须经人社局审批,请填写审批文号。"), field="approval_reference"
+                _("出生日期、参加工作时间、缴费月数的变更须经人社局审批,请填写审批文号。"),
+                field="approval_reference",
             )
         if len(approval_reference) > 60:
             raise ChangeRequestError(_("审批文号最多 60 个字。"), field="approval_reference")
@@ -535,10 +586,21 @@ def change_request_create(
         if effective_month is None:
             raise ChangeRequestError(_("请填写调整起始月份(年-月)。"), field="effective_month")
         _validate_effective_month(retiree, effective_month)
+        _refuse_unrecomputed(
+            rate_change_effect(
+                retiree=retiree,
+                new_amount=amount,
+                effective_month=effective_month,
+                changed=facts_changed_by(field, value),
+            )
+        )
     else:
         if (new_amount is not None and str(new_amount).strip()) or effective_month is not None:
             raise ChangeRequestError(
-                _("只有出生日期和参加工作时间的变更会调整养老金,其他项目不能填写调整金额和起始月份。"),
+                _(
+                    "只有出生日期、参加工作时间和缴费月数的变更会调整养老金,"
+                    "其他项目不能填写调整金额和起始月份。"
+                ),
                 field="new_amount",
             )
         if len(approval_reference) > 60:
@@ -695,6 +757,12 @@ def _apply_work_start_date(
     _save(retiree, work_start_date=datetime.date.fromisoformat(value["work_start_date"]))
 
 
+def _apply_contribution_months(
+    retiree: Retiree, value: Value, request: ChangeRequest, by: Staff, today: datetime.date
+) -> None:
+    _save(retiree, contribution_months=int(value["contribution_months"]))
+
+
 def _apply_contact(
     retiree: Retiree, value: Value, request: ChangeRequest, by: Staff, today: datetime.date
 ) -> None:
@@ -755,6 +823,7 @@ _APPLY: dict[str, Callable[[Retiree, Value, ChangeRequest, Staff, datetime.date]
     Field.ID_NUMBER: _apply_id_number,
     Field.BIRTH_DATE: _apply_birth_date,
     Field.WORK_START_DATE: _apply_work_start_date,
+    Field.CONTRIBUTION_MONTHS: _apply_contribution_months,
     Field.CONTACT: _apply_contact,
     Field.RESIDENCE: _apply_residence,
     Field.BANK_ACCOUNT: _apply_bank_account,
@@ -763,11 +832,12 @@ _APPLY: dict[str, Callable[[Retiree, Value, ChangeRequest, Staff, datetime.date]
 
 
 def _apply_rate_change(retiree: Retiree, request: ChangeRequest, by: Staff, today: datetime.date) -> None:
+    """Called after the field was saved: the person's facts are the new ones."""
     if request.new_amount is None or request.effective_month is None:
         return
     effective_month = as_month(request.effective_month)
-    # A rate added since the request (an annual adjustment) would have made the request stale above; checked
-    # again so the refusal reads as what it is.
+    # A rate added since the request would have made the request stale above; checked again so the refusal
+    # reads as what it is.
     _validate_effective_month(retiree, effective_month)
     note = _("%(field)s变更,人社局审批文号 %(reference)s(变更申请 %(pk)d)") % {
         "field": request.get_field_display(),
@@ -775,35 +845,44 @@ def _apply_rate_change(retiree: Retiree, request: ChangeRequest, by: Staff, toda
         "pk": request.pk,
     }
     effect = rate_change_effect(
-        retiree=retiree, new_amount=request.new_amount, effective_month=effective_month, today=today
-    )
-    PensionRate.objects.create(
         retiree=retiree,
-        amount=request.new_amount,
-        effective_month=effective_month.number,
-        reason=PensionRate.Reason.INDIVIDUAL_ADJUSTMENT,
+        new_amount=request.new_amount,
+        effective_month=effective_month,
         note=note[:200],
-        created_by=by,
+        today=today,
     )
-    if effect.kind == "arrears":
-        ArrearsItem.objects.bulk_create(
-            ArrearsItem(
-                retiree=retiree,
-                month=month.month.number,
-                amount=month.difference,
-                reason=ArrearsItem.Reason.RATE_CHANGE,
-                change_request=request,
-                note=note[:200],
-                created_by=by,
-            )
-            for month in effect.rise_months
+    _refuse_unrecomputed(effect)
+    PensionRate.objects.bulk_create(
+        PensionRate(
+            retiree=retiree,
+            amount=rate.amount,
+            effective_month=rate.month.number,
+            revision=rate.revision,
+            reason=rate.reason,
+            note=rate.note[:200],
+            created_by=by,
         )
-    elif effect.kind == "recovery":
+        for rate in effect.rates
+    )
+    ArrearsItem.objects.bulk_create(
+        ArrearsItem(
+            retiree=retiree,
+            month=month.month.number,
+            amount=month.difference,
+            reason=ArrearsItem.Reason.RATE_CHANGE,
+            change_request=request,
+            note=note[:200],
+            created_by=by,
+        )
+        for month in effect.rise_months
+    )
+    falls = effect.fall_months
+    if falls:
         Recovery.objects.create(
             retiree=retiree,
-            amount=-effect.total,
-            from_month=effect.months[0].month.number,
-            to_month=effect.months[-1].month.number,
+            amount=effect.recovery_total,
+            from_month=falls[0].month.number,
+            to_month=falls[-1].month.number,
             reason=Recovery.Reason.RATE_CHANGE,
             change_request=request,
             note=note[:200],

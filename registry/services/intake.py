@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from .. import access
 from ..access import Action
+from ..adjustments import AdjustedRate, PersonFacts, RateEntry, adjustments_recomputed
 from ..errors import IntakeError
 from ..id_numbers import ResidentId, mask_resident_id, parse_resident_id
 from ..models import (
@@ -93,6 +94,16 @@ class IntakeData:
 
 
 @dataclass(frozen=True)
+class IntakeArrears:
+    """One month before intake: the rate in force that month (the initial amount, or with an annual
+    adjustment's rise from its effective month), and the rise included in it."""
+
+    month: PensionMonth
+    amount: Decimal
+    rise: Decimal
+
+
+@dataclass(frozen=True)
 class IntakePlan:
     """What an intake will write, worked out before anything is written."""
 
@@ -108,21 +119,30 @@ class IntakePlan:
     fee_amount: Decimal
     entitlement_month: PensionMonth
     regular_payment_from: PensionMonth
-    arrears_months: tuple[PensionMonth, ...]
+    arrears: tuple[IntakeArrears, ...]
     has_agent: bool
     agent_id: ResidentId | None = None
     warnings: tuple[str, ...] = field(default=())
+    # Every applied annual adjustment the person takes part in (retired by its cut-off), computed on the
+    # initial amount: written with it, so the months from its effective month are due with the rise.
+    adjustments: tuple[AdjustedRate, ...] = field(default=())
+
+    @property
+    def arrears_months(self) -> tuple[PensionMonth, ...]:
+        return tuple(item.month for item in self.arrears)
 
     @property
     def arrears_total(self) -> Decimal:
-        return self.initial_amount * len(self.arrears_months)
+        return sum((item.amount for item in self.arrears), Decimal("0.00"))
 
     @property
     def signature(self) -> str:
         """What the clerk confirmed: if the arrears change between the preview and the save (the plan
-        day passed in between), the page asks again instead of saving an amount nobody saw."""
+        day passed in between, an adjustment was applied), the page asks again instead of saving an amount
+        nobody saw."""
         months = f"{self.arrears_months[0]}~{self.arrears_months[-1]}" if self.arrears_months else "-"
-        return f"{months}|{self.arrears_total}|{self.regular_payment_from}"
+        adjusted = ",".join(f"{item.month}:{item.amount}" for item in self.adjustments)
+        return f"{months}|{self.arrears_total}|{self.regular_payment_from}|{adjusted}"
 
 
 # Checks -----------------------------------------------------------------------------------------------------
@@ -400,7 +420,25 @@ def intake_check(
     entitlement = PensionMonth.of(data.retirement_date).next()
     open_month = first_open_month(today, settings.PAYOUT_PLAN_DAY)
     regular_from = max(open_month, entitlement)
-    arrears = tuple(entitlement.plus(i) for i in range(entitlement.months_until(regular_from)))
+    adjustments = tuple(
+        adjustments_recomputed(
+            facts=PersonFacts(
+                birth_date=resident_id.birth_date,
+                retirement_date=data.retirement_date,
+                contribution_months=data.contribution_months,
+                # A person taken in has no flags yet: a flag's extra follows when a clerk sets it.
+                flag_codes=frozenset(),
+                status=Retiree.Status.ACTIVE,
+                died_on=None,
+            ),
+            rates=[RateEntry(month=entitlement, amount=initial_amount, is_adjustment=False)],
+            from_month=entitlement,
+        )
+    )
+    arrears = tuple(
+        _arrears_month(entitlement.plus(i), initial_amount, adjustments)
+        for i in range(entitlement.months_until(regular_from))
+    )
 
     return IntakePlan(
         name=name,
@@ -415,11 +453,24 @@ def intake_check(
         fee_amount=fee_amount,
         entitlement_month=entitlement,
         regular_payment_from=regular_from,
-        arrears_months=arrears,
+        arrears=arrears,
         has_agent=agent_id is not None,
         agent_id=agent_id,
         warnings=resident_id.warnings,
+        adjustments=adjustments,
     )
+
+
+def _arrears_month(
+    month: PensionMonth, initial_amount: Decimal, adjustments: tuple[AdjustedRate, ...]
+) -> IntakeArrears:
+    """The month's due amount: the newest adjustment in force by then (each is computed on the one
+    before), else the initial amount."""
+    in_force = [item for item in adjustments if item.month <= month]
+    if not in_force:
+        return IntakeArrears(month=month, amount=initial_amount, rise=Decimal("0.00"))
+    newest = in_force[-1]
+    return IntakeArrears(month=month, amount=newest.amount, rise=newest.amount - initial_amount)
 
 
 # The write --------------------------------------------------------------------------------------------------
@@ -528,6 +579,19 @@ def _write(
         note=_("登记时初次核定"),
         created_by=by,
     )
+    # The adjustments after the initial rate; one in the entitlement month itself comes after it there.
+    PensionRate.objects.bulk_create(
+        PensionRate(
+            retiree=retiree,
+            amount=adjusted.amount,
+            effective_month=_month(adjusted.month),
+            revision=1 if adjusted.month == plan.entitlement_month else 0,
+            reason=PensionRate.Reason.ANNUAL_ADJUSTMENT,
+            note=adjusted.note[:200],
+            created_by=by,
+        )
+        for adjusted in plan.adjustments
+    )
     BankAccount.objects.create(
         retiree=retiree,
         bank=plan.bank,
@@ -562,13 +626,13 @@ def _write(
     ArrearsItem.objects.bulk_create(
         ArrearsItem(
             retiree=retiree,
-            month=_month(month),
-            amount=plan.initial_amount,
+            month=_month(item.month),
+            amount=item.amount,
             reason=ArrearsItem.Reason.INTAKE,
             note=_("登记前应发月份"),
             created_by=by,
         )
-        for month in plan.arrears_months
+        for item in plan.arrears
     )
     retiree_search_keys_rebuild(retiree_ids=[retiree.pk])
     return retiree

@@ -33,12 +33,16 @@ def _show_error(form: ChangeRequestForm | DecisionForm, error: DomainError) -> N
     form.add_error(name, error.message)
 
 
-def _effect_of(form: AmountChangeForm, retiree: Any) -> selectors.RateChangeEffect | None:
+def _effect_of(form: AmountChangeForm, retiree: Any, field: str) -> selectors.RateChangeEffect | None:
     amount = form.cleaned_data.get("new_amount") if hasattr(form, "cleaned_data") else None
     month = form.cleaned_data.get("effective_month") if hasattr(form, "cleaned_data") else None
     if amount is None or amount <= 0 or not isinstance(month, PensionMonth):
         return None
-    return selectors.rate_change_effect(retiree=retiree, new_amount=amount, effective_month=month)
+    # The adjustments are recomputed with the facts as the request would make them.
+    changed = selectors.facts_changed_by(field, form.new_value())
+    return selectors.rate_change_effect(
+        retiree=retiree, new_amount=amount, effective_month=month, changed=changed
+    )
 
 
 @requires(Action.EDIT_REGISTRY)
@@ -65,13 +69,13 @@ def change_request_create(request: StaffRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and request.GET.get("preview"):
         form = form_class(request.GET, user=request.user, retiree=retiree)
         form.is_valid()
-        effect = _effect_of(form, retiree) if isinstance(form, AmountChangeForm) else None
+        effect = _effect_of(form, retiree, field) if isinstance(form, AmountChangeForm) else None
         return render(request, "registry/changes/_money_effect.html", {"effect": effect, "confirm": True})
 
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, user=request.user, retiree=retiree)
         if form.is_valid():
-            effect = _effect_of(form, retiree) if isinstance(form, AmountChangeForm) else None
+            effect = _effect_of(form, retiree, field) if isinstance(form, AmountChangeForm) else None
             context["effect"] = effect
             # Money moves on approval: the clerk must have seen and confirmed exactly this effect.
             if (
@@ -166,6 +170,7 @@ def change_request_detail(request: StaffRequest, pk: int) -> HttpResponse:
             retiree=change.retiree,
             new_amount=change.new_amount,
             effective_month=selectors.as_month(change.effective_month),
+            changed=selectors.facts_changed_by(change.field, change.new_value),
         )
 
     if request.method == "POST":

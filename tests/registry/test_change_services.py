@@ -581,12 +581,25 @@ def test_a_future_effective_month_moves_no_money(county: County):
 @pytest.mark.parametrize(
     ("month", "message"),
     [
-        (PensionMonth(2025, 12), "早于该人员最新养老金标准的起始月份 2026-01"),
-        (PensionMonth(2026, 1), "已有一条养老金标准"),
+        # Crossing (or in the month of) an adjustment rate is allowed only when it can be recomputed; this
+        # one was not applied by an adjustment run of this system (tests/registry/test_changes_across_
+        # adjustment.py has the recomputed crossings).
+        (PensionMonth(2025, 12), "2026-01 起的年度调待标准,按变更后的情况无法重新计算"),
+        (PensionMonth(2026, 1), "2026-01 起的年度调待标准,按变更后的情况无法重新计算"),
+        # A correction is never crossed, nor its own month taken.
+        (PensionMonth(2026, 2), "不能早于或等于该人员 2026-03 起的更正标准"),
+        (PensionMonth(2026, 3), "不能早于或等于该人员 2026-03 起的更正标准"),
     ],
 )
 def test_effective_month_not_after_the_newest_rate_is_refused(county: County, month, message):
-    with_rates(county.retiree_a1)
+    retiree = with_rates(county.retiree_a1)
+    if month >= PensionMonth(2026, 2):
+        PensionRateFactory.create(
+            retiree=retiree,
+            amount=Decimal("2810.00"),
+            effective_month=PensionMonth(2026, 3),
+            reason=PensionRate.Reason.CORRECTION,
+        )
     before = counts()
     with pytest.raises(ChangeRequestError, match=message) as error:
         request_change(

@@ -31,6 +31,13 @@ def signed_in(client, staff):
     return client
 
 
+def effect_token(*months: int) -> str:
+    """The token of a rise to 2950.00 from 2026-02 over 2800.00 for these months of 2026: every month's old
+    and new amount (RateChangeEffect.token)."""
+    listed = ",".join(f"2026-{month:02d}:2800.00:2950.00" for month in months)
+    return f"arrears|2026-02|2950.00|{listed}|"
+
+
 def create_url(retiree, field=""):
     url = reverse("change-request-create", args=[retiree.pk])
     return f"{url}?field={field}" if field else url
@@ -100,7 +107,7 @@ def test_money_preview_and_confirmation(client, county: County):
     page = preview.content.decode()
     assert "补发 3 个月,合计 ¥450.00" in page
     assert "2026-02" in page and "2026-04" in page
-    token = "arrears|450.00|2026-02|2026-04|3|2950.00"
+    token = effect_token(2, 3, 4)
     assert f'value="{token}"' in page
 
     data = {
@@ -210,7 +217,7 @@ def test_checker_approval_of_a_rate_change_checks_the_shown_effect(client, count
     client = signed_in(client, county.reviewer)
     page = client.get(reverse("change-request-detail", args=[change.pk])).content.decode()
     assert "补发 3 个月,合计 ¥450.00" in page
-    old_token = "arrears|450.00|2026-02|2026-04|3|2950.00"
+    old_token = effect_token(2, 3, 4)
     # After the plan day May is closed too: the checker must look again.
     with time_machine.travel(datetime.datetime(2026, 5, 11, 9, 0, tzinfo=NOW.tzinfo), tick=False):
         response = client.post(
@@ -221,7 +228,7 @@ def test_checker_approval_of_a_rate_change_checks_the_shown_effect(client, count
         assert not ArrearsItem.objects.exists()
         response = client.post(
             reverse("change-request-detail", args=[change.pk]),
-            {"decision": "approve", "effect_token": "arrears|600.00|2026-02|2026-05|4|2950.00"},
+            {"decision": "approve", "effect_token": effect_token(2, 3, 4, 5)},
         )
     assert response.status_code == 302
     assert ArrearsItem.objects.count() == 4

@@ -52,6 +52,7 @@ def test_happy_path_returns_number_and_arrears(county: County) -> None:
         "arrears": {
             "months": ["2026-02", "2026-03", "2026-04"],
             "monthly_amount": "2980.00",
+            "amounts": ["2980.00", "2980.00", "2980.00"],
             "total": "8940.00",
         },
     }
