@@ -138,6 +138,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "death_decided",
         "death_corrected",
         "benefit_parameter",
+        "retiree_flag",
     ]
 
 
