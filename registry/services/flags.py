@@ -298,7 +298,7 @@ def flag_import_preview(*, token: str, by: Staff) -> FlagImportCheck:
 
 def flag_import_confirm(*, token: str, by: Staff) -> FlagImportResult:
     """Check the kept file again and write all its flags in one transaction, or nothing. The kept file is
-    deleted when the transaction commits, so a second confirmation of the same preview is refused; two at the
+    deleted once the transaction is done, so a second confirmation of the same preview is refused; two at the
     same instant still write once (the partial unique index and `removed_at IS NULL`)."""
     access.require(by, Action.EDIT_REGISTRY)
     kept = _kept_file(token, by)
@@ -312,7 +312,8 @@ def flag_import_confirm(*, token: str, by: Staff) -> FlagImportResult:
             written = _insert_flags(writing, by=by, at=now)
         else:
             written = _stamp_removed(writing, by=by, at=now)
-        transaction.on_commit(lambda: default_storage.delete(kept.path))
+    # After the writes are in: a second confirmation of this preview finds no file.
+    default_storage.delete(kept.path)
     return FlagImportResult(mode=kept.mode, written=written, skipped=len(rows) - len(writing))
 
 
