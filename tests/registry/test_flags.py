@@ -1,4 +1,4 @@
-"""County flags (人员标记): the kinds, one person's flag set and removed, scope, the audit log and the demo."""
+"""County flags (人员标记): kinds, one person's flag set and removed, scope, the audit log, the demo."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def hardship(county):
     return flag_kind_create(code="hardship", name="艰苦边远地区", sort_order=2, by=county.admin)
 
 
-# Kinds -----------------------------------------------------------------------------------------------------
+# Kinds --------------------------------------------------------------------------------------------
 
 
 def test_the_admin_adds_a_kind_and_refuses_bad_or_duplicate_codes_and_names(county, senior):
@@ -78,7 +78,7 @@ def test_a_code_is_fixed_once_anyone_carried_the_flag(county, senior):
     )
 
 
-# One person's flags -------------------------------------------------------------------------------------------
+# One person's flags -------------------------------------------------------------------------------
 
 
 def test_a_clerk_sets_and_removes_a_flag_with_who_and_when_kept(county, senior):
@@ -180,7 +180,7 @@ def test_the_adjustment_reads_the_current_flags_by_code(county, senior, hardship
     assert current == {(county.retiree_a1.pk, "senior_title"), (county.retiree_a1.pk, "hardship")}
 
 
-# The audit log -----------------------------------------------------------------------------------------------
+# The audit log ------------------------------------------------------------------------------------
 
 
 def test_setting_and_removing_appear_in_the_audit_log(county, senior):
@@ -199,7 +199,7 @@ def test_setting_and_removing_appear_in_the_audit_log(county, senior):
     assert [row.action for row in by_admin] == ["取消标记"]
 
 
-# The demo county ---------------------------------------------------------------------------------------------
+# The demo county ----------------------------------------------------------------------------------
 
 
 def test_the_demo_county_puts_its_two_flags_on_a_few_people_once(db):

@@ -268,7 +268,7 @@ def test_thousands_of_rows_are_checked_and_written_set_based(county, kinds):
     assert RetireeFlag.objects.filter(removed_at__isnull=True).count() == 1500
 
 
-# Pages ---------------------------------------------------------------------------------------------------------
+# Pages --------------------------------------------------------------------------------------------
 
 
 def test_the_clerk_uploads_sees_the_preview_and_confirms(client, county, kinds):
