@@ -30,6 +30,6 @@ class RegistryConfig(AppConfig):
                 url_name="retiree-flags",
                 visible=lambda user: access.can(user, Action.VIEW_REGISTRY),
                 icon="bi-tags",
-                order=40,
+                order=60,
             )
         )
