@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import FlagKind, RetireeFlag
-from registry.services.flags import flag_add, flag_kind_create
+from registry.services.flags import flag_add, flag_kind_create, flag_remove
 
 
 @pytest.fixture
@@ -202,3 +202,17 @@ def test_the_api_kinds_are_read_by_all_and_kept_by_the_admin(client, county, sen
     response = admin.patch(detail, {"is_active": False}, content_type="application/json")
     assert response.json()["is_active"] is False
     assert response.json()["code"] == "senior_title"
+
+
+def test_the_retiree_list_filters_by_a_current_flag(client, county, senior):
+    flag_add(retiree=county.retiree_a1, kind=senior, note="", by=county.clerk)
+    removed = flag_add(retiree=county.retiree_a2, kind=senior, note="", by=county.clerk)
+    flag_remove(flag=removed, by=county.clerk, note="x")
+
+    response = signed_in(client, county.clerk).get(reverse("retiree-list"), {"flag": "senior_title"})
+
+    names = [retiree.name for retiree in response.context["page"].retirees]
+    assert names == ["张建国"]
+    assert '<option value="senior_title" selected>高级职称</option>' in response.content.decode()
+    everyone = client.get(reverse("retiree-list")).context["page"].retirees
+    assert len(everyone) == 3
