@@ -52,8 +52,7 @@ class FlagAddForm(forms.Form):
         label=_("依据或说明"),
         required=False,
         max_length=100,
-        help_text=_("例如职称证书编号、认定文件文号"),
-        widget=forms.TextInput(attrs=_TEXT),
+        widget=forms.TextInput(attrs={**_TEXT, "placeholder": _("例如职称证书编号、认定文件文号")}),
         error_messages={"max_length": _("依据或说明最多 100 个字。")},
     )
 
