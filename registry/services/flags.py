@@ -288,14 +288,6 @@ def flag_import_check(*, upload: File[bytes], mode: str, by: Staff) -> FlagImpor
     return _summary(token, name, mode, rows)
 
 
-def flag_import_preview(*, token: str, by: Staff) -> FlagImportCheck:
-    """The check of a kept file again, as the registry is now (the preview page reloaded)."""
-    access.require(by, Action.EDIT_REGISTRY)
-    kept = _kept_file(token, by)
-    rows = _checked_rows(kept.data, kept.name, mode=kept.mode, by=by)
-    return _summary(token, kept.name, kept.mode, rows)
-
-
 def flag_import_confirm(*, token: str, by: Staff) -> FlagImportResult:
     """Check the kept file again and write all its flags in one transaction, or nothing. The kept file is
     deleted once the transaction is done, so a second confirmation of the same preview is refused; two at the
@@ -315,11 +307,6 @@ def flag_import_confirm(*, token: str, by: Staff) -> FlagImportResult:
     # After the writes are in: a second confirmation of this preview finds no file.
     default_storage.delete(kept.path)
     return FlagImportResult(mode=kept.mode, written=written, skipped=len(rows) - len(writing))
-
-
-def flag_import_discard(*, token: str, by: Staff) -> None:
-    kept = _kept_file(token, by)
-    default_storage.delete(kept.path)
 
 
 @dataclass(frozen=True)
