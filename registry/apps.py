@@ -15,3 +15,21 @@ class RegistryConfig(AppConfig):
         from .services.imports import RUNNING  # noqa: PLC0415
 
         register_job(JobKind(model=ImportBatch, running=RUNNING, interrupted=ImportBatch.Status.INTERRUPTED))
+
+        # The record page's 人员标记 tab: the registry's own, registered as other apps register theirs.
+        from django.utils.translation import gettext_lazy as _  # noqa: PLC0415
+
+        from . import access  # noqa: PLC0415
+        from .access import Action  # noqa: PLC0415
+        from .record_tabs import RecordTab, register_record_tab  # noqa: PLC0415
+
+        register_record_tab(
+            RecordTab(
+                key="flags",
+                label=_("人员标记"),
+                url_name="retiree-flags",
+                visible=lambda user: access.can(user, Action.VIEW_REGISTRY),
+                icon="bi-tags",
+                order=60,
+            )
+        )

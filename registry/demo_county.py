@@ -23,10 +23,23 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pghistory
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .id_numbers import check_character
-from .models import Agent, Bank, BankAccount, Employer, OrgUnit, PensionRate, Retiree, Staff, StatusChange
+from .models import (
+    Agent,
+    Bank,
+    BankAccount,
+    Employer,
+    FlagKind,
+    OrgUnit,
+    PensionRate,
+    Retiree,
+    RetireeFlag,
+    Staff,
+    StatusChange,
+)
 from .months import PensionMonth
 from .services import retiree_search_keys_rebuild, staff_create, system_staff
 
@@ -529,6 +542,7 @@ def seed_demo_county(
                 report=report,
             )
             log(_("已写入退休人员 %(done)d/%(total)d") % {"done": start + len(chunk), "total": len(missing)})
+        _ensure_flags(drafts, actor=staff["clerk"], report=report)
     return report
 
 
@@ -587,6 +601,48 @@ def _ensure_employers(report: SeedReport) -> dict[str, Employer]:
         _count(report, "employers", created)
         employers[name] = employer
     return employers
+
+
+# The county's two flags (人员标记, docs/flags.md) for the adjustment's 倾斜, and who carries them: every
+# FLAG_EVERY-th person the seed draws, alternating between the kinds, at most FLAG_PEOPLE of them.
+FLAG_KINDS = (("senior_title", "高级职称", "职称证书编号 GJ-"), ("hardship", "艰苦边远地区", "县人社局认定 "))
+FLAG_EVERY = 97
+FLAG_PEOPLE = 12
+
+
+def _ensure_flags(drafts: Sequence[DemoRetiree], *, actor: Staff, report: SeedReport) -> None:
+    kinds = []
+    for order, (code, name, _basis) in enumerate(FLAG_KINDS):
+        kind, created = FlagKind.objects.get_or_create(
+            code=code, defaults={"name": name, "sort_order": order}
+        )
+        _count(report, "flag_kinds", created)
+        kinds.append(kind)
+    chosen = [draft.id_number for draft in drafts[::FLAG_EVERY][:FLAG_PEOPLE]]
+    ids = dict(Retiree.objects.filter(id_number__in=chosen).values_list("id_number", "id"))
+    # A person who carries (or once carried) the flag is left as they are: a second seed adds nothing.
+    had = set(
+        RetireeFlag.objects.filter(retiree_id__in=ids.values(), kind__in=kinds).values_list(
+            "retiree_id", "kind_id"
+        )
+    )
+    now = timezone.now()
+    flags = []
+    for position, number in enumerate(chosen):
+        kind = kinds[position % len(kinds)]
+        if number in ids and (ids[number], kind.pk) not in had:
+            basis = FLAG_KINDS[position % len(kinds)][2]
+            flags.append(
+                RetireeFlag(
+                    retiree_id=ids[number],
+                    kind=kind,
+                    note=f"{basis}{position + 1:04d}",
+                    added_by=actor,
+                    added_at=now,
+                )
+            )
+    RetireeFlag.objects.bulk_create(flags)
+    _count(report, "retiree_flags", len(flags))
 
 
 def _ensure_logins(units: dict[str, OrgUnit], report: SeedReport) -> dict[str, Staff]:

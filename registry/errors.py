@@ -50,3 +50,8 @@ class SensitiveExportError(DomainError):
 
 class RecoveryError(DomainError):
     """A recovery could not be opened or cancelled."""
+
+
+class FlagError(DomainError):
+    """A county flag (人员标记) refused: a bad or duplicate kind, an inactive kind, a flag already set or
+    already removed, a person out of scope, or an import file that cannot be confirmed."""

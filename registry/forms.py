@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Bank, OrgUnit, Retiree
+from .models import Bank, FlagKind, OrgUnit, Retiree
 from .selectors import SORTS, RetireeFilters
 
 
@@ -83,6 +83,14 @@ class RetireeFilterForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    flag = forms.ModelChoiceField(
+        label=_("人员标记"),
+        queryset=FlagKind.objects.order_by("sort_order", "code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("不限"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     # Set by the column headers of the results (the page swaps this input in with each result), so the
     # filters keep the sort. An unknown value is dropped like any invalid filter.
@@ -124,5 +132,6 @@ class RetireeFilterForm(forms.Form):
             status=data.get("status", ""),
             bank_id=bank.pk if bank else None,
             residence=data.get("residence", ""),
+            flag_code=flag.code if (flag := data.get("flag")) else "",
             sort=data.get("sort", ""),
         )

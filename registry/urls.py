@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import approvals, audit_log, changes, imports, intake, life_events, lists, pages, records
+from .views import approvals, audit_log, changes, flags, imports, intake, life_events, lists, pages, records
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -43,4 +43,15 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
     path("imports/<int:pk>/restart/", imports.import_restart, name="import-restart"),
     path("imports/<int:pk>/rejected.xlsx", imports.import_rejected, name="import-rejected"),
+    # County flags on people (人员标记, docs/flags.md): the kinds, one person's tab, the import.
+    path("flags/kinds/", flags.flag_kind_list, name="flag-kind-list"),
+    path("flags/kinds/<int:pk>/", flags.flag_kind_edit, name="flag-kind-edit"),
+    path("flags/import/", flags.flag_import, name="flag-import"),
+    path("flags/import/confirm/", flags.flag_import_confirm, name="flag-import-confirm"),
+    path("flags/import/template.xlsx", flags.flag_import_template, name="flag-import-template"),
+    path("retirees/<int:pk>/flags/", flags.retiree_flags_tab, name="retiree-flags"),
+    path("retirees/<int:pk>/flags/add/", flags.retiree_flag_add, name="retiree-flag-add"),
+    path(
+        "retirees/<int:pk>/flags/<int:flag_pk>/remove/", flags.retiree_flag_remove, name="retiree-flag-remove"
+    ),
 ]

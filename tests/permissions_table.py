@@ -69,6 +69,19 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST retiree-terminate":                    ("retiree",    A, A, D, D, D, H),
     "GET retiree-transfer-out":                  ("retiree",    A, A, D, D, D, H),
     "POST retiree-transfer-out":                 ("retiree",    A, A, D, D, D, H),
+    # county flags (人员标记, docs/flags.md): the kinds read with VIEW_REGISTRY and kept by MANAGE_SETTINGS;
+    # a person's flags read in scope, set and removed with EDIT_REGISTRY in scope; the import EDIT_REGISTRY
+    "GET flag-kind-list":                        ("-",          A, A, A, A, A, NA),
+    "POST flag-kind-list":                       ("-",          A, D, D, D, D, NA),
+    "GET flag-kind-edit":                        ("flag_kind",  A, D, D, D, D, NA),
+    "POST flag-kind-edit":                       ("flag_kind",  A, D, D, D, D, NA),
+    "GET flag-import":                           ("-",          A, A, D, D, D, NA),
+    "POST flag-import":                          ("-",          A, A, D, D, D, NA),
+    "POST flag-import-confirm":                  ("-",          A, A, D, D, D, NA),
+    "GET flag-import-template":                  ("-",          A, A, D, D, D, NA),
+    "GET retiree-flags":                         ("retiree",    A, A, A, A, A, N),
+    "POST retiree-flag-add":                     ("retiree",    A, A, D, D, D, H),
+    "POST retiree-flag-remove":                  ("flag",       A, A, D, D, D, H),
     # change requests: a clerk asks, someone else with APPROVE_CHANGES decides; township staff have none
     # (403 on the pages); a clerk sees the requests they made (docs/change-requests.md)
     "GET change-request-create":                 ("retiree",    A, A, D, D, D, H),
@@ -264,6 +277,13 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-import-detail":                     ("import",     A, A, D, D, D, NA),
     "POST api-import-confirm":                   ("import",     A, A, D, D, D, NA),
     "POST api-import-restart":                   ("import",     A, A, D, D, D, NA),
+    # county flags (人员标记, docs/flags.md)
+    "GET api-flag-kind-list":                    ("-",          A, A, A, A, A, NA),
+    "POST api-flag-kind-list":                   ("-",          A, D, D, D, D, NA),
+    "PATCH api-flag-kind-detail":                ("flag_kind",  A, D, D, D, D, NA),
+    "GET api-retiree-flags":                     ("retiree",    A, A, A, A, A, N),
+    "POST api-retiree-flags":                    ("retiree",    A, A, D, D, D, H),
+    "POST api-retiree-flag-remove":              ("flag",       A, A, D, D, D, H),
     "GET api-payout-plan-list":                  ("-",          A, A, A, A, D, NA),
     "POST api-payout-plan-list":                 ("-",          A, A, D, D, D, NA),
     "GET api-payout-plan-detail":                ("plan",       A, A, A, A, D, NA),

@@ -5,6 +5,7 @@ from django.urls import path
 from . import approvals as api_approvals
 from . import certificates as api_certificates
 from . import changes as api_changes
+from . import flags as api_flags
 from . import imports as api_imports
 from . import intake as api_intake
 from . import retirees as api
@@ -49,4 +50,15 @@ urlpatterns = [
     path("imports/<int:pk>/", api_imports.ImportBatchDetailApi.as_view(), name="api-import-detail"),
     path("imports/<int:pk>/confirm/", api_imports.ImportBatchConfirmApi.as_view(), name="api-import-confirm"),
     path("imports/<int:pk>/restart/", api_imports.ImportBatchRestartApi.as_view(), name="api-import-restart"),
+    # County flags on people (人员标记)
+    path("registry/flag-kinds/", api_flags.FlagKindListApi.as_view(), name="api-flag-kind-list"),
+    path("registry/flag-kinds/<int:pk>/", api_flags.FlagKindDetailApi.as_view(), name="api-flag-kind-detail"),
+    path(
+        "registry/retirees/<int:pk>/flags/", api_flags.RetireeFlagListApi.as_view(), name="api-retiree-flags"
+    ),
+    path(
+        "registry/retirees/<int:pk>/flags/<int:flag_pk>/remove/",
+        api_flags.RetireeFlagRemoveApi.as_view(),
+        name="api-retiree-flag-remove",
+    ),
 ]

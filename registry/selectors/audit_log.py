@@ -20,9 +20,11 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from django.apps import apps
 from django.db.models import Model, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -400,5 +402,46 @@ register_audit_source(
         staff_field="printed_by_id",
         retiree_field="retiree",
         row=_certificate_print_row,
+    )
+)
+
+
+# County flags (人员标记): each version of a flag row is an event of its pghistory table, the insert when it
+# was set and the one update when it was removed; the acting person and the moment are the row's own columns.
+_FLAG_LABEL = gettext_lazy("人员标记")
+
+
+def _flag_events() -> QuerySet[Any]:
+    events = apps.get_model("registry", "RetireeFlagEvent").objects.annotate(
+        flag_at=Coalesce("removed_at", "added_at"), flag_by=Coalesce("removed_by", "added_by")
+    )
+    return cast("QuerySet[Any]", events.select_related("retiree", "kind", "added_by", "removed_by"))
+
+
+def _flag_row(event: Any) -> AuditLogRow:
+    removed = event.removed_at is not None
+    return AuditLogRow(
+        at=event.flag_at,
+        kind="retiree_flag",
+        kind_label=str(_FLAG_LABEL),
+        pk=event.pk,
+        who=staff_name(event.removed_by if removed else event.added_by),
+        action=_("取消标记") if removed else _("设置标记"),
+        subject=event.kind.name,
+        retiree=retiree_text(event.retiree),
+        note=masked_text(event.note),
+    )
+
+
+register_audit_source(
+    AuditSource(
+        kind="retiree_flag",
+        label=_FLAG_LABEL,
+        rank=118,
+        queryset=_flag_events,
+        time_field="flag_at",
+        staff_field="flag_by",
+        retiree_field="retiree",
+        row=_flag_row,
     )
 )

@@ -22,7 +22,7 @@ from django.db.models.functions import Collate
 
 from ..access import retirees_visible_to, visible_units
 from ..id_numbers import check_character
-from ..models import BankAccount, OrgUnit, PensionRate, Retiree, RetireeSearchKey, Staff
+from ..models import BankAccount, OrgUnit, PensionRate, Retiree, RetireeFlag, RetireeSearchKey, Staff
 from ..search import normalise_name
 from .units import community_order
 
@@ -61,6 +61,7 @@ class RetireeFilters:
     status: str = ""
     bank_id: int | None = None  # the bank of the current account
     residence: str = ""  # Retiree.Residence value
+    flag_code: str = ""  # a county flag (人员标记) the person carries now, by FlagKind.code
     sort: str = ""  # one of SORTS, "-" in front for descending; "" keeps the list's own order
 
 
@@ -349,6 +350,11 @@ def _filtered(queryset: QuerySet[Retiree], filters: RetireeFilters) -> QuerySet[
         queryset = queryset.filter(status=filters.status)
     if filters.residence:
         queryset = queryset.filter(residence=filters.residence)
+    if filters.flag_code:
+        carries = RetireeFlag.objects.filter(
+            retiree=OuterRef("pk"), kind__code=filters.flag_code, removed_at__isnull=True
+        )
+        queryset = queryset.filter(Exists(carries))
     if filters.bank_id:
         current_at_bank = BankAccount.objects.filter(
             retiree=OuterRef("pk"), is_current=True, bank_id=filters.bank_id

@@ -140,6 +140,7 @@ def test_every_source_is_registered_once_with_its_own_rank():
         "benefit_parameter",
         "adjustment_parameters",
         "adjustment_run",
+        "retiree_flag",
     ]
 
 

@@ -361,7 +361,7 @@ def test_every_tab_is_on_the_page(client, record):
     tabs = re.findall(r'id="tab-(\w+)"', content)
     assert tabs == [
         "identity", "residence", "employer", "bank", "agents", "rates", "status", "changes", "money", "death",
-        "audit",
+        "flags", "audit",
     ]  # fmt: skip
 
 

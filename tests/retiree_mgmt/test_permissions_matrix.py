@@ -84,7 +84,17 @@ from pensions.services import (
 )
 from pensions.services.adjustments import adjustment_parameters_set
 from registry.errors import ChangeRequestError
-from registry.models import Bank, ChangeRequest, ImportBatch, OrgUnit, Recovery, Retiree, Staff
+from registry.models import (
+    Bank,
+    ChangeRequest,
+    FlagKind,
+    ImportBatch,
+    OrgUnit,
+    Recovery,
+    Retiree,
+    RetireeFlag,
+    Staff,
+)
 from registry.months import PensionMonth
 from registry.services import change_request_approve, change_request_create
 from tests.conftest import County, make_county
@@ -240,6 +250,9 @@ class World:
     adjustment_notice: AdjustmentNoticeBatch | None = None
     # A dry run's comparison with the province's result file (docs/adjustment-province-file.md), done.
     adjustment_comparison: AdjustmentComparison | None = None
+    # A county flag (人员标记, docs/flags.md) and each side's person carrying it, set by the clerk.
+    flag_kind: FlagKind | None = None
+    flags: dict[str, RetireeFlag] = field(default_factory=dict)
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -324,6 +337,11 @@ class World:
             case "adjustment_comparison":
                 assert self.adjustment_comparison is not None
                 return {"pk": self.adjustment_comparison.pk}
+            case "flag_kind":
+                assert self.flag_kind is not None
+                return {"pk": self.flag_kind.pk}
+            case "flag":
+                return {"pk": retiree.pk, "flag_pk": self.flags[side].pk}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -453,6 +471,13 @@ def build_world() -> World:
         side: submitted_claim(c, psbc, community)
         for side, community in (("a", c.community_a1), ("b", c.community_b1))
     }
+    flag_kind = FlagKind.objects.create(code="senior_title", name="高级职称")
+    flags = {
+        side: RetireeFlag.objects.create(
+            retiree=retiree, kind=flag_kind, note="证书", added_by=c.clerk, added_at=timezone.now()
+        )
+        for side, retiree in (("a", c.retiree_a1), ("b", c.retiree_b1))
+    }
     return World(
         county=c,
         plan=plan,
@@ -474,6 +499,8 @@ def build_world() -> World:
         one_off_submitted=one_off_submitted,
         one_off_file=one_off_file,
         claims=claims,
+        flag_kind=flag_kind,
+        flags=flags,
         **follow_up,
         adjustment_run=_adjustment_run(c),
         adjustment_comparison=_adjustment_comparison(c),
