@@ -53,6 +53,8 @@ class PensionsConfig(AppConfig):
                 model=AdjustmentNoticeBatch,
                 running=frozenset({notices.RENDERING}),
                 interrupted=notices.INTERRUPTED,
+            )
+        )
 
         # The comparison with the province's result file (pensions.services.adjustment_comparisons).
         from .models import AdjustmentComparison  # noqa: PLC0415

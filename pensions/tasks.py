@@ -12,6 +12,7 @@ from registry.months import PensionMonth, first_open_month
 
 from .models import PayoutPlan
 from .services import plan_draft
+from .services.adjustment_comparisons import adjustment_compare
 from .services.adjustment_notices import adjustment_notices_render
 from .services.adjustments import adjustment_apply, adjustment_dry_run
 
@@ -68,10 +69,11 @@ def render_adjustment_notices(batch_id: int) -> str:
     twice: only a queued batch is rendered, and only the attempt that began it saves the file. Returns the
     batch's status."""
     return adjustment_notices_render(batch_id=batch_id).status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def adjustment_compare_task(comparison_id: int) -> int | None:
     """Compare the province's result file with a dry run (pensions.services.adjustment_comparisons). A
     redelivered message finds the comparison no longer queued and does nothing."""
-    from .services.adjustment_comparisons import adjustment_compare  # noqa: PLC0415
-
     comparison = adjustment_compare(comparison_id=comparison_id)
     return comparison.pk if comparison is not None else None

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
+from .views import adjustment_comparisons as views_comparisons
+from .views import adjustment_notices as views_notices
 from .views import adjustment_parameters as views_adjustment_parameters
 from .views import adjustment_runs as views_runs
-from .views import adjustment_notices as views_notices
-from .views import adjustment_comparisons as views_comparisons
 from .views import money as views_money
 from .views import one_off as views_one_off
 from .views import plans as views
@@ -142,6 +142,7 @@ urlpatterns = [
         "adjustments/<int:year>/parameters.pdf",
         views_adjustment_parameters.adjustment_parameters_pdf,
         name="adjustment-parameters-pdf",
+    ),
     # the annual adjustment's runs (调待试算): dry run, approval, apply (docs/annual-adjustment.md)
     path("adjustments/<int:year>/", views_runs.adjustment_year, name="adjustment-year"),
     path("adjustments/<int:year>/runs/", views_runs.adjustment_run_start, name="adjustment-run-start"),
@@ -166,6 +167,7 @@ urlpatterns = [
     path("adjustments/runs/<int:pk>/apply/", views_runs.adjustment_run_apply, name="adjustment-run-apply"),
     path(
         "adjustments/runs/<int:pk>/restart/", views_runs.adjustment_run_restart, name="adjustment-run-restart"
+    ),
     # the annual adjustment's notices per township and the summary table for the HR bureau
     path(
         "adjustments/runs/<int:pk>/notices/",
@@ -191,6 +193,7 @@ urlpatterns = [
         "adjustments/runs/<int:pk>/summary.xlsx",
         views_notices.adjustment_summary_xlsx_view,
         name="adjustment-summary-xlsx",
+    ),
     # the province's result file for an adjustment dry run (docs/adjustment-province-file.md)
     path(
         "adjustments/runs/<int:pk>/comparisons/",

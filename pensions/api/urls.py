@@ -2,10 +2,10 @@
 
 from django.urls import path
 
+from . import adjustment_comparisons as api_comparisons
+from . import adjustment_notices as api_notices
 from . import adjustment_parameters as api_adjustment_parameters
 from . import adjustment_runs as api_runs
-from . import adjustment_notices as api_notices
-from . import adjustment_comparisons as api_comparisons
 from . import money as api_money
 from . import one_off as api_one_off
 from . import plans as api
@@ -185,6 +185,7 @@ urlpatterns = [
         "adjustments/runs/<int:pk>/summary/",
         api_notices.SummaryApi.as_view(),
         name="api-adjustment-summary",
+    ),
     # the province's result file for an adjustment dry run (docs/adjustment-province-file.md)
     path(
         "adjustments/runs/<int:pk>/comparisons/",

@@ -94,7 +94,7 @@ def test_a_clerk_sets_and_removes_a_flag_with_who_and_when_kept(county, senior):
     again = flag_add(retiree=county.retiree_a1, kind=senior, note="重新认定", by=county.clerk)
     assert [row.pk for row in flags_of(county.retiree_a1)] == [again.pk, flag.pk]
     # pghistory keeps the basis as it was before the removal.
-    events = RetireeFlag.pgh_event_model.objects.filter(pgh_obj_id=flag.pk).order_by("pgh_id")  # type: ignore[attr-defined]
+    events = RetireeFlag.pgh_event_model.objects.filter(pgh_obj_id=flag.pk).order_by("pgh_id")
     assert [(event.pgh_label, event.note) for event in events] == [
         ("insert", "职称证书编号 A2023-0456"),
         ("update", "职称证书编号 A2023-0456;取消原因:证书核查不实"),

@@ -54,8 +54,8 @@ from certification.services.campaigns import campaign_create
 from certification.services.remote import remote_batch_create
 from pensions.errors import PlanError
 from pensions.models import (
-    AdjustmentNoticeBatch,
     AdjustmentComparison,
+    AdjustmentNoticeBatch,
     AdjustmentParameters,
     AdjustmentRun,
     BankFile,
@@ -246,7 +246,7 @@ class World:
     # The annual adjustment (docs/annual-adjustment.md): 2026's run, prepared by the clerk and submitted.
     adjustment_run: AdjustmentRun | None = None
     # The annual adjustment: an applied run (no lines needed for its pages) and a township's notices file.
-    adjustment_run: AdjustmentRun | None = None
+    applied_run: AdjustmentRun | None = None
     adjustment_notice: AdjustmentNoticeBatch | None = None
     # A dry run's comparison with the province's result file (docs/adjustment-province-file.md), done.
     adjustment_comparison: AdjustmentComparison | None = None
@@ -320,8 +320,8 @@ class World:
             case "claim":
                 return {"pk": self.claims[side].pk}
             case "adj_run":
-                assert self.adjustment_run is not None
-                return {"pk": self.adjustment_run.pk}
+                assert self.applied_run is not None
+                return {"pk": self.applied_run.pk}
             case "adj_notice":
                 assert self.adjustment_notice is not None
                 return {"pk": self.adjustment_notice.pk}
@@ -332,8 +332,6 @@ class World:
             case "adjustment_run":
                 assert self.adjustment_run is not None
                 return {"pk": self.adjustment_run.pk}
-                assert self.adjustment_comparison is not None
-                return {"pk": self.adjustment_comparison.run_id}
             case "adjustment_comparison":
                 assert self.adjustment_comparison is not None
                 return {"pk": self.adjustment_comparison.pk}
@@ -504,6 +502,7 @@ def build_world() -> World:
         **follow_up,
         adjustment_run=_adjustment_run(c),
         adjustment_comparison=_adjustment_comparison(c),
+        **adjustment_notices(c),
     )
 
 
@@ -557,8 +556,6 @@ def _adjustment_run(c: County) -> AdjustmentRun:
     run.figures = run_figures(run)  # a run without lines: every figure zero
     run.save(update_fields=["figures"])
     return run
-        **adjustment_notices(c),
-    )
 
 
 def adjustment_notices(c: County) -> dict[str, Any]:
@@ -597,7 +594,7 @@ def adjustment_notices(c: County) -> dict[str, Any]:
     )
     notice.file.save("adjustment-notices-world.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"), save=False)
     notice.save()
-    return {"adjustment_run": run, "adjustment_notice": notice}
+    return {"applied_run": run, "adjustment_notice": notice}
 
 
 def _recovery_follow_up(c: County, recoveries: dict[str, Recovery], bank: Any) -> dict[str, Any]:
