@@ -23,6 +23,22 @@ from .errors import AdjustmentError
 from .models import AdjustmentLine, AdjustmentParameters
 
 ZERO = Decimal(0)
+# The fields of a version of the parameters that the admin sets, in the order the form shows them.
+PARAMETER_FIELDS = (
+    "effective_month",
+    "retired_by",
+    "include_suspended",
+    "include_deceased",
+    "flat_amount",
+    "pension_percent",
+    "year_counting",
+    "year_bands",
+    "years_minimum",
+    "age_tiers",
+    "flag_extras",
+    "minimum_rise",
+    "announcement",
+)
 _CENT = Decimal("0.01")
 Problem = AdjustmentLine.Problem
 YearCounting = AdjustmentParameters.YearCounting

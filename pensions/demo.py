@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -265,18 +266,12 @@ def demo_adjustment_year(*, as_of: datetime.date) -> int:
     return as_of.year if as_of.month >= 7 else as_of.year - 1
 
 
-def seed_demo_adjustment_parameters(*, as_of: datetime.date) -> AdjustmentParameters | None:
-    """The latest announced year's parameters as the admin would have entered them (published-style figures),
-    so "copy last year's" has a source and next year's dry run can be walked through. The demo's January
-    rates of that year came with the county's seed, so a run of that year finds everyone adjusted already.
-    None when the year has parameters or the admin account is missing."""
-    year = demo_adjustment_year(as_of=as_of)
-    if AdjustmentParameters.objects.filter(year=year).exists():
-        return None
-    admin = Staff.objects.filter(username=DEMO_ADMIN).first()
-    if admin is None:
-        return None
-    values = {
+def published_style_values(year: int) -> dict[str, Any]:
+    """A year's parameters as provinces publish them: 定额 50.00; 挂钩 1.5 % of the pension; 1.00 per
+    contribution year up to 15 years and 1.50 for each year above; 倾斜 +20 at 70+, +30 at 75+, +50 at 80+;
+    effective January, retired by 31 December before. The demo's figures, and the tests' (computed by hand
+    there)."""
+    return {
         "effective_month": PensionMonth(year, 1),
         "retired_by": datetime.date(year - 1, 12, 31),
         "include_suspended": True,
@@ -293,8 +288,24 @@ def seed_demo_adjustment_parameters(*, as_of: datetime.date) -> AdjustmentParame
         ],
         "flag_extras": [],
         "minimum_rise": "0",
-        "announcement": _("示范:省人社厅 省财政厅关于调整退休人员基本养老金的通知(%(year)d 年)")
-        % {"year": year},
+        "announcement": "",
+    }
+
+
+def seed_demo_adjustment_parameters(*, as_of: datetime.date) -> AdjustmentParameters | None:
+    """The latest announced year's parameters as the admin would have entered them (published-style figures),
+    so "copy last year's" has a source and next year's dry run can be walked through. The demo's January
+    rates of that year came with the county's seed, so a run of that year finds everyone adjusted already.
+    None when the year has parameters or the admin account is missing."""
+    year = demo_adjustment_year(as_of=as_of)
+    if AdjustmentParameters.objects.filter(year=year).exists():
+        return None
+    admin = Staff.objects.filter(username=DEMO_ADMIN).first()
+    if admin is None:
+        return None
+    values = published_style_values(year)
+    values["announcement"] = _("示范:省人社厅 省财政厅关于调整退休人员基本养老金的通知(%(year)d 年)") % {
+        "year": year
     }
     with pghistory.context(source="seed_demo"):
         return adjustment_parameters_set(year=year, values=values, note=_("示范县演示数据"), by=admin)

@@ -142,7 +142,7 @@ class AdjustmentParametersForm(forms.Form):
     # What the service takes --------------------------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
-        """The service's values (pensions.services.adjustments.PARAMETER_FIELDS); call after is_valid().
+        """The service's values (pensions.adjustment_rules.PARAMETER_FIELDS); call after is_valid().
         Blank rows are left out; a row with only one of its two cells goes on, for the service to refuse."""
         data = self.cleaned_data
         bands = []

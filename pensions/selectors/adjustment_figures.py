@@ -111,13 +111,16 @@ def run_figures(run: AdjustmentRun) -> dict[str, Any]:
             for township_id, name, count, exceptions, old, rise, new, arrears in cursor.fetchall()
         ]
         cursor.execute(_HISTOGRAM, params)
+        counts = dict(cursor.fetchall())
+        # Every bar from the lowest to the highest, empty ones too, so the chart's axis reads as a scale.
+        buckets = range(min(counts), max(counts) + 1) if counts else range(0)
         histogram = [
             {
                 "from": _money(bucket * HISTOGRAM_STEP),
                 "to": _money((bucket + 1) * HISTOGRAM_STEP),
-                "count": count,
+                "count": counts.get(bucket, 0),
             }
-            for bucket, count in cursor.fetchall()
+            for bucket in buckets
         ]
     names = ("flat", "pension", "years", "age", "flag", "minimum")
     return {

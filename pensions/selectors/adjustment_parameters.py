@@ -15,7 +15,7 @@ from registry.formats import yuan
 from registry.models import FlagKind
 from registry.selectors.changes import as_month
 
-from ..adjustment_rules import Person, Rise, rise_of, rules_of
+from ..adjustment_rules import PARAMETER_FIELDS, Person, Rise, rise_of, rules_of
 from ..models import AdjustmentParameters, AdjustmentRun
 from .adjustments import parameter_years, parameters_history, parameters_in_force, runs_of, year_is_applied
 
@@ -237,24 +237,6 @@ def _shown(parameters: AdjustmentParameters, name: str, names: dict[str, str]) -
     return str(value) or _("无")
 
 
-# The fields a version can change, in the order the form shows them.
-COMPARED_FIELDS = (
-    "effective_month",
-    "retired_by",
-    "include_suspended",
-    "include_deceased",
-    "flat_amount",
-    "pension_percent",
-    "year_counting",
-    "year_bands",
-    "years_minimum",
-    "age_tiers",
-    "flag_extras",
-    "minimum_rise",
-    "announcement",
-)
-
-
 def changes_between(
     older: AdjustmentParameters | None, newer: AdjustmentParameters, names: dict[str, str]
 ) -> list[str]:
@@ -262,7 +244,7 @@ def changes_between(
     if older is None:
         return []
     changes = []
-    for name in COMPARED_FIELDS:
+    for name in PARAMETER_FIELDS:
         before, after = _shown(older, name, names), _shown(newer, name, names)
         if before != after:
             label = getattr(AdjustmentParameters._meta.get_field(name), "verbose_name", name)

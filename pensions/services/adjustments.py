@@ -33,6 +33,7 @@ from registry.services.rates import annual_adjustment_write
 from registry.sql import with_names
 
 from ..adjustment_rules import (
+    PARAMETER_FIELDS,
     Person,
     age_tiers_checked,
     flag_extras_checked,
@@ -64,22 +65,6 @@ _CHUNK = 20_000
 
 
 # Parameters -------------------------------------------------------------------------------------------------
-
-PARAMETER_FIELDS = (
-    "effective_month",
-    "retired_by",
-    "include_suspended",
-    "include_deceased",
-    "flat_amount",
-    "pension_percent",
-    "year_counting",
-    "year_bands",
-    "years_minimum",
-    "age_tiers",
-    "flag_extras",
-    "minimum_rise",
-    "announcement",
-)
 
 
 def _amount(value: Any, *, field: str, label: str) -> Decimal:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from ..models import ArrearsItem, PensionRate, Staff
 from ..months import PensionMonth
@@ -26,7 +27,7 @@ _RATES = """
 INSERT INTO {rate} ({rate.retiree}, {rate.amount}, {rate.effective_month}, {rate.revision}, {rate.reason},
                     {rate.note}, {rate.created_by}, {rate.created_at})
 SELECT people.retiree_id, people.new_amount, %(month)s, coalesce(taken.next_revision, 0), %(reason)s,
-       %(note)s, %(by)s, now()
+       %(note)s, %(by)s, %(now)s
   FROM __PEOPLE__ people
   LEFT JOIN (SELECT r.{rate.retiree} AS retiree_id, max(r.{rate.revision}) + 1 AS next_revision
                FROM {rate} r WHERE r.{rate.effective_month} = %(month)s GROUP BY r.{rate.retiree}) taken
@@ -38,7 +39,7 @@ WITH written AS (
     INSERT INTO {arrears} ({arrears.retiree}, {arrears.month}, {arrears.amount}, {arrears.reason},
                            {arrears.adjustment_year}, {arrears.note}, {arrears.created_by},
                            {arrears.created_at})
-    SELECT people.retiree_id, covered.month, people.rise, %(reason)s, %(year)s, %(note)s, %(by)s, now()
+    SELECT people.retiree_id, covered.month, people.rise, %(reason)s, %(year)s, %(note)s, %(by)s, %(now)s
       FROM __PEOPLE__ people
       JOIN (__COVERED__) covered ON covered.retiree_id = people.retiree_id
      WHERE people.rise > 0
@@ -75,6 +76,8 @@ def annual_adjustment_write(
         "year": year,
         "note": note[:200],
         "by": by.pk,
+        # The application's clock, as every other row's created_at (auto_now_add), not the database's.
+        "now": timezone.now(),
         "reason": PensionRate.Reason.ANNUAL_ADJUSTMENT,
     }
     quoted_people = connection.ops.quote_name(people)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from pensions.demo import published_style_values
 from pensions.models import AdjustmentParameters, AdjustmentRun, PayoutPlan
 from pensions.services import plan_draft
 from pensions.services.adjustments import (
@@ -37,27 +38,11 @@ T_APPLY = datetime.datetime(2026, 7, 3, 10, 0, tzinfo=SH)
 
 
 def published_values(**changes: Any) -> dict[str, Any]:
-    """定额 50.00; 挂钩 1.5 % of the pension; 1.00 per contribution year up to 15 years and 1.50 for each year
-    above; 倾斜 +20 at 70+, +30 at 75+, +50 at 80+; effective January 2026, retired by 2025-12-31."""
-    values: dict[str, Any] = {
-        "effective_month": JAN,
-        "retired_by": datetime.date(2025, 12, 31),
-        "include_suspended": True,
-        "include_deceased": True,
-        "flat_amount": "50.00",
-        "pension_percent": "1.5",
-        "year_counting": AdjustmentParameters.YearCounting.WHOLE,
-        "year_bands": [{"up_to": 15, "per_year": "1.00"}, {"up_to": None, "per_year": "1.50"}],
-        "years_minimum": "0",
-        "age_tiers": [
-            {"age": 70, "amount": "20.00"},
-            {"age": 75, "amount": "30.00"},
-            {"age": 80, "amount": "50.00"},
-        ],
-        "flag_extras": [],
-        "minimum_rise": "0",
-        "announcement": "省人社厅 省财政厅 关于2026年调整退休人员基本养老金的通知",
-    }
+    """2026's published-style parameters (pensions.demo.published_style_values: 定额 50.00; 1.5 %; 1.00 per
+    contribution year up to 15 years and 1.50 above; +20 / +30 / +50 at 70 / 75 / 80; effective January,
+    retired by 2025-12-31), with `changes`."""
+    values = published_style_values(2026)
+    values["announcement"] = "省人社厅 省财政厅 关于2026年调整退休人员基本养老金的通知"
     values.update(changes)
     return values
 
