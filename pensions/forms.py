@@ -70,7 +70,9 @@ def confirm_initial(plan: PayoutPlan) -> dict[str, Any]:
     }
 
 
-class LineFilterForm(forms.Form):
+class PersonLineFilterForm(forms.Form):
+    """The search box and township choice every line list has (a plan's, an adjustment run's)."""
+
     q = forms.CharField(
         label=_("姓名或身份证号码前缀"),
         required=False,
@@ -90,6 +92,13 @@ class LineFilterForm(forms.Form):
         empty_label=_("全部乡镇"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+    def __init__(self, data: Any = None, *, townships: QuerySet[OrgUnit], **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["township"].queryset = townships  # type: ignore[attr-defined]
+
+
+class LineFilterForm(PersonLineFilterForm):
     bank = forms.ModelChoiceField(
         label=_("银行"),
         queryset=Bank.objects.none(),
@@ -104,8 +113,7 @@ class LineFilterForm(forms.Form):
     def __init__(
         self, data: Any = None, *, townships: QuerySet[OrgUnit], banks: QuerySet[Bank], **kwargs: Any
     ) -> None:
-        super().__init__(data, **kwargs)
-        self.fields["township"].queryset = townships  # type: ignore[attr-defined]
+        super().__init__(data, townships=townships, **kwargs)
         self.fields["bank"].queryset = banks  # type: ignore[attr-defined]
         for name in ("withheld", "arrears", "deduction"):
             self.fields[name].widget.attrs["class"] = "form-check-input"

@@ -10,30 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import OrgUnit
 
+from .forms import PersonLineFilterForm
 from .models import AdjustmentLine
 from .selectors.adjustment_runs import RunLineFilters
 
 
-class RunLineFilterForm(forms.Form):
-    q = forms.CharField(
-        label=_("姓名或身份证号码前缀"),
-        required=False,
-        max_length=50,
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control",
-                "placeholder": _("姓名开头,或身份证号码前4位以上"),
-                "type": "search",
-            }
-        ),
-    )
-    township = forms.ModelChoiceField(
-        label=_("乡镇(街道)"),
-        queryset=OrgUnit.objects.none(),
-        required=False,
-        empty_label=_("全部乡镇"),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+class RunLineFilterForm(PersonLineFilterForm):
     problem = forms.ChoiceField(
         label=_("异常"),
         required=False,
@@ -41,8 +23,7 @@ class RunLineFilterForm(forms.Form):
     )
 
     def __init__(self, data: Any = None, *, townships: QuerySet[OrgUnit], **kwargs: Any) -> None:
-        super().__init__(data, **kwargs)
-        self.fields["township"].queryset = townships  # type: ignore[attr-defined]
+        super().__init__(data, townships=townships, **kwargs)
         self.fields["problem"].choices = [  # type: ignore[attr-defined]
             ("", _("全部")),
             ("none", _("正常调整")),

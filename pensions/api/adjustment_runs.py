@@ -23,13 +23,13 @@ from rest_framework.views import APIView
 from registry import access
 from registry.access import Action
 from registry.id_numbers import mask_resident_id
-from registry.models import OrgUnit, Retiree, Staff
+from registry.models import Retiree, Staff
 
 from ..models import AdjustmentLine, AdjustmentRun
 from ..selectors import adjustment_runs as selectors
 from ..selectors.adjustments import may_view_adjustments, runs_of
 from ..services import adjustments as services
-from .plans import FORBIDDEN_RESPONSE, TAG, RefSerializer, amount_field
+from .plans import FORBIDDEN_RESPONSE, TAG, PersonLineFilterSerializer, RefSerializer, amount_field
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、本人试算、参数已修改等"))
 RUN_NOT_FOUND_RESPONSE = OpenApiResponse(description=gettext_lazy("没有这次调待试算"))
@@ -193,18 +193,7 @@ class RunLinesApi(ListAPIView):
     permission_classes = [AdjustmentViewerPermission]
     serializer_class = AdjustmentLineSerializer
 
-    class LineFilterSerializer(serializers.Serializer):
-        q = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=50,
-            help_text=gettext_lazy("姓名开头,或身份证号码前缀(4位以上)"),
-        )
-        township = serializers.PrimaryKeyRelatedField(
-            queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.TOWNSHIP),
-            required=False,
-            help_text=gettext_lazy("乡镇(街道)单位 ID"),
-        )
+    class LineFilterSerializer(PersonLineFilterSerializer):
         problem = serializers.ChoiceField(
             choices=[("any", "any"), ("none", "none"), *AdjustmentLine.Problem.choices],
             required=False,
@@ -296,13 +285,11 @@ class RunApproveApi(APIView):
         responses=_MOVE_RESPONSES,
     )
     def post(self, request: Request, pk: int) -> Response:
-        access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        comment = _comment(request)
         return _move(
             request,
             pk,
             Action.APPROVE_PAYMENTS,
-            lambda run: services.adjustment_approve(run=run, by=_staff(request), comment=comment),
+            lambda run: services.adjustment_approve(run=run, by=_staff(request), comment=_comment(request)),
         )
 
 
@@ -317,13 +304,11 @@ class RunRejectApi(APIView):
         responses=_MOVE_RESPONSES,
     )
     def post(self, request: Request, pk: int) -> Response:
-        access.require(_staff(request), Action.APPROVE_PAYMENTS)
-        comment = _comment(request)
         return _move(
             request,
             pk,
             Action.APPROVE_PAYMENTS,
-            lambda run: services.adjustment_reject(run=run, by=_staff(request), comment=comment),
+            lambda run: services.adjustment_reject(run=run, by=_staff(request), comment=_comment(request)),
         )
 
 

@@ -228,22 +228,27 @@ class PlanDetailApi(APIView):
         return Response(PlanDetailSerializer(selectors.plan_get_or_404(pk=pk)).data)
 
 
+class PersonLineFilterSerializer(serializers.Serializer):
+    """The search and township filter every line list has (a plan's, an adjustment run's)."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        help_text=gettext_lazy("姓名开头,或身份证号码前缀(4位以上)"),
+    )
+    township = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.TOWNSHIP),
+        required=False,
+        help_text=gettext_lazy("乡镇(街道)单位 ID"),
+    )
+
+
 class PlanLinesApi(ListAPIView):
     permission_classes = [PlanViewerPermission]
     serializer_class = LineOutputSerializer
 
-    class LineFilterSerializer(serializers.Serializer):
-        q = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=50,
-            help_text=gettext_lazy("姓名开头,或身份证号码前缀(4位以上)"),
-        )
-        township = serializers.PrimaryKeyRelatedField(
-            queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.TOWNSHIP),
-            required=False,
-            help_text=gettext_lazy("乡镇(街道)单位 ID"),
-        )
+    class LineFilterSerializer(PersonLineFilterSerializer):
         bank = serializers.PrimaryKeyRelatedField(
             queryset=Bank.objects.all(), required=False, help_text=gettext_lazy("银行 ID")
         )

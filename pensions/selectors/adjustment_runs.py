@@ -4,13 +4,12 @@ a reviewer, and every line as xlsx with a totals row (docs/annual-adjustment.md)
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from registry.services.sensitive import MASKED, ExportNumbers
 
 from ..models import AdjustmentLine, AdjustmentRun
 from .adjustments import lines_of
+from .plans import name_or_id_prefix
 
 Status = AdjustmentRun.Status
 # The statuses whose background job the page follows with a progress bar.
@@ -46,7 +46,6 @@ COMPONENTS = (
     ("flag_part", "flag"),
     ("minimum_part", "minimum"),
 )
-_ID_PREFIX = re.compile(r"^\d{4,17}[\dXx]?$")
 _CENT = Decimal("0.01")
 logger = logging.getLogger("pensions.exports")
 
@@ -99,12 +98,9 @@ def run_lines(*, run: AdjustmentRun, filters: RunLineFilters) -> QuerySet[Adjust
         lines = lines.filter(problem="")
     elif filters.problem:
         lines = lines.filter(problem=filters.problem)
-    q = filters.q.strip()
-    if q:
-        if _ID_PREFIX.match(q):
-            lines = lines.filter(retiree__id_number__startswith=q.upper())
-        else:
-            lines = lines.filter(Q(retiree__name__startswith=q))
+    search = name_or_id_prefix(filters.q, id_field="retiree__id_number", name_fields=("retiree__name",))
+    if search is not None:
+        lines = lines.filter(search)
     return lines.order_by("township__sort_order", "township__code", "retiree_id")
 
 

@@ -140,6 +140,20 @@ class LineFilters:
     has_deduction: bool = False
 
 
+def name_or_id_prefix(q: str, *, id_field: str, name_fields: tuple[str, ...]) -> Q | None:
+    """What a line list's search box asks for: an ID prefix (4+ digits, a final X in either case) on
+    `id_field`, or else the start of a name in any of `name_fields`; None for an empty box."""
+    q = q.strip()
+    if not q:
+        return None
+    if _ID_PREFIX.match(q):
+        return Q(**{f"{id_field}__startswith": q.upper()})
+    found = Q()
+    for name in name_fields:
+        found |= Q(**{f"{name}__startswith": q})
+    return found
+
+
 def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine]:
     """A plan's lines in line order, filtered. `q` is an ID prefix (4+ digits, a final X in either case) or
     the start of a name; both are searched on the snapshot the line was made with."""
@@ -154,12 +168,9 @@ def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine
         lines = lines.filter(arrears__gt=0)
     if filters.has_deduction:
         lines = lines.filter(deduction__gt=0)
-    q = filters.q.strip()
-    if q:
-        if _ID_PREFIX.match(q):
-            lines = lines.filter(id_number__startswith=q.upper())
-        else:
-            lines = lines.filter(Q(name__startswith=q) | Q(holder_name__startswith=q))
+    search = name_or_id_prefix(filters.q, id_field="id_number", name_fields=("name", "holder_name"))
+    if search is not None:
+        lines = lines.filter(search)
     return lines.order_by("id")
 
 
