@@ -1,6 +1,9 @@
 """Render a bank payout file from payment lines, exactly as a profile says.
 
-Pure Python: plain dataclasses in, bytes out. The plan code snapshots its lines into PaymentLine values.
+Pure Python: plain dataclasses in, bytes out. What is rendered here: xlsx bank files, and return files (the
+bank's answer, for the demo county and tests). Text bank files are rendered by PostgreSQL straight into the
+stored file (sql_render.py); the records below are its rule book: sql_render's check of the doubtful lines
+uses them, and a test renders every text profile both ways and compares the bytes.
 
 The rules that protect the money and the names:
 - fixed-width fields are counted in bytes of the target encoding; a multi-byte character is never split;
@@ -18,7 +21,7 @@ import datetime
 import hashlib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -386,11 +389,12 @@ def _total(lines: Sequence[PaymentLine]) -> Decimal:
     return total
 
 
-def check_amounts(lines: Sequence[PaymentLine]) -> list[LineProblem]:
-    """Amounts a bank can pay: a positive Decimal of whole fen. References unique and non-empty."""
+def check_amounts(lines: Iterable[tuple[int, PaymentLine]]) -> list[LineProblem]:
+    """Amounts a bank can pay: a positive Decimal of whole fen. References unique and non-empty. `lines` are
+    (number in the file, line)."""
     problems: list[LineProblem] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, 1):
+    for number, line in lines:
         amount = line.amount
         if not isinstance(amount, Decimal) or not amount.is_finite():
             message = _("金额必须是十进制数(Decimal)。")
@@ -563,20 +567,24 @@ def render_xlsx(
 def render_bank_file(
     profile: BankFileProfile, lines: Sequence[PaymentLine], *, context: RenderContext
 ) -> RenderedFile:
-    """The bank file for these lines. Raises UnencodableLines or InvalidLinesError (Chinese, naming lines)
-    instead of writing anything doubtful; nothing is written for a refused file."""
+    """The xlsx bank file for these lines. Raises InvalidLinesError (Chinese, naming lines) instead of
+    writing anything doubtful. Text layouts (fixed, delimited) are rendered by PostgreSQL straight into the
+    stored file (pensions.bankfiles.sql_render): there is one way to write them."""
+    if profile.layout != "xlsx":
+        raise ValueError(f"{profile.code}: text bank files are rendered by PostgreSQL (sql_render)")
     encoder = _Encoder(profile)
-    encoder.flag(check_amounts(lines))
+    encoder.flag(check_amounts(enumerate(lines, 1)))
     total = _total(lines)
-    render = render_xlsx if profile.layout == "xlsx" else render_records
-    content = render(profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder)
+    content = render_xlsx(
+        profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder
+    )
     return RenderedFile(
         name=file_name(profile, context),
         content=content,
         count=len(lines),
         total=total,
         sha256=hashlib.sha256(content).hexdigest(),
-        content_type=XLSX_CONTENT_TYPE if profile.layout == "xlsx" else "text/plain",
+        content_type=XLSX_CONTENT_TYPE,
     )
 
 

@@ -17,11 +17,11 @@ from pensions.bankfiles import (
     ReturnMismatchError,
     match_return,
     parse_return_file,
-    render_bank_file,
     render_return_file,
 )
 from pensions.bankfiles.profiles import CCB, EBANK, GENERIC_CSV, GENERIC_XLSX, PSBC
 from tests.pensions.bankfiles.helpers import CONTEXT, LI, ZHANG, line
+from tests.pensions.bankfiles.reference_text_renderer import render_bank_file
 
 SENT = [ZHANG, LI, line(3, name="王芳", amount="999.99")]
 

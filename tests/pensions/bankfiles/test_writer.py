@@ -13,10 +13,10 @@ import pytest
 from pensions.bankfiles import (
     InvalidLinesError,
     UnencodableLines,
-    render_bank_file,
 )
 from pensions.bankfiles.profiles import CCB, CCB_CSV, EBANK, GENERIC_CSV, GENERIC_XLSX, PSBC, FieldSpec
 from tests.pensions.bankfiles.helpers import CONTEXT, LI, ZHANG, line
+from tests.pensions.bankfiles.reference_text_renderer import render_bank_file
 
 
 def test_a_psbc_line_is_exactly_the_profiles_byte_width_with_a_chinese_name():
