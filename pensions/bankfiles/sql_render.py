@@ -9,22 +9,24 @@ bytes of the target encoding, CSV quoting), joins them with `string_agg`, adds t
 trailer, and stores the bytes with their SHA-256, line count and total into pensions_bankfile, in the same
 pass. The stored row is written only when
 
-- no line is *doubtful*: a text value holding a character outside printable ASCII and the CJK Unified
-  Ideographs U+4E00–U+9FA5 (which GBK, GB18030 and UTF-8 all hold, PostgreSQL and Python mapping them to the
-  same bytes), a control character, an empty name, a value that is not digits in a digits field, a value too
-  wide for its fixed field, a delimiter in an unquoted field, an amount that is not a positive whole number of
-  fen; a doubtful line is not converted at all (PostgreSQL would stop on a character the encoding lacks);
+- no line is *doubtful*, i.e. refused by the writer's rules: a text value holding a character the encoding
+  cannot hold (Python's codec decides, as the writer did: 䶮 in GBK), a control character, a blank name, a
+  value that is not digits in a digits field, a value too wide for its fixed field, a delimiter in an unquoted
+  field, an amount that is not a positive whole number of fen. These are regular expressions and lengths, so
+  they cost little when nothing is wrong; a doubtful line is not converted at all (PostgreSQL's `convert_to`
+  would stop the statement on a character the encoding lacks);
 - the header/trailer fits its fields; and the file's total is the one the plan's bank total says.
 
-Otherwise nothing is stored, and the few doubtful lines are read back and checked by `check_lines`, the
-same checks (and the same Chinese messages naming the lines) as the Python writer's; when those lines turn out
-to be fine (a rare character the encoding does hold, a quoted comma), the statement is run again with `force`.
+Otherwise nothing is stored, and the doubtful lines (a handful, read back by `doubtful_lines_statement`) are
+checked by `check_lines`: the writer's own checks, raising its Chinese messages naming the lines. Should they
+all pass after all, the statement runs again with `force` (every line converted).
 
 The SQL text is built from fixed fragments, column names of LINE_COLUMNS and placeholders only (ruff S608).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,14 +51,39 @@ from .writer import (
 
 # PostgreSQL's names of the profiles' encodings.
 PG_ENCODINGS = {"gbk": "GBK", "gb18030": "GB18030", "utf-8": "UTF8"}
-# Any character outside printable ASCII and the CJK Unified Ideographs U+4E00–U+9FA5: the line is checked by
-# the Python writer before anything is converted (checked against Python's codecs for every code point,
-# docs/bank-files.md).
-_UNSURE = r"[^\x20-\x7e\u4e00-\u9fa5]"
-_CONTROL = r"[\x01-\x1f\x7f]"
-# A name holding none of these is possibly blank (Python's str.strip() knows more spaces than PostgreSQL).
-_NOT_BLANK = r"[!-~\u4e00-\u9fa5]"
+_CONTROL = r"[\x01-\x1f\x7f]"  # the writer's control characters (PostgreSQL text holds no NUL)
 _DIGITS = r"^[0-9]+[Xx]?$"
+
+
+@functools.cache
+def _outside(encoding: str) -> str | None:
+    """A regular expression matching a character the encoding cannot hold, as Python's codec says (the
+    writer's rule), or None when it holds every character PostgreSQL text can carry (GB18030, UTF-8).
+    PostgreSQL's conversion maps every character Python's does to the same bytes (checked for every code
+    point: docs/bank-files.md), so a line without such a character converts exactly as the writer would
+    encode it. GBK holds nothing above U+FFFF."""
+    if encoding != "gbk":
+        return None
+    ranges: list[tuple[int, int]] = []
+    for code in range(1, 0x10000):
+        try:
+            chr(code).encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "[^" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges) + "]"
+
+
+@functools.cache
+def _blank() -> str:
+    """A name Python's str.strip() leaves empty: only characters str.isspace() knows (the writer's check)."""
+    spaces = [code for code in range(1, 0x110000) if chr(code).isspace()]
+    return "^[" + "".join(f"\\u{code:04x}" for code in spaces) + "]*$"
+
+
 STRING_COLUMNS = ("reference", "name", "id_number", "account_number", "township", "certificate_number")
 LINE_COLUMNS = (
     "reference",
@@ -114,10 +141,11 @@ class _Builder:
         self.profile = profile
         self.p = params
         self.enc = params(PG_ENCODINGS[profile.encoding])
-        self.unsure = params(_UNSURE) if profile.encoding != "utf-8" else None
+        outside = _outside(profile.encoding)
+        self.outside = params(outside) if outside is not None else None
         self.control = params(_CONTROL)
         self.digits = params(_DIGITS)
-        self.not_blank = params(_NOT_BLANK)
+        self.blank = params(_blank())
         self.delimiter = params(profile.delimiter) if profile.layout == "delimited" else ""
         self.fixed = profile.layout == "fixed"
 
@@ -143,10 +171,10 @@ class _Builder:
             doubts.append(f"{column} !~ {self.digits}")
             return column, True, doubts
         doubts.append(f"{column} ~ {self.control}")
-        if self.unsure is not None:
-            doubts.append(f"{column} ~ {self.unsure}")
+        if self.outside is not None:
+            doubts.append(f"{column} ~ {self.outside}")
         if spec.name == "name":
-            doubts.append(f"{column} !~ {self.not_blank}")
+            doubts.append(f"{column} ~ {self.blank}")
         if self.profile.layout == "delimited" and not self.profile.quoting:
             doubts.append(f"strpos({column}, {self.delimiter}) > 0")
         return column, False, doubts
@@ -268,7 +296,7 @@ def render_statement(
         if not specs:
             continue
         values = [(spec, *builder.summary_value(spec, summary)) for spec in specs]
-        text, overflows = builder.record(values)  # type: ignore[arg-type]  # (spec, text, ascii) triples
+        text, overflows = builder.record(values)
         summary_overflows.extend(overflows)
         pieces.append(f"convert_to({text}, {builder.enc}) || {newline}")
     content = " || ".join(pieces)

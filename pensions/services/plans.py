@@ -383,6 +383,10 @@ def plan_draft(
                 },
             )
             _line_count, _released, deducted_from = cursor.fetchone()
+            # Autovacuum is off on the county's server (and slow to notice a million new rows where it is
+            # on): without fresh statistics the planner takes a plan's lines for a few hundred rows, and the
+            # bank-file export and the pages sort a million of them on disk (docs/bank-files.md).
+            cursor.execute("ANALYZE pensions_payoutline")
             cursor.execute(
                 _STORE_TOTALS,
                 {"plan": plan.pk, "bank": PlanTotal.Kind.BANK, "township": PlanTotal.Kind.TOWNSHIP},
