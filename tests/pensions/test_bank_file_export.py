@@ -12,7 +12,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from openpyxl import load_workbook
 
-from pensions.bankfiles import BankFileProfile, parse_return_file, payment_reference
+from pensions.bankfiles import SHIPPED_PROFILES, BankFileProfile, parse_return_file, payment_reference
 from pensions.errors import PlanError
 from pensions.models import BankFile, BankFileDownload, BankFileProfileSetting, PayoutLine, PayoutPlan
 from pensions.services import (
@@ -22,8 +22,11 @@ from pensions.services import (
     bank_file_profile_set,
     bank_files_export,
 )
+from pensions.services.bank_files import _context, _county_code, payment_lines
+from pensions.services.payment_sources import PlanSource
 from registry.models import Bank
 
+from .bankfiles.reference_text_renderer import render_text_bank_file
 from .payout_flow import (
     BANK_TOTALS,
     T_EXPORT,
@@ -302,3 +305,97 @@ def test_exported_plan_helper(county, enrol, banks):
     set_profiles(banks)
     plan, files = exported_plan(county, banks)
     assert {key: file.total for key, file in files.items()} == BANK_TOTALS
+
+
+TEXT_PROFILE_CODES = sorted(code for code, profile in SHIPPED_PROFILES.items() if profile.layout != "xlsx")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", [*TEXT_PROFILE_CODES, "gb18030"])
+def test_every_text_profile_is_the_python_writers_bytes_on_the_same_plan(county, enrol, banks, code):
+    # Fen amounts (3120.55, 3333.33), a 䶮 (GB18030 only: GBK refuses it), a middle dot, a withheld line.
+    names = {1: "王䶮", 3: "阿不都·热合曼"} if code == "gb18030" else {3: "阿不都·热合曼"}
+    enrol_month(county, enrol, names=names)
+    if code == "gb18030":
+        profile = SHIPPED_PROFILES["psbc"].to_dict() | {"code": "psbc18030", "encoding": "gb18030"}
+        for bank in banks.values():
+            bank_file_profile_set(bank=bank, by=county.admin, profile=profile)
+    else:
+        set_profiles(banks, dict.fromkeys(banks, code))
+    plan = approved_plan(county)
+    fund_all(plan, banks, county.reviewer)
+
+    files = export(plan, county.clerk)
+
+    sent = payment_lines(plan=plan)
+    with time_machine.travel(T_EXPORT, tick=False):
+        county_code = _county_code()
+        expected = {
+            bank.pk: render_text_bank_file(
+                bank_file_profile_for(bank=bank),
+                sent[bank.pk],
+                context=_context(PlanSource(plan), bank, county_code),
+            )
+            for bank in banks.values()
+        }
+    assert len(files) == 3
+    for file in BankFile.objects.filter(plan=plan):
+        oracle = expected[file.bank_id]
+        assert bytes(file.content) == oracle.content
+        assert (file.name, file.sha256, file.line_count, file.total) == (
+            oracle.name,
+            oracle.sha256,
+            oracle.count,
+            oracle.total,
+        )
+    if code == "gb18030":
+        assert "王䶮".encode("gb18030") in bytes(BankFile.objects.get(plan=plan, bank=banks["psbc"]).content)
+    plan.refresh_from_db()
+    assert plan.status == S.EXPORTED
+
+
+@pytest.mark.django_db
+def test_a_name_gbk_cannot_hold_is_named_with_its_line_in_a_delimited_file(county, enrol, banks):
+    enrol_month(county, enrol, names={3: "曾㛃"})
+    set_profiles(banks, dict.fromkeys(banks, "ccb_csv"))
+    plan = approved_plan(county)
+    fund_all(plan, banks, county.reviewer)
+
+    with pytest.raises(UnencodableNamesError) as refused:
+        export(plan, county.clerk)
+
+    line = PayoutLine.objects.get(plan=plan, name="曾㛃")
+    reference = payment_reference(plan_id=plan.pk, line_id=line.pk)
+    assert [
+        (bank.code, item.number, item.reference, item.characters) for bank, item in refused.value.lines
+    ] == [("RCC", 1, reference, "㛃")]
+    assert refused.value.message == (
+        "有 1 人的姓名含有银行文件编码无法表示的字符,所有银行文件都没有生成。"
+        f"请人工处理这些人员(如改用银行认可的写法或单独发放)后再生成:农村信用社 {reference} 曾㛃:㛃(U+36C3)"
+    )
+    assert BankFile.objects.count() == 0
+    plan.refresh_from_db()
+    assert plan.status == S.FUNDED
+
+
+@pytest.mark.django_db
+def test_a_line_the_profile_cannot_write_stops_every_file(county, enrol, banks):
+    # Eleven characters are 22 bytes of GBK: too wide for PSBC's 20-byte name, which is never cut.
+    enrol_month(county, enrol, names={0: "王小明明明明明明明明明"})
+    set_profiles(banks)
+    plan = approved_plan(county)
+    fund_all(plan, banks, county.reviewer)
+
+    with pytest.raises(PlanError) as refused:
+        export(plan, county.clerk)
+
+    line = PayoutLine.objects.get(plan=plan, name="王小明明明明明明明明明")
+    reference = payment_reference(plan_id=plan.pk, line_id=line.pk)
+    assert refused.value.message == (
+        "银行文件没有生成:中国邮政储蓄银行:有 1 条记录无法按银行文件格式写出,银行文件没有生成:"
+        f"第 1 条 {reference} 王小明明明明明明明明明:"
+        "户名“王小明明明明明明明明明”占 22 字节,超过字段宽度 20 字节。"
+    )
+    assert BankFile.objects.count() == 0
+    plan.refresh_from_db()
+    assert plan.status == S.FUNDED
