@@ -1,23 +1,32 @@
-"""Bank file export over 1,000,000 retirees: bank_files_export against a bare COPY … TO STDOUT of the same
-rows.
+"""Bank file export over 1,000,000 retirees, per text profile: bank_files_export against two baselines
+measured in the same run.
 
-Usage: .venv/bin/python bench/bank_file_export.py [--rounds 3] [--ccb-profile ccb] [--profile-export]
+Usage: .venv/bin/python bench/bank_file_export.py [--rounds 3] [--profiles psbc,ebank,ccb_csv,generic_csv]
+                                                  [--explain] [--profile-export]
 
-Works in the payout plan benchmark's database (BENCH_DATABASE_URL, default `retiree_mgmt_bench_plan`), built
-by bench/payout_plan.py's `build` when it holds no retirees. Everything below happens in one transaction that
-is rolled back at the end, so the database stays as the plan benchmark expects it (no plan for the month):
+Works in its own database (BENCH_DATABASE_URL, default `retiree_mgmt_bench_export`), built by
+bench/payout_plan.py's `build` when it holds no retirees. Setup (not timed), committed and kept for the next
+run: the month's plan drafted by the clerk, submitted, approved by a finance reviewer and funded with each
+bank's exact net total (three banks, ~311,600 paid lines each). Then a full VACUUM ANALYZE (autovacuum is off
+on this server).
 
-- setup (not timed): the bench county's RCC bank gets the `ebank` profile (the demo county's rural bank, whose
-  code there is RCB; unset, RCC would fall back to generic_xlsx) and CCB the `--ccb-profile` (default `ccb`,
-  the demo county's xlsx); plan_draft for the month by the clerk, plan_submit by the clerk, plan_approve by a
-  finance reviewer, funding_record of each bank's exact net total: the plan is funded;
-- each round, in a savepoint rolled back so the plan stays funded, in alternating order:
-  export: `bank_files_export` as a clerk runs it (every bank's file rendered from the lines, stored as bytes
-  with its SHA-256, the plan moved to exported after checking the lines' hash and totals);
-  bare: `COPY (SELECT <the columns the files carry> FROM pensions_payoutline … ORDER BY bank_id, id) TO STDOUT
-  WITH (FORMAT csv, ENCODING 'GBK')` read fully into memory through psycopg2's copy_expert.
-Prints each round, the medians, rows/s of both, the ratio (aim ≤ 2.5) and per bank the profile and lines.
-`--profile-export` runs one more export under cProfile and prints the top 15 by cumulative time.
+Each round starts with VACUUM ANALYZE of the tables the rounds write (their rolled-back rows would otherwise
+pile up) and prints the load average. Then for every text profile (all of them in profiles.py unless
+--profiles says otherwise), each side in a transaction rolled back, the order of the three sides rotating
+from round to round:
+- export: every bank set to the profile, then `bank_files_export` as a clerk runs it (each bank's file
+  rendered and stored by PostgreSQL with its SHA-256, the approval hash and totals checked again, plan →
+  exported);
+- plain COPY: `COPY (SELECT <the columns the files carry> … ORDER BY bank_id, id) TO STDOUT WITH (FORMAT csv,
+  ENCODING 'GBK')` read fully into memory through psycopg2's copy_expert (the reading every export must do);
+- same work: that COPY, plus storing the very bytes the export wrote (held in memory from the setup export,
+  not timed) into pensions_bankfile, one row per bank with PostgreSQL's SHA-256, count and total: the reading
+  and the storing an export cannot avoid, with the formatting for free.
+Prints each round, then per profile the medians, export ÷ plain COPY (aim ≤ 2.5) and export ÷ same work.
+`--explain` prints EXPLAIN (ANALYZE, BUFFERS) of the first bank's statement for each profile;
+`--profile-export` cProfiles one more export per profile and prints the top 15 by cumulative time.
+
+DEBUG is off whatever the settings say (the development settings' DEBUG keeps every query in memory).
 """
 
 from __future__ import annotations
@@ -26,20 +35,26 @@ import argparse
 import cProfile
 import datetime
 import io
+import json
+import os
 import pstats
 import statistics
 import time
+from collections.abc import Callable
 
 from benchdb import set_up_django
 
-set_up_django(database="retiree_mgmt_bench_plan")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+set_up_django(database="retiree_mgmt_bench_export")
 
-# The plan benchmark owns the builder of this database and the month.
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.payout_plan import MONTH, build  # noqa: E402
+from pensions.bankfiles import SHIPPED_PROFILES  # noqa: E402
+from pensions.bankfiles.sql_render import PLANNER_SETTINGS, render_statement  # noqa: E402
 from pensions.models import BankFile, PayoutPlan  # noqa: E402
 from pensions.services import (  # noqa: E402
     bank_files_export,
@@ -48,12 +63,21 @@ from pensions.services import (  # noqa: E402
     plan_draft,
     plan_submit,
 )
-from pensions.services.bank_files import bank_file_profile_set  # noqa: E402
+from pensions.services.bank_files import (  # noqa: E402
+    _context,
+    _county_code,
+    _line_source,
+    bank_file_profile_for,
+    bank_file_profile_set,
+)
 from pensions.services.funding import funding_banks  # noqa: E402
+from pensions.services.payment_sources import PlanSource  # noqa: E402
 from registry.models import Bank, OrgUnit, Retiree, Staff  # noqa: E402
 
-# The columns the files are made of (pensions.services.bank_files.payment_lines): the reference, the bank,
-# the holder name (else the name), ID number, account, net amount and township, in the export's order.
+settings.DEBUG = False
+
+# The columns the files are made of (pensions.services.bank_files._PLAN_LINES): the reference, the bank, the
+# holder name (else the name), ID number, account, net amount and township, in the export's order.
 COPY_LINES = """
 COPY (
     SELECT 'P' || line.plan_id || 'L' || line.id AS reference, line.bank_id,
@@ -65,10 +89,47 @@ COPY (
      ORDER BY line.bank_id, line.id
 ) TO STDOUT WITH (FORMAT csv, ENCODING 'GBK')
 """
+STORE_FILE = """
+INSERT INTO pensions_bankfile (plan_id, bank_id, name, content_type, content, sha256, line_count, total,
+                               profile_code, profile, created_by_id, created_at)
+SELECT %(plan)s, %(bank)s, %(name)s, 'text/plain', c.content, encode(sha256(c.content), 'hex'), %(count)s,
+       %(total)s, %(code)s, %(profile)s::jsonb, %(by)s, now()
+  FROM (SELECT %(content)s::bytea AS content) AS c
+"""
+# What the rounds write and roll back: vacuumed between rounds.
+TOUCHED = (
+    "pensions_bankfile",
+    "pensions_payoutplan",
+    "pensions_plantransition",
+    "pensions_bankfileprofilesetting",
+    "pensions_payoutline",
+)
+TEXT_PROFILES = [code for code, profile in SHIPPED_PROFILES.items() if profile.layout != "xlsx"]
 
 
-def funded_plan(ccb_profile: str) -> PayoutPlan:
-    """Draft, submit, approve (a second person) and fund the month's plan, as the office would."""
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def vacuum(tables: tuple[str, ...] = ()) -> float:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        if tables:
+            for table in tables:
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        else:
+            cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def funded_plan() -> PayoutPlan:
+    """The month's plan, funded: made (and committed) once, as the office would, then reused."""
+    existing = PayoutPlan.objects.filter(month=MONTH.number).first()
+    if existing is not None:
+        if existing.status != PayoutPlan.Status.FUNDED:
+            raise SystemExit(f"the plan for {MONTH} is {existing.status}, not funded: rebuild this database")
+        print(f"plan {existing.pk} for {MONTH}: {existing.line_count:,} lines, funded (kept from a past run)")
+        return existing
     county = OrgUnit.objects.get(kind=OrgUnit.Kind.COUNTY)
     clerk = Staff.objects.get(username="bench_clerk")
     reviewer, _created = Staff.objects.get_or_create(
@@ -80,126 +141,213 @@ def funded_plan(ccb_profile: str) -> PayoutPlan:
             "org_unit": county,
         },
     )
-    bank_file_profile_set(bank=Bank.objects.get(code="RCC"), by=None, profile_code="ebank")
-    bank_file_profile_set(bank=Bank.objects.get(code="CCB"), by=None, profile_code=ccb_profile)
-    if PayoutPlan.objects.filter(month=MONTH.number).exists():
-        raise SystemExit(f"a plan for {MONTH} already exists in this database: the benchmark needs none")
     started = time.perf_counter()
-    plan = plan_draft(month=MONTH, by=clerk)
-    plan_submit(plan=plan, by=clerk)
-    plan_approve(plan=plan, by=reviewer)
-    today = timezone.localdate()
-    for bank_id, total in funding_banks(plan=plan).items():
-        assert total.bank is not None
-        funding_record(
-            plan=plan,
-            bank=total.bank,
-            amount=total.net_total,
-            reference_number=f"BENCH-{bank_id}",
-            transferred_on=today - datetime.timedelta(days=1),
-            by=reviewer,
-        )
+    with transaction.atomic():
+        plan = plan_draft(month=MONTH, by=clerk)
+        plan_submit(plan=plan, by=clerk)
+        plan_approve(plan=plan, by=reviewer)
+        today = timezone.localdate()
+        for bank_id, total in funding_banks(plan=plan).items():
+            assert total.bank is not None
+            funding_record(
+                plan=plan,
+                bank=total.bank,
+                amount=total.net_total,
+                reference_number=f"BENCH-{bank_id}",
+                transferred_on=today - datetime.timedelta(days=1),
+                by=reviewer,
+            )
     plan.refresh_from_db()
     assert plan.status == PayoutPlan.Status.FUNDED, plan.status
     print(
         f"plan {plan.pk} for {MONTH}: {plan.line_count:,} lines, drafted, approved and funded "
-        f"in {time.perf_counter() - started:.1f} s (not timed below)"
+        f"in {time.perf_counter() - started:.1f} s (not timed below; committed and kept)"
     )
     return plan
 
 
-def export(plan: PayoutPlan, clerk: Staff) -> tuple[float, list[BankFile]]:
+def set_profile(code: str) -> None:
+    for bank in Bank.objects.all():
+        bank_file_profile_set(bank=bank, by=None, profile_code=code)
+
+
+Stored = list[tuple[int, str, bytes, int, object]]  # bank, name, content, count, total
+
+
+def export(plan: PayoutPlan, clerk: Staff, code: str) -> tuple[float, Stored]:
     with transaction.atomic():
+        set_profile(code)
         started = time.perf_counter()
         files = bank_files_export(plan=plan, by=clerk)
         elapsed = time.perf_counter() - started
+        stored = [
+            (file.bank_id, file.name, bytes(file.content), file.line_count, file.total)
+            for file in BankFile.objects.filter(pk__in=[file.pk for file in files]).order_by("bank_id")
+        ]
         transaction.set_rollback(True)
     plan.refresh_from_db()
     assert plan.status == PayoutPlan.Status.FUNDED
-    return elapsed, files
+    return elapsed, stored
 
 
-def bare(plan: PayoutPlan) -> tuple[float, int, int]:
-    with transaction.atomic(), connection.cursor() as cursor:
+def copy_lines(plan: PayoutPlan) -> tuple[int, int]:
+    with connection.cursor() as cursor:
         target = io.BytesIO()
-        started = time.perf_counter()
         cursor.cursor.copy_expert(COPY_LINES.format(plan=int(plan.pk)), target)
         data = target.getvalue()
+    return data.count(b"\n"), len(data)
+
+
+def plain(plan: PayoutPlan) -> tuple[float, int, int]:
+    with transaction.atomic():
+        started = time.perf_counter()
+        rows, size = copy_lines(plan)
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
-    return elapsed, data.count(b"\n"), len(data)
+    return elapsed, rows, size
+
+
+def same_work(plan: PayoutPlan, clerk: Staff, code: str, files: Stored) -> float:
+    profile = json.dumps(SHIPPED_PROFILES[code].to_dict(), ensure_ascii=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        copy_lines(plan)
+        for bank_id, name, content, count, total in files:
+            cursor.execute(
+                STORE_FILE,
+                {
+                    "plan": plan.pk,
+                    "bank": bank_id,
+                    "name": name,
+                    "content": content,
+                    "count": count,
+                    "total": total,
+                    "code": code,
+                    "profile": profile,
+                    "by": clerk.pk,
+                },
+            )
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def explain(plan: PayoutPlan, code: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the first bank's statement, as the export runs it."""
+    from pensions.bankfiles.sql_render import StoredFile
+    from pensions.bankfiles.writer import file_name
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_profile(code)
+        source = PlanSource(plan)
+        bank = Bank.objects.order_by("code").first()
+        assert bank is not None
+        profile = bank_file_profile_for(bank=bank)
+        context = _context(source, bank, _county_code())
+        total = funding_banks(plan=plan)[bank.pk].net_total
+        stored = StoredFile(
+            plan_id=plan.pk,
+            one_off_batch_id=None,
+            bank_id=bank.pk,
+            name=file_name(profile, context),
+            profile_code=profile.code,
+            profile_json=json.dumps(profile.to_dict()),
+            created_by_id=plan.created_by_id or 0,
+            created_at=timezone.now(),
+            expected_total=total,
+        )
+        lines = _line_source(source, bank)
+        sql, params = render_statement(profile, source=lines, context=context, stored=stored)
+        for name, value in PLANNER_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} = {value}")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE OFF) " + sql, params)
+        print(f"\n--- {code}, bank {bank.code}")
+        for (text,) in cursor.fetchall():
+            print(text)
+        transaction.set_rollback(True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--retirees", type=int, default=1_000_000, help="only when the database is empty")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--ccb-profile", default="ccb", help="ccb (xlsx, the demo county's) or ccb_csv")
-    parser.add_argument("--profile-export", action="store_true", help="cProfile one more export")
+    parser.add_argument("--profiles", default=",".join(TEXT_PROFILES), help="comma-separated profile codes")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each profile's statement")
+    parser.add_argument("--profile-export", action="store_true", help="cProfile one more export per profile")
     args = parser.parse_args()
+    codes = [code for code in args.profiles.split(",") if code]
 
     call_command("migrate", verbosity=0)
     if not Retiree.objects.exists():
         print(f"building {args.retirees:,} retirees in {connection.settings_dict['NAME']} …")
         build(args.retirees)
     print(f"database {connection.settings_dict['NAME']}: {Retiree.objects.count():,} retirees, month {MONTH}")
+    print(f"DEBUG {settings.DEBUG}, load average {load()}")
+    plan = funded_plan()
+    clerk = Staff.objects.get(username="bench_clerk")
+    print(f"VACUUM ANALYZE in {vacuum():.0f} s")
 
-    with transaction.atomic():
-        plan = funded_plan(args.ccb_profile)
-        clerk = Staff.objects.get(username="bench_clerk")
-        export_times: list[float] = []
-        bare_times: list[float] = []
-        ratios: list[float] = []
-        files: list[BankFile] = []
-        rows = size = 0
-        for round_number in range(1, args.rounds + 1):
-            # Alternate which goes first, so a cache warmed by one does not always favour the other.
-            if round_number % 2:
-                export_time, files = export(plan, clerk)
-                bare_time, rows, size = bare(plan)
-            else:
-                bare_time, rows, size = bare(plan)
-                export_time, files = export(plan, clerk)
-            lines = sum(file.line_count for file in files)
-            assert lines == rows, (lines, rows)
-            export_times.append(export_time)
-            bare_times.append(bare_time)
-            ratios.append(export_time / bare_time)
+    if args.explain:
+        for code in codes:
+            explain(plan, code)
+        print()
+
+    # The bytes the same-work baseline stores: one export per profile, not timed.
+    files = {code: export(plan, clerk, code)[1] for code in codes}
+    times: dict[str, dict[str, list[float]]] = {
+        code: {"export": [], "copy": [], "same": []} for code in codes
+    }
+    rows = size = 0
+    for round_number in range(1, args.rounds + 1):
+        vacuumed = vacuum(TOUCHED)
+        print(f"round {round_number} (VACUUM ANALYZE {vacuumed:.1f} s, load average {load()})")
+        for code in codes:
+            sides: list[tuple[str, Callable[[], float]]] = [
+                ("export", lambda code=code: export(plan, clerk, code)[0]),
+                ("copy", lambda: plain(plan)[0]),
+                ("same", lambda code=code: same_work(plan, clerk, code, files[code])),
+            ]
+            # Rotate which goes first, so a cache warmed by one does not always favour another.
+            shift = (round_number - 1) % len(sides)
+            for side, run in sides[shift:] + sides[:shift]:
+                times[code][side].append(run())
+            export_time, copy_time, same_time = (times[code][side][-1] for side in ("export", "copy", "same"))
             print(
-                f"round {round_number}: COPY {bare_time:.2f} s ({size / 1e6:.0f} MB), "
-                f"bank_files_export {export_time:.2f} s ({sum(len(f.content) for f in files) / 1e6:.0f} MB), "
-                f"ratio {ratios[-1]:.2f} ({rows:,} lines)"
+                f"  {code:<12} export {export_time:6.2f} s  COPY {copy_time:6.2f} s  "
+                f"same work {same_time:6.2f} s  ÷COPY {export_time / copy_time:5.2f}  "
+                f"÷same {export_time / same_time:5.2f}  (load {load()})"
             )
+    _elapsed, rows, size = plain(plan)
 
-        if args.profile_export:
+    if args.profile_export:
+        for code in codes:
             profiler = cProfile.Profile()
             with transaction.atomic():
+                set_profile(code)
                 profiler.enable()
                 bank_files_export(plan=plan, by=clerk)
                 profiler.disable()
                 transaction.set_rollback(True)
-            print()
+            print(f"\n--- cProfile of the {code} export")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
-        transaction.set_rollback(True)  # leave no plan behind: bench/payout_plan.py drafts the same month
 
-    export_median, bare_median = statistics.median(export_times), statistics.median(bare_times)
     print()
-    for file in sorted(files, key=lambda item: item.bank.code):
-        print(
-            f"  {file.bank.code:<5} profile {file.profile_code:<8} {file.line_count:>9,} lines "
-            f"{len(file.content) / 1e6:>6.1f} MB  {file.name}"
-        )
-    print()
-    print(f"{'':<40}{'median':>10}{'rows/s':>12}")
-    for label, median in (
-        ("COPY … TO STDOUT (csv, GBK) into memory", bare_median),
-        ("bank_files_export (all banks, stored)", export_median),
-    ):
-        print(f"{label:<40}{median:>9.2f}s{rows / median:>12,.0f}")
+    print(f"{rows:,} lines; the plain COPY writes {size / 1e6:.0f} MB")
     print(
-        f"ratio export / COPY: median of rounds {statistics.median(ratios):.2f}, "
-        f"of medians {export_median / bare_median:.2f} (aim ≤ 2.5)"
+        f"{'profile':<12}{'MB':>6}{'export':>9}{'COPY':>8}{'same':>8}{'export/COPY':>13}{'export/same':>13}"
+        f"{'rows/s':>11}   (medians of {args.rounds} rounds; aim export/COPY ≤ 2.5)"
     )
+    for code in codes:
+        export_median, copy_median, same_median = (
+            statistics.median(times[code][side]) for side in ("export", "copy", "same")
+        )
+        megabytes = sum(len(content) for _bank, _name, content, _count, _total in files[code]) / 1e6
+        print(
+            f"{code:<12}{megabytes:>6.0f}{export_median:>8.2f}s{copy_median:>7.2f}s{same_median:>7.2f}s"
+            f"{export_median / copy_median:>13.2f}{export_median / same_median:>13.2f}"
+            f"{rows / export_median:>11,.0f}"
+        )
+    print(f"load average at the end: {load()}")
 
 
 if __name__ == "__main__":

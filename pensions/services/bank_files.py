@@ -38,6 +38,7 @@ from ..bankfiles import (
 )
 from ..bankfiles.sql_render import (
     LINE_COLUMNS,
+    PLANNER_SETTINGS,
     LineSource,
     StoredFile,
     check_lines,
@@ -244,6 +245,20 @@ def _mismatch(
     )
 
 
+def _run(cursor: Any, statement: tuple[str, dict[str, Any]]) -> tuple[Any, ...] | None:
+    """The render statement under its planner settings (sql_render.PLANNER_SETTINGS), then the defaults
+    again for the rest of the transaction."""
+    for name, value in PLANNER_SETTINGS:
+        cursor.execute(f"SET LOCAL {name} = {value}")
+    try:
+        cursor.execute(*statement)
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    finally:
+        for name, _value in PLANNER_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+    return row
+
+
 def _store_text_file(
     source: PaymentSource,
     bank: Bank,
@@ -259,8 +274,7 @@ def _store_text_file(
     lines = _line_source(source, bank)
     with connection.cursor() as cursor:
         if not summary_problem(profile, context=context):
-            cursor.execute(*render_statement(profile, source=lines, context=context, stored=stored))
-            row = cursor.fetchone()
+            row = _run(cursor, render_statement(profile, source=lines, context=context, stored=stored))
             if row is not None:
                 outcome.stored.append(row[0])
                 return
@@ -284,8 +298,9 @@ def _store_text_file(
     if total != stored.expected_total:
         raise _mismatch(source, bank, file_total=total, file_count=count, net_total=stored.expected_total)
     with connection.cursor() as cursor:
-        cursor.execute(*render_statement(profile, source=lines, context=context, stored=stored, force=True))
-        row = cursor.fetchone()
+        row = _run(
+            cursor, render_statement(profile, source=lines, context=context, stored=stored, force=True)
+        )
     if row is None:  # the checks above and the statement's disagree: never store a doubtful file
         raise PlanError(_("%(bank)s 的银行文件没有生成:数据库与程序的检查结果不一致。") % {"bank": bank.name})
     outcome.stored.append(row[0])
