@@ -51,21 +51,21 @@ from .writer import (
 
 # PostgreSQL's names of the profiles' encodings.
 PG_ENCODINGS = {"gbk": "GBK", "gb18030": "GB18030", "utf-8": "UTF8"}
-_CONTROL = r"[\x01-\x1f\x7f]"  # the writer's control characters (PostgreSQL text holds no NUL)
-_DIGITS = r"^[0-9]+[Xx]?$"
 
 
 @functools.cache
-def _outside(encoding: str) -> str | None:
-    """A regular expression matching a character the encoding cannot hold, as Python's codec says (the
-    writer's rule), or None when it holds every character PostgreSQL text can carry (GB18030, UTF-8).
-    PostgreSQL's conversion maps every character Python's does to the same bytes (checked for every code
-    point: docs/bank-files.md), so a line without such a character converts exactly as the writer would
-    encode it. GBK holds nothing above U+FFFF."""
+def _unwritable(encoding: str) -> str:
+    """A regular expression matching a character a text field cannot carry: a control character (the
+    writer's rule), or one the encoding cannot hold as Python's codec says (the writer's rule too; GB18030
+    and UTF-8 hold every character PostgreSQL text can carry, GBK nothing above U+FFFF). PostgreSQL's
+    conversion maps every character Python's does to the same bytes (checked for every code point:
+    docs/bank-files.md), so a line without such a character converts exactly as the writer encodes it."""
     if encoding != "gbk":
-        return None
+        return r"[\x01-\x1f\x7f]"
     ranges: list[tuple[int, int]] = []
-    for code in range(1, 0x10000):
+    for code in range(0x20, 0x10000):
+        if code == 0x7F:
+            continue
         try:
             chr(code).encode(encoding)
         except UnicodeEncodeError:
@@ -78,13 +78,13 @@ def _outside(encoding: str) -> str | None:
 
 
 @functools.cache
-def _blank() -> str:
-    """A name Python's str.strip() leaves empty: only characters str.isspace() knows (the writer's check)."""
-    spaces = [code for code in range(1, 0x110000) if chr(code).isspace()]
-    return "^[" + "".join(f"\\u{code:04x}" for code in spaces) + "]*$"
+def _spaces() -> str:
+    """The characters str.strip() removes (str.isspace()): a name of only these is blank (the writer's
+    check)."""
+    return "".join(chr(code) for code in range(1, 0x110000) if chr(code).isspace())
 
 
-STRING_COLUMNS = ("reference", "name", "id_number", "account_number", "township", "certificate_number")
+_DIGITS = "[0-9]+[Xx]?"
 LINE_COLUMNS = (
     "reference",
     "name",
@@ -147,11 +147,6 @@ class _Builder:
         self.profile = profile
         self.p = params
         self.enc = params(PG_ENCODINGS[profile.encoding])
-        outside = _outside(profile.encoding)
-        self.outside = params(outside) if outside is not None else None
-        self.control = params(_CONTROL)
-        self.digits = params(_DIGITS)
-        self.blank = params(_blank())
         self.delimiter = params(profile.delimiter) if profile.layout == "delimited" else ""
         self.fixed = profile.layout == "fixed"
 
@@ -162,28 +157,40 @@ class _Builder:
             return f"(({column}) * 100)::bigint::text"
         return f"round({column}, 2)::text"
 
-    def detail_value(self, spec: FieldSpec, row: str) -> tuple[str, bool, list[str]]:
-        """(text expression, ASCII only, doubts) of a detail field on the lines' row `row`."""
+    def detail_value(self, spec: FieldSpec) -> tuple[str, bool]:
+        """(text expression, ASCII only) of a detail field on the lines' row `l`. A digits value that is
+        not digits makes the line doubtful, and a doubtful line is never converted: ASCII holds."""
         if spec.name == LITERAL:
-            return self.p(spec.value), spec.value.isascii(), []
+            return self.p(spec.value), spec.value.isascii()
         if spec.name == "seq":
-            return f"{row}.seq::text", True, []
-        column = f"{row}.{spec.name}"
+            return "l.seq::text", True
+        column = f"l.{spec.name}"
         if spec.kind == "amount":
-            return self._amount(column), True, []  # the amount's doubts are the line's, see line_doubts
-        doubts = [f"{column} IS NULL"]
-        if spec.kind == "digits":
-            # Not digits: doubtful, and then never converted, so ASCII-only holds for the rest.
-            doubts.append(f"{column} !~ {self.digits}")
-            return column, True, doubts
-        doubts.append(f"{column} ~ {self.control}")
-        if self.outside is not None:
-            doubts.append(f"{column} ~ {self.outside}")
-        if spec.name == "name":
-            doubts.append(f"{column} ~ {self.blank}")
+            return self._amount(column), True
+        return column, spec.kind == "digits"
+
+    def doubts(self) -> str:
+        """Whether a line (row `s`) may be refused by the writer: a few expressions per line, one regular
+        expression over all its text fields at once and one over all its digits fields."""
+        p = self.p
+        doubts = ["s.amount IS NULL", "s.amount <= 0", "s.amount <> round(s.amount, 2)", "s.reference = ''"]
+        columns = [spec for spec in self.profile.fields if spec.name not in (LITERAL, "seq", "amount")]
+        texts = list(dict.fromkeys(f"s.{spec.name}" for spec in columns if spec.kind == "text"))
+        digits = list(dict.fromkeys(f"s.{spec.name}" for spec in columns if spec.kind == "digits"))
+        if texts or digits:
+            doubts.append(f"({' || '.join(texts + digits)}) IS NULL")
+        if texts:
+            doubts.append(f"({' || '.join(texts)}) ~ {p(_unwritable(self.profile.encoding))}")
+        if digits:
+            # "|" separates the values: no digits value holds one, so each part matches on its own.
+            pattern = "^" + "\\|".join([_DIGITS] * len(digits)) + "$"
+            joined = " || '|' || ".join(digits)
+            doubts.append(f"({joined}) !~ {p(pattern)}")
+        if "s.name" in texts:
+            doubts.append(f"btrim(s.name, {p(_spaces())}) = ''")
         if self.profile.layout == "delimited" and not self.profile.quoting:
-            doubts.append(f"strpos({column}, {self.delimiter}) > 0")
-        return column, False, doubts
+            doubts.extend(f"strpos({column}, {self.delimiter}) > 0" for column in texts + digits)
+        return _any(doubts)
 
     def summary_value(self, spec: FieldSpec, summary: dict[str, object]) -> tuple[str, bool]:
         """(text expression, ASCII only) of a header/trailer field on the aggregate row `b`."""
@@ -252,26 +259,23 @@ def _lines_sql(source: LineSource, doubts: str) -> str:
     """The lines in file order, numbered from 1 (the `seq` field, and the number a message gives a line),
     each with whether it is doubtful (`doubts`, on row `s`)."""
     # OFFSET 0 keeps the source a subquery of its own: each of its columns (a township looked up by a scalar
-    # subquery) is computed once per line, not once for every mention below.
+    # subquery) is computed once per line, not once for every mention below. Its ORDER BY is what makes the
+    # planner read the lines in file order off the index; the levels above keep that order without a sort.
     return (
         f"SELECT s.*, row_number() OVER (ORDER BY s.ord) AS seq, {doubts} AS doubtful "  # noqa: S608
-        f"FROM ({source.sql} OFFSET 0) AS s"
+        f"FROM ({source.sql} ORDER BY ord OFFSET 0) AS s ORDER BY s.ord"
     )
 
 
 def _detail(builder: _Builder) -> tuple[str, str, str]:
     """(record text and overflow on row `l`, doubts on row `s`) of a detail line."""
     values = []
-    doubts = ["s.amount IS NULL", "s.amount <= 0", "s.amount <> round(s.amount, 2)", "s.reference = ''"]
-    overflows: list[str] = []
     for spec in builder.profile.fields:
-        text, ascii_only, _doubts = builder.detail_value(spec, "l")
+        text, ascii_only = builder.detail_value(spec)
         values.append((spec, text, ascii_only))
-        doubts.extend(builder.detail_value(spec, "s")[2])
     record, overflows = builder.record(values)
-    if _literal_problem(builder.profile):
-        doubts = ["true"]
-    return record, _any(doubts), _any(overflows)
+    doubts = "true" if _literal_problem(builder.profile) else builder.doubts()
+    return record, doubts, _any(overflows)
 
 
 def render_statement(
