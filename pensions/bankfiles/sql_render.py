@@ -206,7 +206,25 @@ class _Builder:
     # ---- fields and records
 
     def byte_length(self, text: str, ascii_only: bool) -> str:
-        return f"length({text})" if ascii_only else f"octet_length(convert_to({text}, {self.enc}))"
+        """Bytes of the value in the encoding. Converting is what costs: an ASCII value (its UTF-8 bytes as
+        many as its characters, e.g. a reference) is as long in every encoding."""
+        if ascii_only:
+            return f"length({text})"
+        return (
+            f"(CASE WHEN octet_length({text}) = length({text}) THEN octet_length({text}) "
+            f"ELSE octet_length(convert_to({text}, {self.enc})) END)"
+        )
+
+    def too_wide(self, text: str, ascii_only: bool, width: str) -> str:
+        """Whether the value's bytes exceed the width; a value of few enough characters cannot (at most 2
+        bytes a character in GBK, 4 in GB18030 and UTF-8), and is not converted for this."""
+        if ascii_only:
+            return f"length({text}) > {width}"
+        most = 2 if self.profile.encoding == "gbk" else 4
+        return (
+            f"(CASE WHEN length({text}) * {most} <= {width} THEN false "
+            f"ELSE {self.byte_length(text, ascii_only)} > {width} END)"
+        )
 
     def fixed_field(self, spec: FieldSpec, text: str, ascii_only: bool) -> tuple[str, str | None]:
         """(padded text, overflow condition or None). Padding is ASCII, one byte in every encoding, so the
@@ -220,7 +238,7 @@ class _Builder:
 
         length = self.byte_length(text, ascii_only)
         if not spec.truncate:
-            return padded(text, length), f"{length} > {width}"
+            return padded(text, length), self.too_wide(text, ascii_only, width)
         # The longest prefix of whole characters whose bytes fit (writer._cut), only for a value too wide.
         cut = (
             f"(SELECT {padded('c.v', f'octet_length(convert_to(c.v, {self.enc}))')} FROM ("  # noqa: S608
