@@ -1,5 +1,8 @@
 """Render a PSBC fixed-width GBK bank file of synthetic lines in pure Python and print rows/s.
 
+Text profiles go through the Python writer kept as the tests' oracle (the export renders them in PostgreSQL:
+bench/bank_file_export.py); xlsx profiles through the production writer.
+
 Usage: .venv/bin/python bench/bank_file.py [--lines 1000000] [--rounds 3] [--profile psbc]
 No database: the lines are built in memory first (not timed). The comparison with PostgreSQL's COPY of the
 same rows belongs to the plan benchmark, which reads the lines from the database.
@@ -23,10 +26,10 @@ from pensions.bankfiles import (  # noqa: E402
     RenderContext,
     parse_return_file,
     payment_reference,
-    render_bank_file,
     render_return_file,
     shipped_profile,
 )
+from tests.pensions.bankfiles.reference_text_renderer import render_bank_file  # noqa: E402
 
 SURNAMES = "张王李赵刘陈杨黄吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁"
 GIVEN = "建国秀兰桂英志强玉梅德明淑珍文华红梅海燕国庆丽娟永福金凤春生凤英长青"
