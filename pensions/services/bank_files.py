@@ -166,27 +166,24 @@ def one_off_bank_files_export(*, batch: OneOffBatch, by: Staff) -> list[BankFile
 
 
 # The lines of one bank's file, in file order (PlanSource.payment_lines, BatchSource.payment_lines: the same
-# rows, names and references), for the SQL renderer. Township by a scalar subquery, not a join: the lines then
-# come straight off pensions_payoutline's export index in file order, with no sort.
+# rows, names and references), for the SQL renderer. The township joined as the ORM joins it (a line's unit is
+# never deleted); read in file order, the join is a memoized nested loop that keeps that order.
 _PLAN_LINES = """
 SELECT line.id AS ord, 'P' || line.plan_id || 'L' || line.id AS reference,
        COALESCE(NULLIF(line.holder_name, ''), line.name)::text AS name, line.id_number::text AS id_number,
-       line.account_number::text AS account_number, line.net AS amount,
-       (SELECT township.name FROM registry_orgunit township WHERE township.id = line.township_id)::text
-           AS township,
+       line.account_number::text AS account_number, line.net AS amount, township.name::text AS township,
        ''::text AS certificate_number
   FROM pensions_payoutline line
+  JOIN registry_orgunit township ON township.id = line.township_id
  WHERE line.plan_id = %(src_owner)s AND line.bank_id = %(src_bank)s AND NOT line.is_withheld AND line.net > 0
 """
 _BATCH_LINES = """
 SELECT payment.id AS ord, 'B' || payment.batch_id || 'P' || payment.id AS reference,
        COALESCE(NULLIF(payment.holder_name, ''), payment.payee_name)::text AS name,
        payment.payee_id_number::text AS id_number, payment.account_number::text AS account_number,
-       payment.amount AS amount,
-       (SELECT township.name FROM registry_orgunit township WHERE township.id = payment.township_id)::text
-           AS township,
-       ''::text AS certificate_number
+       payment.amount AS amount, township.name::text AS township, ''::text AS certificate_number
   FROM pensions_oneoffpayment payment
+  JOIN registry_orgunit township ON township.id = payment.township_id
  WHERE payment.batch_id = %(src_owner)s AND payment.bank_id = %(src_bank)s
 """
 # The banks a plan's sent lines go to, by a walk down the export index (one probe per bank, not a scan of a
