@@ -337,6 +337,8 @@ def main() -> None:
         f"{'profile':<12}{'MB':>6}{'export':>9}{'COPY':>8}{'same':>8}{'export/COPY':>13}{'export/same':>13}"
         f"{'rows/s':>11}   (medians of {args.rounds} rounds; aim export/COPY ≤ 2.5)"
     )
+    # The ratios of each round (its three sides measured minutes apart at most) tell more on a machine whose
+    # load changes during the run than the ratio of the medians: both are printed.
     for code in codes:
         export_median, copy_median, same_median = (
             statistics.median(times[code][side]) for side in ("export", "copy", "same")
@@ -346,6 +348,17 @@ def main() -> None:
             f"{code:<12}{megabytes:>6.0f}{export_median:>8.2f}s{copy_median:>7.2f}s{same_median:>7.2f}s"
             f"{export_median / copy_median:>13.2f}{export_median / same_median:>13.2f}"
             f"{rows / export_median:>11,.0f}"
+        )
+        per_round = [
+            (export_time / copy_time, export_time / same_time)
+            for export_time, copy_time, same_time in zip(
+                times[code]["export"], times[code]["copy"], times[code]["same"], strict=True
+            )
+        ]
+        print(
+            f"{'':<12}median of the rounds' ratios: export/COPY "
+            f"{statistics.median(ratio for ratio, _same in per_round):.2f}, export/same "
+            f"{statistics.median(same for _ratio, same in per_round):.2f}"
         )
     print(f"load average at the end: {load()}")
 
