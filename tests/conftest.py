@@ -103,5 +103,9 @@ def worker() -> Iterator[Any]:
     assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL == settings.REDIS_URL
     # Messages left in the test queue by an interrupted run would be consumed first.
     celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False) as started:
+    # Every queue, as `-Q celery,payouts,imports,pdfs` in the Procfile: a task routed to a queue nobody
+    # consumes would wait forever.
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, queues=list(settings.TASK_QUEUE_NAMES)
+    ) as started:
         yield started

@@ -243,6 +243,8 @@ def worker_process() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
                 "-A",
                 "retiree_mgmt",
                 "worker",
+                "-Q",
+                ",".join(settings.TASK_QUEUE_NAMES),
                 "--pool=solo",
                 "--without-gossip",
                 "--without-mingle",
