@@ -18,6 +18,22 @@ from retiree_mgmt import celery_app
 from tests.factories import OrgUnitFactory, RetireeFactory, StaffFactory
 
 PASSWORD = "pass-Word-123"
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every database test may use the "replica" alias (a mirror of the test database, settings/test.py): a
+    page marked for the replica reads there when it runs outside a transaction (live server, worker tests),
+    and Django refuses an alias a test did not declare."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if kwargs.get("databases") == "__all__":
+            continue
+        kwargs["databases"] = sorted({*(kwargs.get("databases") or ["default"]), "replica"})
+        item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False)
 
 
 @dataclass

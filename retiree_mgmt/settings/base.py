@@ -100,6 +100,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming read replica of the primary, for the heavy read-only pages and reports only, never for money:
+# registry.replica decides per read (docs/deployment.md "PostgreSQL primary and read replica"). Without
+# REPLICA_DATABASE_URL everything runs on default and the router has no opinion.
+if os.environ.get("REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["REPLICA_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "registry.Staff"

@@ -235,7 +235,7 @@ def worker_process() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     }
 
     def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - the queue names are the settings' constants
             [
                 sys.executable,
                 "-m",
