@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.db import connections
 
 from registry.models import OrgUnit, Retiree, Staff
 from retiree_mgmt import celery_app
@@ -19,6 +20,16 @@ from tests.factories import OrgUnitFactory, RetireeFactory, StaffFactory
 
 PASSWORD = "pass-Word-123"
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's, then the mirror connections closed before the test database is dropped: the replica
+    alias is a second session on it, which the DROP DATABASE would find still in use."""
+    yield
+    for connection in connections.all(initialized_only=True):
+        if connection.settings_dict["TEST"]["MIRROR"]:
+            connection.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

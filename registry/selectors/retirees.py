@@ -284,14 +284,16 @@ class RetireeSearch:
     def count(self) -> tuple[int, bool, bool]:
         """(count, more than COUNT_CAP, exact). Not exact: the scan budget ran out, so `count` is a floor."""
         seen: set[int] = set()
-        exact = True
         for branch in self.branches:
             found, complete = branch.count_ids(self.base, unscoped=self.unscoped)
             seen.update(found)
             if len(seen) > COUNT_CAP:
                 return COUNT_CAP, True, True
-            exact = exact and complete
-        return len(seen), False, exact
+            if not complete:
+                # The budget ran out: the count is a floor whatever the later branches add, so they are
+                # not read (each would cost a visit to up to COUNT_SCAN_BUDGET more retiree rows).
+                return len(seen), False, False
+        return len(seen), False, True
 
     def page(self, number: int, page_size: int) -> RetireePage:
         number = min(max(number, 1), MAX_PAGE)
