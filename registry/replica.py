@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 REPLICA = "replica"
 # Apps whose every table is about money: plans, lines, bank files, returns, recoveries, one-off payments,
@@ -112,21 +112,22 @@ def reads_primary(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def replica_reads_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def replica_reads_view(view: Callable[P, R]) -> Callable[P, R]:
     """A heavy read-only page (or export) that may read from the replica when asked by GET or HEAD. The
     response is rendered inside the scope, so the template's lazy querysets read there too."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in SAFE_METHODS:
-            return view(request, *args, **kwargs)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = args[0]
+        if not isinstance(request, HttpRequest) or request.method not in SAFE_METHODS:
+            return view(*args, **kwargs)
         request.reads_replica = replica_configured()  # type: ignore[attr-defined]
         # The signed-in user is loaded lazily; load it here, from the primary, outside the scope.
         user = getattr(request, "user", None)
         if user is not None:
             user.is_authenticated  # noqa: B018
         with replica_reads():
-            response = view(request, *args, **kwargs)
+            response = view(*args, **kwargs)
             render = getattr(response, "render", None)
             if render is not None and not getattr(response, "is_rendered", True):
                 render()

@@ -249,7 +249,7 @@ class RetireeSearch:
             # Rows already seen in earlier branches, or repeated within this one, do not count: read more
             # until enough new ones came or the branch ran out.
             # A branch with repeats reads a few more at once: reading again costs more than the margin.
-            limit = want + max(4, want // 8) if branch.repeats else want
+            limit = want + max(4, want // 4) if branch.repeats else want
             while True:
                 found = branch.ids(limit)
                 new = [pk for pk in dict.fromkeys(found) if pk not in seen]

@@ -73,7 +73,7 @@ def test_writes_and_select_for_update_go_to_the_primary() -> None:
     with replica_reads():
         assert Retiree.objects.all().db == "replica"
         assert Retiree.objects.select_for_update().db == "default"
-        # A locking read announces a write (Django routes it as one): the scope reads the primary from then on.
+        # A locking read announces a write (Django routes it as one): the scope reads the primary after it.
         assert Retiree.objects.all().db == "default"
 
 

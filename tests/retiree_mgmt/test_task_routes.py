@@ -98,7 +98,8 @@ def test_a_task_outside_pensions_matching_no_pattern_is_not_routed() -> None:
 
 def test_beat_sends_only_registered_tasks_to_consumed_queues() -> None:
     names = set(project_task_names())
-    queues = {entry["task"]: routed_queue(entry["task"]) for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    tasks = [str(entry["task"]) for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    queues = {task: routed_queue(task) for task in tasks}
     assert set(queues) <= names
     assert queues == {
         "registry.tasks.take_registry_snapshot": "celery",
