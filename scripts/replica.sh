@@ -24,6 +24,10 @@ DIR="$REPO_ROOT/var/replica"
 LOG="$REPO_ROOT/var/replica.log"
 # The copy reads the whole cluster: capped so the other users of a shared machine keep their disk.
 MAX_RATE="${REPLICA_MAX_RATE:-100M}"
+# A replication slot keeps the primary's WAL from the copy's start until the replica has it: without one, a
+# busy primary recycles the segments the replica needs before it starts ("requested WAL segment … has
+# already been removed"). The slot holds WAL while the replica is stopped: `remove` drops it.
+SLOT="${REPLICA_SLOT:-dev_replica_$PORT}"
 
 primary_psql() { "$PG_BIN/psql" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$PRIMARY_USER" -d postgres -Atq "$@"; }
 replica_psql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U "$PRIMARY_USER" -d postgres -Atq "$@"; }
@@ -68,8 +72,9 @@ create() {
     mkdir -p "$DIR"
     chmod 700 "$DIR"
     is_root && chown postgres:postgres "$DIR"
+    drop_slot
     as_server_user "$PG_BIN/pg_basebackup" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$PRIMARY_USER" \
-        -D "$DIR" -R -X stream -c fast --max-rate="$MAX_RATE" --progress
+        -D "$DIR" -R -X stream -C -S "$SLOT" -c fast --max-rate="$MAX_RATE" --progress
     # A Debian cluster keeps its configuration in /etc: the copy gets its own. A hot standby needs these
     # limits at least as high as the primary's.
     local setting conf="$DIR/postgresql.conf"
@@ -114,10 +119,16 @@ status() {
                      coalesce(replay_lag::text, '0') FROM pg_stat_replication"
 }
 
+drop_slot() {
+    primary_psql -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                     WHERE slot_name = '$SLOT' AND NOT active" >/dev/null
+}
+
 stop() {
     if as_server_user "$PG_BIN/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
         step "Stopping the replica"
         as_server_user "$PG_BIN/pg_ctl" -D "$DIR" -m fast -w stop
+        echo "The slot $SLOT keeps the primary's WAL until the replica is started again or removed."
     fi
 }
 
@@ -127,7 +138,8 @@ case "${1:-start}" in
     status) status ;;
     remove)
         stop
-        step "Removing $DIR"
+        step "Removing $DIR and the slot $SLOT"
+        drop_slot
         rm -rf "$DIR"
         ;;
     *) die "用法：scripts/replica.sh [start|stop|status|remove]" "Usage: scripts/replica.sh [start|stop|status|remove]" ;;
