@@ -1,7 +1,7 @@
 # Thin entry points; the steps live in scripts/*.sh.
 PY := .venv/bin/python
 
-.PHONY: run test setup venv migrate seed lint format bench clean
+.PHONY: run test setup venv migrate seed lint format bench replica clean
 
 run:  ## set up, migrate, seed the demo county, start web + worker + beat
 	scripts/run.sh
@@ -35,6 +35,9 @@ format: venv
 
 bench:
 	scripts/bench.sh
+
+replica:  ## a real local streaming replica on port 5433 (docs/deployment.md); scripts/replica.sh stop|remove
+	scripts/replica.sh start
 
 # Removes the environment and caches; the database and var/media (uploaded files) are left alone.
 clean:

@@ -1,6 +1,6 @@
 """The search box over 1,000,000 retirees: p50/p95 per kind of query, and the indexes the plans use.
 
-Usage: .venv/bin/python bench/search.py [--retirees 1000000] [--rounds 200] [--rebuild]
+Usage: .venv/bin/python bench/search.py [--retirees 1000000] [--rounds 200] [--rebuild] [--work N]
 
 Works in its own database, `retiree_mgmt_bench` on the configured server (or BENCH_DATABASE_URL), built once
 and reused: migrations, the demo county's units, banks and logins (registry.demo_county), then the retirees
@@ -12,6 +12,10 @@ the page's bank and amount columns), for a county clerk and for two township off
 seat, the largest township) and 梅林镇 (a smaller one). After the timings, every SQL statement of one
 representative search per kind is EXPLAINed; the indexes found in the plans are printed, and any
 "Seq Scan on registry_retiree" is flagged.
+
+With --work N it measures what a search costs the server instead of the time it takes, which a loaded
+machine does not disturb: per kind and user, the p95 over N queries of the number of statements, the shared
+buffers they touch and their execution time inside PostgreSQL (EXPLAIN ANALYZE BUFFERS).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
+import os
 import random
 import re
 import statistics
@@ -310,6 +315,35 @@ def measure(user: Staff, make_query: Callable[[random.Random], str], rounds: int
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], found
 
 
+def _plan_totals(plan: dict) -> tuple[int, float]:
+    return plan["Plan"].get("Shared Hit Blocks", 0) + plan["Plan"].get("Shared Read Blocks", 0), plan[
+        "Execution Time"
+    ]
+
+
+def work(user: Staff, make_query: Callable[[random.Random], str], samples: int) -> tuple[int, int, float]:
+    """What one search costs the server, whatever the load: p95 over `samples` queries of the statements
+    run, the shared buffers they touched and their execution time inside PostgreSQL (EXPLAIN ANALYZE
+    BUFFERS of each statement, run again after the search; every page is in cache by then)."""
+    rng = random.Random(7)
+    statements, buffers, server_ms = [], [], []
+    for _sample in range(samples):
+        with CaptureQueriesContext(connection) as captured:
+            retiree_list(user=user, filters=RetireeFilters(q=make_query(rng)), page=1, page_size=PAGE_SIZE)
+        total_buffers, total_ms = 0, 0.0
+        with connection.cursor() as cursor:
+            for statement in captured.captured_queries:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement["sql"])
+                hit, ms = _plan_totals(cursor.fetchone()[0][0])
+                total_buffers += hit
+                total_ms += ms
+        statements.append(len(captured.captured_queries))
+        buffers.append(total_buffers)
+        server_ms.append(total_ms)
+    at = max(0, int(samples * 0.95) - 1)
+    return sorted(statements)[at], sorted(buffers)[at], sorted(server_ms)[at]
+
+
 _INDEX = re.compile(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)")
 
 
@@ -340,6 +374,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument(
+        "--work",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of timings: p95 over N queries of the statements, buffers and server time per search",
+    )
     args = parser.parse_args()
     # As in production: the development settings' DEBUG would also log every query in memory.
     settings.DEBUG = False
@@ -353,6 +394,18 @@ def main() -> None:
     users = {name: Staff.objects.select_related("org_unit").get(username=name) for name in USERS}
     kinds_of = {name: query_kinds(_samples(2000, user)) for name, user in users.items()}
     kinds = kinds_of["clerk"]
+    print(f"load average {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    if args.work:
+        header = "".join(f"{name + ' stmts/buffers/ms':>32}" for name in USERS)
+        print(f"{'kind (p95 of ' + str(args.work) + ')':<28}{header}")
+        for label in kinds:
+            cells = []
+            for name, user in users.items():
+                statements, buffers, server_ms = work(user, kinds_of[name][label], args.work)
+                cells.append(f"{statements:>3} / {buffers:>7,} / {server_ms:6.1f}")
+            print(f"{label:<28}" + "".join(f"{cell:>32}" for cell in cells))
+        print(f"load average {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
+        return
     header = "".join(f"{name + ' p50/p95 ms':>26}" for name in USERS)
     print(f"{'kind':<28}{header}")
     worst = 0.0
@@ -364,6 +417,7 @@ def main() -> None:
             cells.append(f"{p50:8.2f} / {p95:7.2f} ({found:>3} hit)")
         print(f"{label:<28}" + "".join(f"{cell:>26}" for cell in cells))
     print(f"worst p95: {worst:.2f} ms (target < 50 ms)")
+    print(f"load average {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print()
     print("indexes in the plans of one search per kind (clerk | 梅林镇 officer):")
     rng = random.Random(11)

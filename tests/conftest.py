@@ -12,12 +12,39 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.db import connections
 
 from registry.models import OrgUnit, Retiree, Staff
 from retiree_mgmt import celery_app
 from tests.factories import OrgUnitFactory, RetireeFactory, StaffFactory
 
 PASSWORD = "pass-Word-123"
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's, then the mirror connections closed before the test database is dropped: the replica
+    alias is a second session on it, which the DROP DATABASE would find still in use."""
+    yield
+    for connection in connections.all(initialized_only=True):
+        if connection.settings_dict["TEST"]["MIRROR"]:
+            connection.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every database test may use the "replica" alias (a mirror of the test database, settings/test.py): a
+    page marked for the replica reads there when it runs outside a transaction (live server, worker tests),
+    and Django refuses an alias a test did not declare."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if kwargs.get("databases") == "__all__":
+            continue
+        kwargs["databases"] = sorted({*(kwargs.get("databases") or ["default"]), "replica"})
+        item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False)
 
 
 @dataclass
@@ -103,5 +130,9 @@ def worker() -> Iterator[Any]:
     assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL == settings.REDIS_URL
     # Messages left in the test queue by an interrupted run would be consumed first.
     celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False) as started:
+    # Every queue, as `-Q celery,payouts,imports,pdfs` in the Procfile: a task routed to a queue nobody
+    # consumes would wait forever.
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, queues=list(settings.TASK_QUEUE_NAMES)
+    ) as started:
         yield started

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate
 
 from registry import access
 from registry.models import Agent, OrgUnit, Retiree, Staff
+from registry.replica import read_connection
 from registry.selectors import in_unit_order
 from registry.sql import with_names
 
@@ -216,7 +216,7 @@ def _grouped_counts(
     townships: dict[int, Counts] = {}
     communities: dict[int, Counts] = {}
     total = Counts(due=0, certified=0)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_counts_sql(since, unit), _params(year=year, since=since, as_of=as_of, unit=unit))
         for township_id, community_id, level, due, certified in cursor.fetchall():
             counts = Counts(due=due, certified=certified)
@@ -274,7 +274,7 @@ def _by_day(
 ) -> list[DayPoint]:
     template = _BY_DAY_CAMPAIGN if since is None else _BY_DAY_ROLLING
     sql = template.format(condition=_certified_condition(since), scope=_scope_condition(unit))
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, _params(year=campaign.year, since=since, as_of=as_of, unit=unit))
         found = {day: (records, first) for day, records, first in cursor.fetchall()}
     if since is not None:

@@ -25,6 +25,7 @@ from registry import access
 from registry.access import Action
 from registry.errors import SensitiveExportError
 from registry.models import OrgUnit
+from registry.replica import replica_reads_view
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import ExportNumbers, sensitive_export_record
 from registry.views.common import StaffRequest, export_numbers, export_refused, requires
@@ -67,6 +68,7 @@ def _chart_data(progress: selectors.Progress) -> dict[str, list[Any]]:
     }
 
 
+@replica_reads_view
 @requires(Action.VIEW_REGISTRY)
 @require_GET
 def progress_page(request: StaffRequest) -> HttpResponse:
@@ -85,6 +87,7 @@ def progress_page(request: StaffRequest) -> HttpResponse:
     return render(request, "certification/progress.html", context)
 
 
+@replica_reads_view
 @requires(Action.VIEW_REGISTRY)
 @require_GET
 def missing_list(request: StaffRequest) -> HttpResponse:
@@ -120,6 +123,7 @@ def _record_full_export(
     )
 
 
+@replica_reads_view
 @requires(Action.VIEW_REGISTRY)
 @require_GET
 def missing_list_pdf(request: StaffRequest) -> HttpResponse:
@@ -141,6 +145,7 @@ def missing_list_pdf(request: StaffRequest) -> HttpResponse:
     return response
 
 
+@replica_reads_view
 @requires(Action.VIEW_REGISTRY)
 @require_GET
 def missing_list_xlsx(request: StaffRequest) -> HttpResponse:

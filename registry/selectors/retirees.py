@@ -126,23 +126,52 @@ class _Branch:
     because checking scope and filters costs a visit to each retiree's row, and a township officer has to skip
     the other townships' people (docs/search.md). None for exact matches (an account, an old ID: a handful of
     rows) and for the plain list, whose count is a LIMIT subquery the planner serves from the scope's index.
-    `repeats`: a retiree may come more than once (one row per matching key, e.g. both readings of 曾)."""
+    `repeats`: a retiree may come more than once (one row per matching key, e.g. both readings of 曾).
+    `window_field` / `window_prefix`: a prefix of a unique retiree column (ID, certificate number), whose
+    candidates are rows of the retiree table itself: a scoped count then reads the column's own B-tree range
+    up to the budget's last candidate, checking scope on the rows it passes, instead of looking every
+    candidate up again by id (docs/search.md "Why it stays fast")."""
 
     label: str
     queryset: QuerySet[Retiree]
     candidates: QuerySet[Any] | None = None
     repeats: bool = False
+    window_field: str = ""
+    window_prefix: str = ""
 
     def ids(self, limit: int) -> list[int]:
         return list(self.queryset.values_list("pk", flat=True)[:limit])
 
+    def _count_window_of_column(self) -> tuple[list[int], bool]:
+        """The budget's candidates are the first COUNT_SCAN_BUDGET values of a unique column from the prefix
+        on: the last of them bounds one range read of that column's B-tree, under scope and filters."""
+        field = self.window_field
+        last = list(
+            Retiree.objects.filter(**{f"{field}__startswith": self.window_prefix})
+            .order_by(field)
+            .values_list(field, flat=True)[COUNT_SCAN_BUDGET - 1 : COUNT_SCAN_BUDGET]
+        )
+        window = self.queryset.order_by()
+        if last:
+            window = window.filter(**{f"{field}__lte": last[0]})
+        found = list(window.values_list("pk", flat=True)[: COUNT_CAP + 1])
+        return found, not last or len(found) > COUNT_CAP
+
     def all_ids(self) -> Iterator[int]:
         return self.queryset.values_list("pk", flat=True).iterator(chunk_size=5000)
 
-    def count_ids(self, base: QuerySet[Retiree]) -> tuple[list[int], bool]:
-        """Up to COUNT_CAP + 1 matching ids in any order, and whether they are all there are (to the cap)."""
+    def count_ids(self, base: QuerySet[Retiree], *, unscoped: bool) -> tuple[list[int], bool]:
+        """Up to COUNT_CAP + 1 matching ids in any order, and whether they are all there are (to the cap).
+        `unscoped`: the base is the whole registry (the county, no filter), so every candidate qualifies."""
         if self.candidates is None:
             return list(self.queryset.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1]), True
+        if unscoped:
+            # One index-only read of the candidates is the answer; no visit to any retiree row.
+            window = list(self.candidates[:COUNT_SCAN_BUDGET])
+            distinct = list(dict.fromkeys(window))
+            return distinct[: COUNT_CAP + 1], len(distinct) > COUNT_CAP or len(window) < COUNT_SCAN_BUDGET
+        if self.window_field:
+            return self._count_window_of_column()
         looked_at = self.candidates[:COUNT_SCAN_BUDGET]
         found = list(base.filter(pk__in=looked_at).values_list("pk", flat=True)[: COUNT_CAP + 1])
         complete = len(found) > COUNT_CAP or looked_at.count() < COUNT_SCAN_BUDGET
@@ -157,6 +186,8 @@ class RetireeSearch:
         self.filters = filters
         self.query = normalise_name(filters.q)
         self.base = _filtered(retirees_visible_to(user), filters)
+        # No condition at all (a county user, no filter): every candidate of a search is in the list.
+        self.unscoped = not self.base.query.where.children
         # The reading order of the query: what the count reads, and the list's order when no sort is asked.
         self.branches = _branches(self.base, self.query)
         self.sort = valid_sort(filters.sort)
@@ -217,13 +248,18 @@ class RetireeSearch:
                 break
             # Rows already seen in earlier branches, or repeated within this one, do not count: read more
             # until enough new ones came or the branch ran out.
-            limit = want
+            # A branch with repeats reads a few more at once: reading again costs more than the margin.
+            limit = want + max(4, want // 4) if branch.repeats else want
             while True:
                 found = branch.ids(limit)
                 new = [pk for pk in dict.fromkeys(found) if pk not in seen]
                 if len(found) < limit or len(new) >= missing:
                     break
-                limit *= 4
+                # Read again, further: as far as the share of new rows so far says is needed, with a margin
+                # (a name search's repeats are a few per cent; re-reading four times as far cost more than
+                # the first read).
+                needed = math.ceil(limit * missing / max(len(new), 1) * 1.25)
+                limit = min(max(needed, limit + 16), limit * 4)
             seen.update(dict.fromkeys(new[:missing]))
         return list(seen)
 
@@ -248,14 +284,16 @@ class RetireeSearch:
     def count(self) -> tuple[int, bool, bool]:
         """(count, more than COUNT_CAP, exact). Not exact: the scan budget ran out, so `count` is a floor."""
         seen: set[int] = set()
-        exact = True
         for branch in self.branches:
-            found, complete = branch.count_ids(self.base)
+            found, complete = branch.count_ids(self.base, unscoped=self.unscoped)
             seen.update(found)
             if len(seen) > COUNT_CAP:
                 return COUNT_CAP, True, True
-            exact = exact and complete
-        return len(seen), False, exact
+            if not complete:
+                # The budget ran out: the count is a floor whatever the later branches add, so they are
+                # not read (each would cost a visit to up to COUNT_SCAN_BUDGET more retiree rows).
+                return len(seen), False, False
+        return len(seen), False, True
 
     def page(self, number: int, page_size: int) -> RetireePage:
         number = min(max(number, 1), MAX_PAGE)
@@ -395,8 +433,14 @@ def _branches(base: QuerySet[Retiree], query: str) -> list[_Branch]:
 def _prefix_branch(base: QuerySet[Retiree], field: str, prefix: str) -> _Branch:
     """A prefix of a C-collated unique column: its B-tree serves both the LIKE and the ORDER BY."""
     condition = {f"{field}__startswith": prefix}
-    unscoped = Retiree.objects.filter(**condition).order_by(field).values("pk")
-    return _Branch(field, base.filter(**condition).order_by(field), candidates=unscoped)
+    unscoped = Retiree.objects.filter(**condition).order_by(field).values_list("pk", flat=True)
+    return _Branch(
+        field,
+        base.filter(**condition).order_by(field),
+        candidates=unscoped,
+        window_field=field,
+        window_prefix=prefix,
+    )
 
 
 def _name_branches(base: QuerySet[Retiree], name: str) -> list[_Branch]:
@@ -404,14 +448,14 @@ def _name_branches(base: QuerySet[Retiree], name: str) -> list[_Branch]:
     starting = _key_prefix_branch(base, RetireeSearchKey.Kind.NAME, name)
     piece = RetireeSearchKey.Kind.PIECE
     candidates = RetireeSearchKey.objects.filter(kind=piece, key=name[:2]).order_by("retiree_id")
-    key_ids = candidates.values("retiree_id")
+    key_ids = candidates.values_list("retiree_id", flat=True)
     if len(name) <= 2:
         # Every 1–2 character piece is a key: 伟 finds 张伟, 建国 finds 张建国.
         holding = base.filter(search_keys__kind=piece, search_keys__key=name)
     else:
         # Longer: the people holding its first two characters, then the whole text anywhere in the name.
         holding = base.filter(search_keys__kind=piece, search_keys__key=name[:2], name__contains=name)
-        key_ids = candidates.filter(retiree__name__contains=name).values("retiree_id")
+        key_ids = candidates.filter(retiree__name__contains=name).values_list("retiree_id", flat=True)
     # Within one exact key the B-tree is ordered by retiree, so this is a range read, not a sort.
     return [starting, _Branch("piece", holding.order_by("search_keys__retiree_id"), candidates=key_ids)]
 
@@ -423,6 +467,6 @@ def _key_prefix_branch(base: QuerySet[Retiree], kind: str, prefix: str) -> _Bran
     return _Branch(
         kind,
         matches.order_by("search_keys__key", "search_keys__retiree_id"),
-        candidates=candidates.values("retiree_id"),
+        candidates=candidates.values_list("retiree_id", flat=True),
         repeats=True,
     )

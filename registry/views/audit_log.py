@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from ..access import Action
 from ..forms_audit import AuditLogFilterForm
+from ..replica import replica_reads_view
 from ..selectors import audit_log as log
 from ..selectors.exports import XLSX_CONTENT_TYPE, xlsx_table
 from .common import StaffRequest, requires
@@ -24,6 +25,7 @@ from .common import StaffRequest, requires
 EXPORT_MAX_ROWS = 20_000
 
 
+@replica_reads_view
 @requires(Action.VIEW_AUDIT)
 @require_GET
 def audit_log(request: StaffRequest) -> HttpResponse:
@@ -45,6 +47,7 @@ def audit_log(request: StaffRequest) -> HttpResponse:
     )
 
 
+@replica_reads_view
 @requires(Action.VIEW_AUDIT)
 @require_GET
 def audit_log_export(request: StaffRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ import dj_database_url
 import pgtrigger
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -99,6 +100,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming read replica of the primary, for the heavy read-only pages and reports only, never for money:
+# registry.replica decides per read (docs/deployment.md "PostgreSQL primary and read replica"). Without
+# REPLICA_DATABASE_URL everything runs on default and the router has no opinion.
+if os.environ.get("REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["REPLICA_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "registry.Staff"
@@ -239,6 +250,41 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 7
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues per kind of job, so a city can give each its own workers on machines of their own (docs/deployment.md
+# "Workers and queues"): money jobs never wait behind a night of PDF rendering or a 200,000-row import. Every
+# worker of a small installation consumes all four (`-Q celery,payouts,imports,pdfs`). Declared here so a
+# worker started without -Q consumes them all too, and so `control.purge()` empties every one of them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+TASK_QUEUE_NAMES = ("celery", "payouts", "imports", "pdfs")
+CELERY_TASK_QUEUES = [Queue(name) for name in TASK_QUEUE_NAMES]
+# Every task of the project's apps is routed here on purpose (tests/retiree_mgmt/test_task_routes.py fails for
+# one that matches no route). Exact names are looked up first, then the patterns in this order.
+CELERY_TASK_ROUTES = {
+    # Housekeeping on the default queue: quick, and the sweeper must not wait behind the long jobs it watches.
+    "registry.tasks.sweep_stale_jobs": {"queue": "celery"},
+    "registry.tasks.take_registry_snapshot": {"queue": "celery"},
+    # Imports: the retiree registry's and the certification files' check and write.
+    "registry.tasks.check_import_batch": {"queue": "imports"},
+    "registry.tasks.run_import_batch": {"queue": "imports"},
+    "certification.tasks.check_certification_import": {"queue": "imports"},
+    "certification.tasks.apply_certification_import": {"queue": "imports"},
+    # The August suspension stops payments and queues the redraft of the plans: a money job.
+    "certification.tasks.run_suspension": {"queue": "payouts"},
+    # Background exports of lists (xlsx) render files as the PDF jobs do.
+    "registry.tasks.run_export_job": {"queue": "pdfs"},
+    # Bank files are money (they are what the banks pay from), whatever they are rendered as.
+    "pensions.tasks.*bank_file*": {"queue": "payouts"},
+    # Rendering (PDF notices and forms, xlsx exports) of any app, before the money catch-all below: a
+    # pensions notice PDF is rendering, not money.
+    "*.tasks.render_*": {"queue": "pdfs"},
+    "*.tasks.*export*": {"queue": "pdfs"},
+    "*.tasks.*pdf*": {"queue": "pdfs"},
+    "*.tasks.*xlsx*": {"queue": "pdfs"},
+    "*.tasks.*import*": {"queue": "imports"},
+    # Everything else of pensions moves money: plan drafting, returns, the annual adjustment. Other apps have
+    # no catch-all: a new task there must be routed by name or by one of the patterns above.
+    "pensions.tasks.*": {"queue": "payouts"},
+}
 # The beat schedule lives in code, one beat process (django-celery-beat: duplicate runs; technical-notes.md).
 CELERY_BEAT_SCHEDULE = {
     "registry-daily-snapshot": {

@@ -235,7 +235,7 @@ def worker_process() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     }
 
     def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - the queue names are the settings' constants
             [
                 sys.executable,
                 "-m",
@@ -243,6 +243,8 @@ def worker_process() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
                 "-A",
                 "retiree_mgmt",
                 "worker",
+                "-Q",
+                ",".join(settings.TASK_QUEUE_NAMES),
                 "--pool=solo",
                 "--without-gossip",
                 "--without-mingle",
