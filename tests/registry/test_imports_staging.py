@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from python_calamine import CalamineWorkbook
 
 from registry.id_numbers import mask_resident_id
@@ -34,8 +35,9 @@ from registry.services import (
     import_batch_restart,
     import_batch_run,
     import_batch_upload,
+    retiree_search_keys_rebuild,
 )
-from tests.factories import make_id_number
+from tests.factories import RetireeFactory, make_id_number
 from tests.registry.import_files import banks_fixture, good_row, upload, xlsx_bytes  # noqa: F401
 
 Status = ImportBatch.Status
@@ -288,3 +290,41 @@ def test_search_finds_an_imported_person_by_name_pinyin_initials_piece_and_id(co
     assert set(RetireeSearchKey.objects.filter(retiree=zeng).values_list("kind", "key")) == set(
         search_keys_for("曾秀兰")
     )
+
+
+# The key table without surrogate id or foreign key (docs/search.md "The key table") ----------------------
+
+
+def test_a_rename_rebuilds_the_keys_by_the_primary_key_and_a_deleted_retiree_takes_its_keys_along(county):
+    other_keys = set(
+        RetireeSearchKey.objects.exclude(retiree=county.retiree_a1).values_list("retiree", "kind", "key")
+    )
+    retiree = RetireeFactory(name="钱秀英", community=county.community_a1)
+    retiree_search_keys_rebuild(retiree_ids=[retiree.pk])
+    Retiree.objects.filter(pk=retiree.pk).update(name="钱秀芳")
+
+    assert retiree_search_keys_rebuild(retiree_ids=[retiree.pk]) == len(search_keys_for("钱秀芳"))
+
+    assert set(retiree.search_keys.values_list("kind", "key")) == set(search_keys_for("钱秀芳"))
+    retiree.delete()
+    assert not RetireeSearchKey.objects.filter(retiree_id=retiree.pk).exists()
+    assert set(
+        RetireeSearchKey.objects.exclude(retiree=county.retiree_a1).values_list("retiree", "kind", "key")
+    ) == (other_keys)
+
+
+@pytest.mark.django_db
+def test_the_key_table_has_the_composite_primary_key_the_search_index_and_no_foreign_key():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'registry_retireesearchkey'::regclass ORDER BY conname"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'registry_retireesearchkey'")
+        indexes = cursor.fetchone()[0]
+    assert constraints == [
+        ("registry_retireesearchkey_pkey", "p", "PRIMARY KEY (retiree_id, kind, key)"),
+        ("searchkey_unique", "u", "UNIQUE (kind, key, retiree_id)"),
+    ]
+    assert indexes == 2
