@@ -144,7 +144,10 @@ def cell_text(cell: Cell) -> str:
 
 def row_texts(cells: Sequence[Cell], width: int) -> list[str]:
     """Every cell of a row as text, one per header column: what the rejected-rows file shows."""
-    texts = [cell.strip() if cell.__class__ is str else cell_text(cell) for cell in cells[:width]]
+    texts = [
+        "" if cell is None else cell.strip() if cell.__class__ is str else cell_text(cell)
+        for cell in cells[:width]
+    ]
     texts.extend("" for _index in range(width - len(texts)))
     return texts
 
