@@ -1,7 +1,8 @@
 """Bulk import of a 100,000-row xlsx: the dry run (check + staging), the import from the staged rows, end to
 end, against a bare pipeline doing the same writes without validation.
 
-Usage: .venv/bin/python bench/import_retirees.py [--rows 100000] [--rounds 3] [--bad-share 0.005] [--key-options]
+Usage: .venv/bin/python bench/import_retirees.py [--rows 100000] [--rounds 3] [--bad-share 0.005]
+       [--key-options]
 
 Runs in its own database (BENCH_DATABASE_URL, default retiree_mgmt_bench_import on the local server),
 created and migrated on first use; it holds the demo county's units, banks and logins and is emptied of
@@ -65,7 +66,8 @@ def prepare_database() -> Staff:
 
 
 def load() -> str:
-    return "load %.1f/%.1f/%.1f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}/{fifteen:.1f}"
 
 
 def empty_registry() -> None:
@@ -223,10 +225,12 @@ def bare_pipeline(data: bytes, clerk: Staff) -> int:
                 + "\n"
             )
             rates.append(
-                f"{pk}\t{row[at['月养老金']]}\t{month.replace('-', '')}\tinitial\t从原系统导入\t{actor}\t{stamp}\n"
+                f"{pk}\t{row[at['月养老金']]}\t{month.replace('-', '')}\tinitial\t从原系统导入\t"
+                f"{actor}\t{stamp}\n"
             )
             accounts.append(
-                f"{pk}\t{banks[row[at['发放银行']]]}\t{row[at['银行账号']]}\t{name}\tt\t{month}-01\t\\N\t{actor}\t{stamp}\n"
+                f"{pk}\t{banks[row[at['发放银行']]]}\t{row[at['银行账号']]}\t{name}\tt\t{month}-01\t\\N\t"
+                f"{actor}\t{stamp}\n"
             )
             if status != "active":
                 changes.append(
@@ -309,7 +313,8 @@ def bare_pipeline(data: bytes, clerk: Staff) -> int:
 # --- the clerk's batch, as the worker runs it ---------------------------------------------------------------
 
 _STATEMENT = re.compile(
-    r"^\s*(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|COPY \w+|SELECT [\w.]+|CREATE TEMPORARY TABLE|SET \w+|DROP)"
+    r"^\s*(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|COPY \w+|SELECT [\w.]+"
+    r"|CREATE TEMPORARY TABLE|SET \w+|DROP)"
 )
 
 
@@ -441,14 +446,13 @@ def main() -> None:
         f"rows: {rows} ({imported.good_rows} good, {imported.bad_rows} rejected); retirees now "
         f"{Retiree.objects.count()}; {load()}"
     )
-    print(f"{'bare pipeline (calamine → COPY)':<44} {median['bare']:6.2f} s  {rate['bare']:9,.0f} rows/s")
-    print(
-        f"{'dry run import_batch_check (read, check, stage)':<44} {median['check']:6.2f} s  {rate['check']:9,.0f} rows/s"
-    )
-    print(
-        f"{'IMPORT import_batch_run (staged → registry)':<44} {median['run']:6.2f} s  {rate['run']:9,.0f} rows/s"
-    )
-    print(f"{'check + import (file → registry)':<44} {median['e2e']:6.2f} s  {rate['e2e']:9,.0f} rows/s")
+    for key, label in (
+        ("bare", "bare pipeline (calamine → COPY)"),
+        ("check", "dry run import_batch_check (read, check, stage)"),
+        ("run", "IMPORT import_batch_run (staged → registry)"),
+        ("e2e", "check + import (file → registry)"),
+    ):
+        print(f"{label:<48} {median[key]:6.2f} s  {rate[key]:9,.0f} rows/s")
     print(
         f"ratios to bare (rows/s ÷ bare rows/s): import {rate['run'] / rate['bare']:.2f}, "
         f"check + import {rate['e2e'] / rate['bare']:.2f}  (aims: ≥ 20,000 rows/s, ≥ 0.6)"
