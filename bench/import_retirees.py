@@ -1,20 +1,36 @@
-"""Bulk import of a 100,000-row xlsx: read (calamine), validate, write (COPY incl. search keys), end to end.
+"""Bulk import of a 100,000-row xlsx: the dry run (check + staging), the import from the staged rows, end to
+end, against a bare pipeline doing the same writes without validation.
 
 Usage: .venv/bin/python bench/import_retirees.py [--rows 100000] [--rounds 3] [--bad-share 0.005]
+       [--key-options]
 
 Runs in its own database (BENCH_DATABASE_URL, default retiree_mgmt_bench_import on the local server),
 created and migrated on first use; it holds the demo county's units, banks and logins and is emptied of
-retirees before each round. The file is generated from the demo county's generator (valid IDs, names,
-townships, communities, banks) with a small share of bad rows, and cached under var/bench/.
+retirees (and VACUUM ANALYZEd, the server runs without autovacuum) before each measured step. The file is
+generated from the demo county's generator (valid IDs, names, townships, communities, banks) with a small
+share of bad rows, and cached under var/bench/. DEBUG is off, as in production.
+
+Per round, in this order: the bare pipeline (defined here: python-calamine → COPY of the same rows into the
+same tables, with the same indexes and audit triggers, search keys included, no validation, one transaction),
+then the clerk's batch as the worker runs it: the dry run (`import_batch_check`: read, check, rejected-rows
+file, staging) and the import (`import_batch_run`: re-check in SQL, INSERT … SELECT into the registry). Each
+statement of the import is timed (a connection execute wrapper) for the breakdown. --key-options also times
+the search-key write (~880,000 rows) into the key table as it was (surrogate id, foreign key, retiree index)
+and the options (docs/search.md), each in a rolled-back transaction.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import io
+import os
+import re
 import statistics
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +39,20 @@ from benchdb import ROOT, set_up_django
 set_up_django(database="retiree_mgmt_bench_import")
 
 import pghistory  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.cell import WriteOnlyCell  # noqa: E402
+from python_calamine import CalamineWorkbook  # noqa: E402
 
 from registry.demo_county import BANKS, DEFAULT_SEED, generate_retirees, seed_demo_county  # noqa: E402
 from registry.imports.columns import HEADERS  # noqa: E402
-from registry.imports.reading import read_table  # noqa: E402
-from registry.imports.validation import check_table  # noqa: E402
-from registry.imports.writing import write_rows  # noqa: E402
-from registry.models import ImportBatch, OrgUnit, Retiree, Staff  # noqa: E402
+from registry.imports.writing import copy_lines, copy_text, reserve_retiree_ids  # noqa: E402
+from registry.models import Bank, ImportBatch, OrgUnit, Retiree, Staff  # noqa: E402
+from registry.search import search_keys_for  # noqa: E402
 from registry.services import import_batch_check, import_batch_run  # noqa: E402
 
 AS_OF = datetime.date(2026, 11, 20)
@@ -46,6 +63,11 @@ def prepare_database() -> Staff:
     call_command("migrate", verbosity=0)
     seed_demo_county(retirees=0, seed=DEFAULT_SEED, as_of=AS_OF)
     return Staff.objects.select_related("org_unit").get(username="clerk")
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}/{fifteen:.1f}"
 
 
 def empty_registry() -> None:
@@ -59,7 +81,9 @@ def empty_registry() -> None:
         # Names from the catalogue, quoted; a plain string, since pghistory's cursor wrapper reads the SQL.
         quoted = ", ".join(f'"{name}"' for name in tables)
         cursor.execute(f"TRUNCATE {quoted} CASCADE")
-        cursor.execute("VACUUM ANALYZE registry_retiree")
+        # Neither has a foreign key that the CASCADE would follow.
+        cursor.execute("TRUNCATE registry_importstagedrow, registry_retireesearchkey")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def make_file(rows: int, bad_share: float) -> Path:
@@ -131,41 +155,253 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def audit_trigger_names() -> list[tuple[str, str]]:
-    with connection.cursor() as cursor:
+# --- the bare pipeline: calamine → COPY, no validation ---------------------------------------------------
+
+
+def bare_pipeline(data: bytes, clerk: Staff) -> int:
+    """The same rows into the same tables as the import, the least work that can do it: no validation, no
+    staging, the ID's own birth date and sex, the file's dates and amounts as text."""
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    rows = sheet.to_python()
+    at = {header: position for position, header in enumerate(rows[0])}
+    rows = rows[1:]
+    communities = {
+        (unit.parent.name, unit.name): unit.pk
+        for unit in OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMUNITY).select_related("parent")
+    }
+    banks = dict(Bank.objects.values_list("name", "id"))
+    stamp = timezone.now().isoformat()
+    today = timezone.now().date().isoformat()
+    actor = str(clerk.pk)
+    with transaction.atomic(), pghistory.context(source="bench"), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        employers = sorted({row[at["原单位"]] for row in rows if row[at["原单位"]]})
         cursor.execute(
-            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE NOT t.tgisinternal AND t.tgname LIKE 'pgtrigger_insert_insert_%%'"
-            " AND c.relname = ANY(%s)",
-            [list(TRACKED)],
+            "INSERT INTO registry_employer (name, credit_code, contact_person, contact_phone)"
+            " SELECT name, '', '', '' FROM unnest(%s::text[]) AS name ON CONFLICT (name) DO NOTHING",
+            [employers],
         )
-        return cursor.fetchall()
+        cursor.execute("SELECT name, id FROM registry_employer WHERE name = ANY(%s)", [employers])
+        employer_ids = {name: str(pk) for name, pk in cursor.fetchall()}
+        ids = reserve_retiree_ids(len(rows))
+        people, rates, accounts, changes, keys = [], [], [], [], []
+        keys_of: dict[str, list[str]] = {}
+        for retiree_id, row in zip(ids, rows, strict=True):
+            number = row[at["身份证号码"]]
+            name = row[at["姓名"]]
+            status = "suspended" if row[at["状态"]] == "暂停" else "active"
+            remote = row[at["居住类型"]] == "异地"
+            month = row[at["起始月份"]]
+            pk = str(retiree_id)
+            people.append(
+                "\t".join(
+                    (
+                        pk,
+                        number,
+                        "",
+                        name,
+                        "M" if int(number[16]) % 2 else "F",
+                        f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+                        row[at["联系电话"]],
+                        copy_text(row[at["住址"]]),
+                        str(communities[(row[at["乡镇(街道)"]], row[at["社区(村居)"]])]),
+                        "remote" if remote else "local",
+                        row[at["异地居住省份"]] if remote else "",
+                        row[at["异地居住城市"]] if remote else "",
+                        copy_text(row[at["异地居住地址"]]) if remote else "",
+                        employer_ids.get(row[at["原单位"]], "\\N"),
+                        row[at["参加工作时间"]] or "\\N",
+                        row[at["退休时间"]],
+                        row[at["缴费月数"]] or "0",
+                        "\\N",
+                        "",
+                        "\\N",
+                        status,
+                        "\\N",
+                        stamp,
+                        stamp,
+                    )
+                )
+                + "\n"
+            )
+            rates.append(
+                f"{pk}\t{row[at['月养老金']]}\t{month.replace('-', '')}\tinitial\t从原系统导入\t"
+                f"{actor}\t{stamp}\n"
+            )
+            accounts.append(
+                f"{pk}\t{banks[row[at['发放银行']]]}\t{row[at['银行账号']]}\t{name}\tt\t{month}-01\t\\N\t"
+                f"{actor}\t{stamp}\n"
+            )
+            if status != "active":
+                changes.append(
+                    f"{pk}\tactive\t{status}\t{today}\t从原系统导入时为暂停发放状态\t\t{actor}\t{stamp}\n"
+                )
+            lines = keys_of.get(name)
+            if lines is None:
+                lines = keys_of[name] = [
+                    f"\t{kind}\t{copy_text(key)}\n" for kind, key in search_keys_for(name)
+                ]
+            keys.extend(pk + line for line in lines)
+        copy_lines(
+            "registry_retiree",
+            (
+                "id",
+                "id_number",
+                "id_number_original",
+                "name",
+                "sex",
+                "birth_date",
+                "phone",
+                "address",
+                "community_id",
+                "residence",
+                "remote_province",
+                "remote_city",
+                "remote_address",
+                "employer_id",
+                "work_start_date",
+                "retirement_date",
+                "contribution_months",
+                "certificate_number",
+                "photo",
+                "regular_payment_from",
+                "status",
+                "died_on",
+                "created_at",
+                "updated_at",
+            ),  # fmt: skip
+            people,
+        )
+        copy_lines(
+            "registry_pensionrate",
+            ("retiree_id", "amount", "effective_month", "reason", "note", "created_by_id", "created_at"),
+            rates,
+        )
+        copy_lines(
+            "registry_bankaccount",
+            (
+                "retiree_id",
+                "bank_id",
+                "account_number",
+                "holder_name",
+                "is_current",
+                "valid_from",
+                "valid_until",
+                "created_by_id",
+                "created_at",
+            ),  # fmt: skip
+            accounts,
+        )
+        copy_lines(
+            "registry_statuschange",
+            (
+                "retiree_id",
+                "from_status",
+                "to_status",
+                "effective_date",
+                "reason",
+                "counterpart",
+                "actor_id",
+                "created_at",
+            ),  # fmt: skip
+            changes,
+        )
+        copy_lines("registry_retireesearchkey", ("retiree_id", "kind", "key"), keys)
+    return len(rows)
 
 
-def write_once(good: list, clerk: Staff, *, triggers: bool) -> float:
-    """Write the good rows in one transaction. Without triggers it is a measurement only: the audit triggers
-    are disabled inside the transaction, and the transaction is rolled back."""
-    started = time.perf_counter()
-    with transaction.atomic(), pghistory.context(source="bench"):
-        if not triggers:
-            with connection.cursor() as cursor:
-                for table, name in audit_trigger_names():
-                    cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
-        write_rows(good, by=clerk, now=timezone.now())
-        if not triggers:
-            elapsed = time.perf_counter() - started
-            transaction.set_rollback(True)
-            return elapsed
-    return time.perf_counter() - started
+# --- the clerk's batch, as the worker runs it ---------------------------------------------------------------
+
+_STATEMENT = re.compile(
+    r"^\s*(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|COPY \w+|SELECT [\w.]+"
+    r"|CREATE TEMPORARY TABLE|SET \w+|DROP)"
+)
 
 
-def run_batch(path: Path, clerk: Staff, service: Callable[..., ImportBatch], status: str) -> ImportBatch:
-    batch = ImportBatch(original_name=path.name, uploaded_by=clerk, status=status)
-    if status == ImportBatch.Status.IMPORTING:
-        batch.confirmed_by = clerk
-    batch.file.save("bench.xlsx", ContentFile(path.read_bytes()), save=False)
+@contextmanager
+def statement_times() -> Iterator[dict[str, float]]:
+    """Seconds per kind of statement (its first words) while the block runs."""
+    seconds: dict[str, float] = defaultdict(float)
+
+    def wrapper(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            match = _STATEMENT.match(sql or "")
+            seconds[match.group(1) if match else (sql or "")[:30]] += time.perf_counter() - started
+
+    with connection.execute_wrapper(wrapper):
+        yield seconds
+
+
+def run_batch(data: bytes, name: str, clerk: Staff) -> tuple[float, float, dict[str, float], ImportBatch]:
+    batch = ImportBatch(original_name=name, uploaded_by=clerk)
+    batch.file.save("bench.xlsx", ContentFile(data), save=False)
     batch.save()
-    return service(batch_id=batch.pk)
+    check_seconds, checked = timed(lambda: import_batch_check(batch_id=batch.pk))
+    assert checked.status == ImportBatch.Status.CHECKED, checked.error
+    # What import_batch_confirm does besides queueing the task.
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.IMPORTING, confirmed_by=clerk)
+    with statement_times() as seconds:
+        run_seconds, imported = timed(lambda: import_batch_run(batch_id=batch.pk))
+    assert imported.status == ImportBatch.Status.IMPORTED, imported.error
+    return check_seconds, run_seconds, dict(seconds), imported
+
+
+# --- the search-key table's options ---------------------------------------------------------------------
+
+KEY_OPTIONS = {
+    "as it was: id, foreign key, retiree index, unique (kind, key, retiree)": (
+        "id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, retiree_id bigint NOT NULL"
+        " REFERENCES registry_retiree (id) DEFERRABLE INITIALLY DEFERRED, kind varchar(1) NOT NULL,"
+        ' key varchar(64) COLLATE "C" NOT NULL, UNIQUE (kind, key, retiree_id)',
+        "CREATE INDEX ON bench_keys (retiree_id)",
+    ),
+    "no foreign key: id, retiree index, unique": (
+        "id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, retiree_id bigint NOT NULL,"
+        ' kind varchar(1) NOT NULL, key varchar(64) COLLATE "C" NOT NULL, UNIQUE (kind, key, retiree_id)',
+        "CREATE INDEX ON bench_keys (retiree_id)",
+    ),
+    "no id, foreign key: pk (retiree, kind, key), unique": (
+        "retiree_id bigint NOT NULL REFERENCES registry_retiree (id) DEFERRABLE INITIALLY DEFERRED,"
+        ' kind varchar(1) NOT NULL, key varchar(64) COLLATE "C" NOT NULL,'
+        " PRIMARY KEY (retiree_id, kind, key), UNIQUE (kind, key, retiree_id)",
+        "",
+    ),
+    "chosen, no id, no foreign key: pk (retiree, kind, key), unique": (
+        'retiree_id bigint NOT NULL, kind varchar(1) NOT NULL, key varchar(64) COLLATE "C" NOT NULL,'
+        " PRIMARY KEY (retiree_id, kind, key), UNIQUE (kind, key, retiree_id)",
+        "",
+    ),
+}
+
+
+def key_options(rounds: int) -> None:
+    """The registry's imported keys written again into a scratch table of each design, rolled back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM registry_retireesearchkey")
+        count = cursor.fetchone()[0]
+    figures: dict[str, list[float]] = defaultdict(list)
+    for _round in range(rounds):
+        for label, (columns, index) in KEY_OPTIONS.items():
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"CREATE TABLE bench_keys ({columns})")
+                if index:
+                    cursor.execute(index)
+                started = time.perf_counter()
+                cursor.execute(
+                    "INSERT INTO bench_keys (retiree_id, kind, key)"
+                    " SELECT retiree_id, kind, key FROM registry_retireesearchkey ORDER BY retiree_id"
+                )
+                figures[label].append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE registry_retiree")
+    print(f"search-key write options, {count:,} key rows, median of {rounds} ({load()}):")
+    for label, values in figures.items():
+        print(f"  {label:<66} {statistics.median(values):6.2f} s")
 
 
 def main() -> None:
@@ -173,70 +409,60 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bad-share", type=float, default=0.005)
+    parser.add_argument("--key-options", action="store_true")
     args = parser.parse_args()
+    settings.DEBUG = False
     clerk = prepare_database()
     path = make_file(args.rows, args.bad_share)
     data = path.read_bytes()
     print(
         f"database {connection.settings_dict['NAME']}, file {path.name}, {args.rows} rows, "
-        f"{args.rounds} rounds (median)"
+        f"{args.rounds} rounds (median), DEBUG={settings.DEBUG}, {load()}"
     )
 
-    figures: dict[str, list[float]] = {
-        key: [] for key in ("read", "validate", "write", "write_bare", "e2e", "dry")
-    }
-    good_count = bad_count = 0
-    for _round in range(args.rounds):
+    figures: dict[str, list[float]] = defaultdict(list)
+    steps: dict[str, list[float]] = defaultdict(list)
+    imported = None
+    for number in range(1, args.rounds + 1):
         empty_registry()
-        seconds, table = timed(lambda: read_table(data, path.name))
-        figures["read"].append(seconds)
-        seconds, result = timed(lambda table=table: check_table(table, user=clerk, today=AS_OF))
-        figures["validate"].append(seconds)
-        good_count, bad_count = len(result.good), len(result.rejected)
-        figures["write_bare"].append(write_once(result.good, clerk, triggers=False))
-        figures["write"].append(write_once(result.good, clerk, triggers=True))
-
-        # End to end as the clerk's confirmed batch runs it in the worker: read the stored file, check it
-        # again against the registry, write the rejected-rows file, write the good rows in one transaction.
+        seconds, _rows = timed(lambda: bare_pipeline(data, clerk))
+        figures["bare"].append(seconds)
         empty_registry()
-        seconds, batch = timed(lambda: run_batch(path, clerk, import_batch_run, ImportBatch.Status.IMPORTING))
-        assert batch.status == ImportBatch.Status.IMPORTED, batch.error
-        assert batch.imported_rows == good_count
-        figures["e2e"].append(seconds)
-        empty_registry()
-        seconds, batch = timed(
-            lambda: run_batch(path, clerk, import_batch_check, ImportBatch.Status.UPLOADED)
+        check, run, statements, imported = run_batch(data, path.name, clerk)
+        figures["check"].append(check)
+        figures["run"].append(run)
+        figures["e2e"].append(check + run)
+        for statement, spent in statements.items():
+            steps[statement].append(spent)
+        print(
+            f"round {number}: bare {seconds:.2f} s, check {check:.2f} s, import {run:.2f} s "
+            f"(check + import {check + run:.2f} s), {load()}"
         )
-        figures["dry"].append(seconds)
-
+    assert imported is not None
     median = {key: statistics.median(values) for key, values in figures.items()}
-    parts = median["read"] + median["validate"] + median["write"]
     rows = args.rows
-    print(f"rows: {rows} ({good_count} good, {bad_count} rejected); retirees now {Retiree.objects.count()}")
+    rate = {key: rows / value for key, value in median.items()}
     print(
-        f"{'read (calamine)':<38} {median['read']:6.2f} s  {rows / median['read']:9,.0f} rows/s  "
-        f"{median['read'] / parts:5.1%}"
+        f"rows: {rows} ({imported.good_rows} good, {imported.bad_rows} rejected); retirees now "
+        f"{Retiree.objects.count()}; {load()}"
     )
+    for key, label in (
+        ("bare", "bare pipeline (calamine → COPY)"),
+        ("check", "dry run import_batch_check (read, check, stage)"),
+        ("run", "IMPORT import_batch_run (staged → registry)"),
+        ("e2e", "check + import (file → registry)"),
+    ):
+        print(f"{label:<48} {median[key]:6.2f} s  {rate[key]:9,.0f} rows/s")
     print(
-        f"{'validate (incl. duplicate look-ups)':<38} {median['validate']:6.2f} s  "
-        f"{rows / median['validate']:9,.0f} rows/s  {median['validate'] / parts:5.1%}"
+        f"ratios to bare (rows/s ÷ bare rows/s): import {rate['run'] / rate['bare']:.2f}, "
+        f"check + import {rate['e2e'] / rate['bare']:.2f}  (aims: ≥ 20,000 rows/s, ≥ 0.6)"
     )
-    print(
-        f"{'write (COPY, 4 tables + audit events)':<38} {median['write']:6.2f} s  "
-        f"{good_count / median['write']:9,.0f} rows/s  {median['write'] / parts:5.1%}"
-    )
-    print(
-        f"{'  same write, audit triggers off*':<38} {median['write_bare']:6.2f} s  "
-        f"{good_count / median['write_bare']:9,.0f} rows/s  "
-        f"(audit triggers cost {median['write'] / median['write_bare'] - 1:+.0%})"
-    )
-    print(f"{'read + validate + write':<38} {parts:6.2f} s  {rows / parts:9,.0f} rows/s")
-    print(f"{'END TO END import_batch_run':<38} {median['e2e']:6.2f} s  {rows / median['e2e']:9,.0f} rows/s")
-    print(f"{'dry run import_batch_check':<38} {median['dry']:6.2f} s  {rows / median['dry']:9,.0f} rows/s")
-    print(
-        "* measurement only: disabled inside a transaction that is rolled back;"
-        " the import never turns them off."
-    )
+    print("the import's statements (median s):")
+    for statement, values in sorted(steps.items(), key=lambda item: -statistics.median(item[1])):
+        if statistics.median(values) >= 0.005:
+            print(f"  {statement:<44} {statistics.median(values):6.2f}")
+    if args.key_options:
+        key_options(args.rounds)
 
 
 if __name__ == "__main__":

@@ -473,7 +473,18 @@ class RetireeSearchKey(models.Model):
         INITIALS = "i", _("首字母")  # zw, cw …, by prefix
         PIECE = "s", _("姓名片段")  # every 1–2 character piece of the name, exact: finds 伟 in 张伟
 
-    retiree = models.ForeignKey(Retiree, on_delete=models.CASCADE, related_name="search_keys")
+    # No surrogate id and no foreign-key constraint: ~9 rows per person make this the largest write of a bulk
+    # import, and each cost a B-tree or a per-row check (docs/search.md "The key table"). The primary key
+    # (retiree, kind, key) also serves "the keys of this person" (rebuild after a rename); the services that
+    # delete or rename a retiree delete its keys (Django's CASCADE below, retiree_search_keys_rebuild).
+    pk = models.CompositePrimaryKey("retiree_id", "kind", "key")
+    retiree = models.ForeignKey(
+        Retiree,
+        on_delete=models.CASCADE,
+        related_name="search_keys",
+        db_constraint=False,
+        db_index=False,
+    )
     kind = models.CharField(max_length=1, choices=Kind.choices)
     # "C" collation lets the B-tree serve LIKE 'zhangw%' as a range scan.
     key = models.CharField(max_length=64, db_collation="C")
@@ -836,6 +847,9 @@ class ImportBatch(JobFields):
     imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
     # The first problems for the preview page; every rejected row is in rejected_file.
     problems = models.JSONField(_("问题摘要"), default=list, blank=True)
+    # The file's header row as read by the dry run: the import rebuilds the rejected-rows file from the
+    # staged rows without the file (ImportStagedRow).
+    headers = models.JSONField(_("表头"), default=list, blank=True)
     rejected_file = models.FileField(_("问题行文件"), upload_to="imports/%Y/%m/", blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     uploaded_by = models.ForeignKey(
@@ -854,3 +868,51 @@ class ImportBatch(JobFields):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ImportStagedRow(models.Model):
+    """One data row of a checked import file, as the dry run left it: a good row in the registry's types
+    with the retiree id reserved for it, or a rejected row with its reasons. The import moves the good rows
+    into the registry with INSERT … SELECT instead of reading the file again (docs/import.md); the rows of
+    a batch are deleted when it is imported or fails, and replaced when it is checked again. Scratch data:
+    no history, and ids of units and banks without constraints (the import re-checks what can change)."""
+
+    pk = models.CompositePrimaryKey("batch_id", "row_number")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+", db_index=False)
+    row_number = models.PositiveIntegerField()  # as Excel shows it: the header is row 1
+    # Every cell as text in the file's column order (a JSON list), for the rejected-rows file.
+    cells = models.TextField()
+    # Null for a good row; the Chinese reasons of a rejected one.
+    reasons = models.JSONField(null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    # The normalised 18 characters of a good row; a rejected row's cell as given.
+    id_number = models.CharField(max_length=100, blank=True)
+    retiree_id = models.BigIntegerField(null=True, blank=True)
+    id_number_original = models.CharField(max_length=15, blank=True)
+    sex = models.CharField(max_length=1, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    community_id = models.BigIntegerField(null=True, blank=True)
+    residence = models.CharField(max_length=10, blank=True)
+    remote_province = models.CharField(max_length=30, blank=True)
+    remote_city = models.CharField(max_length=50, blank=True)
+    remote_address = models.CharField(max_length=200, blank=True)
+    employer_name = models.CharField(max_length=200, blank=True)
+    work_start_date = models.DateField(null=True, blank=True)
+    retirement_date = models.DateField(null=True, blank=True)
+    contribution_months = models.PositiveIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    start_month = PensionMonthField(null=True, blank=True)
+    bank_id = models.BigIntegerField(null=True, blank=True)
+    account_number = models.CharField(max_length=32, blank=True)
+    holder_name = models.CharField(max_length=50, blank=True)
+    certificate_number = models.CharField(max_length=30, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("导入暂存行")
+        verbose_name_plural = _("导入暂存行")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number}"

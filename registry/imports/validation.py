@@ -142,6 +142,16 @@ def cell_text(cell: Cell) -> str:
     return str(cell).strip()
 
 
+def row_texts(cells: Sequence[Cell], width: int) -> list[str]:
+    """Every cell of a row as text, one per header column: what the rejected-rows file shows."""
+    texts = [
+        "" if cell is None else cell.strip() if cell.__class__ is str else cell_text(cell)
+        for cell in cells[:width]
+    ]
+    texts.extend("" for _index in range(width - len(texts)))
+    return texts
+
+
 def parse_date(cell: Cell) -> datetime.date | None:
     """yyyy-mm-dd, yyyy/m/d, yyyymmdd or an Excel date cell; None when blank; ValueError when not a date."""
     if isinstance(cell, datetime.datetime):
@@ -363,9 +373,7 @@ class RowChecker:
     def rejected(
         self, row_number: int, cells: list[Cell], reasons: list[str], *, name: str = "", id_number: str = ""
     ) -> RejectedRow:
-        width = len(self.table.headers)
-        texts = [cell_text(cell) for cell in cells[:width]]
-        texts.extend("" for _index in range(width - len(texts)))
+        texts = row_texts(cells, len(self.table.headers))
         return RejectedRow(row_number, texts, reasons, name=name, id_number=id_number)
 
     @staticmethod

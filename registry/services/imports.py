@@ -4,12 +4,16 @@ An ImportBatch moves uploaded → checking → checked → importing → importe
 `_move`. The dry run and the import are long (100,000 rows) and run as Celery jobs (registry.tasks); they
 write their progress to the batch as they go, which is why `import_batch_check` and `import_batch_run`
 are not one transaction each: the registry itself is written in a single transaction at the end of the import.
+
+The dry run leaves its rows in a staging table (registry.imports.writing), written in the same transaction as
+the batch's move to checked; the import moves them from there without reading the file again, re-checking only
+what may have changed meanwhile, and deletes them in its own transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -28,7 +32,14 @@ from ..id_numbers import mask_resident_id
 from ..imports.reading import Table, check_header, check_row_limit, read_table, upload_bytes
 from ..imports.validation import CheckResult, RejectedRow, check_table
 from ..imports.workbooks import rejected_workbook
-from ..imports.writing import write_rows
+from ..imports.writing import (
+    delete_staged,
+    has_staged,
+    move_staged,
+    recheck_staged,
+    stage_rows,
+    staged_rejected,
+)
 from ..jobs import INTERRUPTED_MESSAGE, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ImportBatch, Staff
 
@@ -77,6 +88,8 @@ def _fail(batch_id: int, message: str) -> ImportBatch:
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status in IN_PROGRESS:
             _move(batch, Status.FAILED, error=message)
+            # A failed batch is never imported: its staged rows go with it.
+            delete_staged(batch_id=batch_id)
         return batch
 
 
@@ -111,7 +124,7 @@ def _read(batch: ImportBatch) -> Table:
     return read_table(data, batch.original_name)
 
 
-def _problems(rejected: list[RejectedRow]) -> list[dict[str, Any]]:
+def _problems(rejected: Sequence[RejectedRow]) -> list[dict[str, Any]]:
     """The preview's first problems. ID numbers masked: the row number is enough to find the row."""
     return [
         {
@@ -124,7 +137,7 @@ def _problems(rejected: list[RejectedRow]) -> list[dict[str, Any]]:
     ]
 
 
-def _checked(batch: ImportBatch, *, by: Staff, start: int, end: int) -> CheckResult:
+def _checked(batch: ImportBatch, *, by: Staff, start: int, end: int) -> tuple[Table, CheckResult]:
     """Read and check the file, reporting progress between `start` and `end` percent."""
     table = _read(batch)
     _set_progress(batch, start + (end - start) // 10)
@@ -133,7 +146,7 @@ def _checked(batch: ImportBatch, *, by: Staff, start: int, end: int) -> CheckRes
     def report(done: int, total: int) -> None:
         _set_progress(batch, start + span // 10 + (span * 8 // 10) * done // max(total, 1))
 
-    return check_table(
+    return table, check_table(
         table,
         user=by,
         today=timezone.localdate(),
@@ -142,10 +155,10 @@ def _checked(batch: ImportBatch, *, by: Staff, start: int, end: int) -> CheckRes
     )
 
 
-def _rejected_file(batch: ImportBatch, result: CheckResult) -> None:
-    if result.rejected:
+def _rejected_file(batch: ImportBatch, headers: Sequence[str], rejected: Sequence[RejectedRow]) -> None:
+    if rejected:
         stem = PurePath(batch.original_name).stem[:80]
-        content = ContentFile(rejected_workbook(result.headers, result.rejected))
+        content = ContentFile(rejected_workbook(headers, rejected))
         batch.rejected_file.save(f"{stem}-问题行.xlsx", content, save=False)
     else:
         batch.rejected_file = ""
@@ -171,8 +184,9 @@ def _guarded(batch_id: int, work: Callable[[], ImportBatch], *, what: str) -> Im
 
 
 def import_batch_check(*, batch_id: int) -> ImportBatch:
-    """The dry run: check every row and record the counts, the first problems and the rejected-rows file.
-    Writes nothing to the registry. A second run of the same batch (a redelivered task) does nothing."""
+    """The dry run: check every row and record the counts, the first problems and the rejected-rows file,
+    and stage every row for the import (replacing an earlier check's). Writes nothing to the registry. A
+    second run of the same batch (a redelivered task) does nothing."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != Status.UPLOADED:
@@ -180,10 +194,13 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         _move(batch, Status.CHECKING, progress=0, **job_start_fields(batch))
 
     def work() -> ImportBatch:
-        result = _checked(batch, by=batch.uploaded_by, start=0, end=100)
-        _rejected_file(batch, result)
+        table, result = _checked(batch, by=batch.uploaded_by, start=0, end=90)
+        _rejected_file(batch, result.headers, result.rejected)
         with transaction.atomic():
             locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            # Staged with the move to checked: a check that dies leaves no rows, one that is run again
+            # replaces them.
+            stage_rows(batch_id=batch_id, table=table, result=result)
             _move(
                 locked,
                 Status.CHECKED,
@@ -192,6 +209,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
                 good_rows=len(result.good),
                 bad_rows=len(result.rejected),
                 problems=_problems(result.rejected),
+                headers=result.headers,
                 rejected_file=batch.rejected_file,
                 error="",
             )
@@ -226,9 +244,11 @@ def import_batch_confirm(*, batch: ImportBatch, by: Staff) -> ImportBatch:
 
 
 def import_batch_run(*, batch_id: int) -> ImportBatch:
-    """The import of a confirmed batch: check again (the registry may have changed since the dry run),
-    then write every good row in one transaction. A row whose ID is registered by now is skipped and
-    reported. Safe to run twice: only a batch still importing is written, under its row lock."""
+    """The import of a confirmed batch from the rows its dry run staged, in one transaction: re-check what
+    the registry may have changed since (an ID or certificate number registered meanwhile, a bank disabled,
+    the confirmer's scope), move every row still good into the registry with INSERT … SELECT, delete the
+    staged rows. A row that became a duplicate is skipped and reported in the rejected-rows file. The file
+    is not read again. Safe to run twice: only a batch still importing is written, under its row lock."""
     batch = ImportBatch.objects.select_related("confirmed_by").get(pk=batch_id)
     if batch.status != Status.IMPORTING or batch.confirmed_by is None:
         return batch
@@ -237,12 +257,11 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     job_heartbeat(ImportBatch, batch_id)
 
     def work() -> ImportBatch:
-        result = _checked(batch, by=confirmed_by, start=0, end=60)
-        _rejected_file(batch, result)
-        _set_progress(batch, 70)
+        _set_progress(batch, 10)
         now = timezone.now()
         # No heartbeat during the write: the batch row is locked by it, so the sweeper's UPDATE waits for the
-        # commit and then finds the batch imported; a worker that dies here releases the lock and rolls back.
+        # commit and then finds the batch imported; a worker that dies here releases the lock and rolls back,
+        # the staged rows with it, so a rerun starts from them again.
         with (
             transaction.atomic(),
             pghistory.context(source="import", import_batch=batch_id, user=confirmed_by.pk),
@@ -250,17 +269,26 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
             locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
             if locked.status != Status.IMPORTING:
                 return locked
-            written = write_rows(result.good, by=confirmed_by, now=now)
+            if not has_staged(batch_id=batch_id):
+                # Only a batch checked before the staging table existed (or by hand in the database).
+                raise ImportBatchError(_("该批次的校验结果已不存在,请重新上传文件校验。"), field="status")
+            newly = recheck_staged(batch_id=batch_id, by=confirmed_by)
+            problems, rejected_file = locked.problems, locked.rejected_file
+            if newly:
+                rejected = staged_rejected(batch_id=batch_id)
+                _rejected_file(locked, locked.headers, rejected)
+                problems, rejected_file = _problems(rejected), locked.rejected_file
+            written = move_staged(batch_id=batch_id, by=confirmed_by, now=now)
+            delete_staged(batch_id=batch_id)
             _move(
                 locked,
                 Status.IMPORTED,
                 progress=100,
-                total_rows=result.total,
-                good_rows=len(result.good),
-                bad_rows=len(result.rejected),
-                imported_rows=len(written.retiree_ids),
-                problems=_problems(result.rejected),
-                rejected_file=batch.rejected_file,
+                good_rows=locked.good_rows - len(newly),
+                bad_rows=locked.bad_rows + len(newly),
+                imported_rows=written.imported,
+                problems=problems,
+                rejected_file=rejected_file,
                 error="",
                 finished_at=now,
             )

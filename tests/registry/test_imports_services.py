@@ -273,10 +273,10 @@ def test_a_failure_mid_write_leaves_nothing_and_fails_the_batch(county, banks, m
     import_batch_confirm(batch=batch, by=county.clerk)
     before = registry_counts()
 
-    def broken(ids, rows):
+    def broken(*, batch_id):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writing, "_write_search_keys", broken)
+    monkeypatch.setattr(writing, "write_search_keys", broken)
     batch = import_batch_run(batch_id=batch.pk)
 
     assert (batch.status, batch.imported_rows) == (Status.FAILED, 0)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -278,6 +279,15 @@ def wait_until(check, *, seconds: float = 120):
     raise AssertionError("waited too long")
 
 
+def waiting_for_the_retiree_table() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks"
+            " WHERE relation = 'registry_retiree'::regclass AND NOT granted)"
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def written() -> tuple[int, int, int, int]:
     return (
         Retiree.objects.count(),
@@ -304,15 +314,23 @@ def test_a_worker_killed_mid_import_is_marked_interrupted_and_a_rerun_writes_eve
     checked = wait_until(lambda: ImportBatch.objects.filter(pk=batch.pk, status=Status.CHECKED).first())
     assert (checked.good_rows, checked.bad_rows) == (3000, 0), checked.problems[:2]
 
-    # Given the confirmed import is running in the worker (its progress has moved)
+    # Given the confirmed import is inside its write in the worker (its progress has moved, and it waits for
+    # a lock on the retiree table that another session holds, so the kill cannot come after the commit: the
+    # write from the staged rows takes a fraction of a second)
+    blocker = psycopg2.connect(**connection.get_connection_params())
+    with blocker.cursor() as cursor:
+        cursor.execute("LOCK TABLE registry_retiree IN EXCLUSIVE MODE")
     import_batch_confirm(batch=checked, by=county.clerk)
     wait_until(
         lambda: ImportBatch.objects.filter(pk=batch.pk, status=Status.IMPORTING, progress__gt=0).exists()
     )
+    wait_until(waiting_for_the_retiree_table)
 
     # When the worker process is killed outright
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
+    blocker.rollback()
+    blocker.close()
 
     # Then the batch is left importing with nothing written, and the sweeper marks it interrupted once stale
     dead = ImportBatch.objects.get(pk=batch.pk)
@@ -353,7 +371,7 @@ def test_a_worker_killed_mid_import_is_marked_interrupted_and_a_rerun_writes_eve
     keys_each = set(
         RetireeSearchKey.objects.filter(retiree__in=imported_people)
         .values("retiree_id")
-        .annotate(keys=Count("id"))
+        .annotate(keys=Count("key"))
         .values_list("keys", flat=True)
     )
     assert len(keys_each) == 1
