@@ -854,3 +854,32 @@ class ImportBatch(JobFields):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+class RetireeCount(models.Model):
+    """How many retirees each community has per status and retirement year: the home pages' head counts and
+    the certification progress page's "due" come from these few thousand rows instead of a scan of the
+    registry (docs/page-speed.md).
+
+    Derived, never written by Python: statement-level triggers on registry_retiree (migration
+    0013_retiree_counts) add the inserted rows, move the updated ones and take away the deleted ones in the
+    same statement, so the counts are right inside the writing transaction too, whatever wrote (services,
+    import COPY, admin). `manage.py rebuild_progress_counts` remakes the table from the registry (after a
+    load with the triggers off). A key whose count fell to 0 keeps its row until the next rebuild."""
+
+    community_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    retired_year = models.IntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("人数统计")
+        verbose_name_plural = _("人数统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community_id", "status", "retired_year"], name="retiree_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.status}/{self.retired_year}: {self.n}"
