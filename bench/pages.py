@@ -62,7 +62,7 @@ SELECT r.id, %(year)s, date %(window_start)s + (r.id %% 61)::int,
    AND abs(hashtext(r.id::text)) %% 1000 < 520
 """
 AUDIT_UPDATE = """
-UPDATE registry_retiree SET phone = '139' || lpad((id %% 100000000)::text, 8, '0') WHERE id %% 10 = 0
+UPDATE registry_retiree SET phone = '139' || lpad((id % 100000000)::text, 8, '0') WHERE id % 10 = 0
 """
 SENSITIVE_VIEWS = """
 INSERT INTO registry_sensitiveview (staff_id, retiree_id, field, viewed_at)
@@ -82,10 +82,18 @@ def _log(text: str, started: float) -> None:
     print(f"  {text} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
-def build(count: int) -> None:
+def build(count: int, *, rebuild: bool) -> None:
     started = time.perf_counter()
-    search.build(count)
-    _log("registry built", started)
+    # The registry part is search.py's and is reused when it is there (an interrupted build resumes here).
+    if rebuild or search._built_count() != count:
+        search.build(count)
+        _log("registry built", started)
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE certification_certification, registry_sensitiveview, registry_certificateprint, "
+            "pensions_payoutplan, certification_campaign CASCADE"
+        )
     today = timezone.localdate()
     clerk = Staff.objects.get(username="clerk")
     admin = Staff.objects.get(username="admin")
@@ -115,7 +123,6 @@ def build(count: int) -> None:
     plan = plan_draft(month=_month(today), by=clerk)
     _log(f"plan {plan.month} drafted, {plan.line_count:,} lines", started)
     # The build wrote with the triggers off: the kept counts are made from the tables once.
-    call_command("migrate", verbosity=0)
     call_command("rebuild_progress_counts")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_pages_meta")
@@ -235,7 +242,7 @@ def main() -> None:
     settings.DEBUG = False
     if args.rebuild or _built() != args.retirees:
         print(f"building {args.retirees:,} retirees in {connection.settings_dict['NAME']} …", flush=True)
-        build(args.retirees)
+        build(args.retirees, rebuild=args.rebuild)
     if args.build_only:
         return
     names = ("admin", "clerk", "reviewer", "auditor", "chengguan", "meilin")
