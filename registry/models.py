@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db.models.functions import Coalesce, Collate
 from django.utils.translation import gettext_lazy as _
 
 from .fields import PensionMonthField, money_field
@@ -335,7 +335,16 @@ class FlagKind(models.Model):
         return self.name
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    # The audit log reads the events newest first by the moment a flag was set or removed, a page at a time.
+    meta={
+        "indexes": [
+            models.Index(Coalesce("removed_at", "added_at"), F("pgh_id"), name="retireeflagevent_time"),
+        ]
+    },
+)
 class RetireeFlag(models.Model):
     """One flag on one person, from when it was set until it was removed (the row is kept: history)."""
 
@@ -699,7 +708,15 @@ class ChangeRequest(models.Model):
                 name="changerequest_amount_with_month",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-requested_at"], name="changerequest_status")]
+        indexes = [
+            models.Index(fields=["status", "-requested_at"], name="changerequest_status"),
+            # The audit log reads each source newest first, one page at a time (registry.selectors.audit_log).
+            models.Index(
+                fields=["decided_at", "id"],
+                name="changerequest_decided",
+                condition=Q(decided_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.retiree.name} {self.get_field_display()} {self.get_status_display()}"
