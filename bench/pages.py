@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import logging
 import os
 import random
 import statistics
@@ -198,7 +199,7 @@ def pages(users: dict[str, Staff]) -> list[tuple[str, list[str], Url]]:
         ("plan page", ["clerk", "reviewer"], plan_page),
         ("retiree list (no search)", ["clerk", *officers], retiree_list),
         ("record page", ["clerk", *officers], record),
-        ("record audit tab", ["clerk", *officers], record_audit),
+        ("record audit tab", ["clerk", "auditor"], record_audit),
         ("audit log", ["admin", "auditor"], audit),
         ("pghistory admin", ["admin"], history_admin),
     ]
@@ -240,6 +241,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings.DEBUG = False
+    # django-axes logs every forced login at INFO.
+    logging.getLogger("axes").setLevel(logging.WARNING)
+    logging.getLogger("axes.watch_login").setLevel(logging.WARNING)
     if args.rebuild or _built() != args.retirees:
         print(f"building {args.retirees:,} retirees in {connection.settings_dict['NAME']} …", flush=True)
         build(args.retirees, rebuild=args.rebuild)
