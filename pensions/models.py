@@ -184,6 +184,12 @@ class PayoutLine(models.Model):
         verbose_name = _("发放明细")
         verbose_name_plural = _("发放明细")
         ordering = ["plan", "id"]
+        # The plan page reads a page of one plan's lines in line order, all or one township's: without these
+        # the primary key is walked past every earlier plan's lines (twelve million a year at 1,000,000).
+        indexes = [
+            models.Index(fields=["plan", "id"], name="payoutline_plan_order"),
+            models.Index(fields=["plan", "township", "id"], name="payoutline_plan_township"),
+        ]
         constraints = [
             # Never two lines for one retiree and month.
             models.UniqueConstraint(fields=["plan", "retiree"], name="payoutline_one_per_retiree"),

@@ -10,25 +10,25 @@ from django.db import migrations, models
 # either side may come first in a transaction and the sums stay right after every statement.
 _UPSERT = """
         INSERT INTO certification_certifiedcount AS kept
-               (year, community_id, status, retired_year, certified_on, n)
-        SELECT year, community_id, status, retired_year, certified_on, sum(delta)
+               (year, community_id, status, retired_before_year, certified_on, n)
+        SELECT year, community_id, status, retired_before_year, certified_on, sum(delta)
           FROM ({rows}) moved
          GROUP BY 1, 2, 3, 4, 5 HAVING sum(delta) <> 0 ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (year, community_id, status, retired_year, certified_on)
+        ON CONFLICT (year, community_id, status, retired_before_year, certified_on)
         DO UPDATE SET n = kept.n + EXCLUDED.n;
 """
 _OF_CERTIFICATIONS = """
-SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int AS retired_year,
+SELECT c.year, r.community_id, r.status, (extract(year FROM r.retirement_date)::int < c.year) AS retired_before_year,
        c.certified_on, {sign} AS delta
   FROM {table} c JOIN registry_retiree r ON r.id = c.retiree_id
 """
 _OF_RETIREES = """
-SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int AS retired_year,
+SELECT c.year, r.community_id, r.status, (extract(year FROM r.retirement_date)::int < c.year) AS retired_before_year,
        c.certified_on, {sign} AS delta
   FROM {table} r JOIN certification_certification c ON c.retiree_id = r.id
 """
 _MOVED_RETIREES = """
-SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int AS retired_year,
+SELECT c.year, r.community_id, r.status, (extract(year FROM r.retirement_date)::int < c.year) AS retired_before_year,
        c.certified_on, {sign} AS delta
   FROM new_rows n JOIN old_rows o ON o.id = n.id
   JOIN {side} r ON r.id = n.id
@@ -80,8 +80,8 @@ CREATE TRIGGER certification_certifiedcount_retiree_update AFTER UPDATE ON regis
 CREATE TRIGGER certification_certifiedcount_retiree_delete AFTER DELETE ON registry_retiree
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION certification_certifiedcount_by_retiree();
-INSERT INTO certification_certifiedcount (year, community_id, status, retired_year, certified_on, n)
-SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int, c.certified_on, count(*)
+INSERT INTO certification_certifiedcount (year, community_id, status, retired_before_year, certified_on, n)
+SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int < c.year, c.certified_on, count(*)
   FROM certification_certification c JOIN registry_retiree r ON r.id = c.retiree_id
  GROUP BY 1, 2, 3, 4, 5;
 """
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('community_id', models.BigIntegerField()),
                 ('status', models.CharField(max_length=12)),
-                ('retired_year', models.IntegerField()),
+                ('retired_before_year', models.BooleanField()),
                 ('year', models.IntegerField()),
                 ('certified_on', models.DateField()),
                 ('n', models.BigIntegerField()),
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '认证人数统计',
                 'verbose_name_plural': '认证人数统计',
-                'constraints': [models.UniqueConstraint(fields=('year', 'community_id', 'status', 'retired_year', 'certified_on'), name='certified_count_key')],
+                'constraints': [models.UniqueConstraint(fields=('year', 'community_id', 'status', 'retired_before_year', 'certified_on'), name='certified_count_key')],
             },
         ),
         migrations.RunSQL(CERTIFIED_FUNCTIONS, DROP_CERTIFIED_FUNCTIONS),

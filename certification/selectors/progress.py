@@ -241,7 +241,7 @@ def _kept_counts(*, year: int, unit: OrgUnit) -> tuple[dict[int, Counts], dict[i
     suspended and retired before the year, certified is a certification for the year of a due retiree."""
     due_rows = RetireeCount.objects.filter(status__in=DUE_STATUSES, retired_year__lt=_due_below_year(year))
     certified_rows = CertifiedCount.objects.filter(
-        year=year, status__in=DUE_STATUSES, retired_year__lt=_due_below_year(year)
+        year=year, status__in=DUE_STATUSES, retired_before_year=True
     )
     if unit.kind != Kind.COUNTY:
         scope = _community_ids(unit)
@@ -271,7 +271,8 @@ def _kept_counts(*, year: int, unit: OrgUnit) -> tuple[dict[int, Counts], dict[i
 
 
 def _due_below_year(year: int) -> int:
-    """The kept counts are by retirement year, which says "retired before" only for a January 1."""
+    """The kept counts are by retirement year (RetireeCount) and by "retired before the certification's year"
+    (CertifiedCount), which say "retired before due_before" only while that is a January 1."""
     first = due_before(year)
     if (first.month, first.day) != (1, 1):
         raise ValueError(f"due_before({year}) is {first}: the kept counts need a January 1")
@@ -314,9 +315,8 @@ SELECT certified_on, count(*), count(*) FILTER (WHERE nth = 1)
 def _kept_by_day(*, year: int, unit: OrgUnit) -> dict[datetime.date, tuple[int, int]]:
     """The campaign mode's series from CertifiedCount: a retiree has one certification a year there, so the
     bars and the line's daily steps are the same count."""
-    rows = CertifiedCount.objects.filter(
-        year=year, status__in=DUE_STATUSES, retired_year__lt=_due_below_year(year)
-    )
+    _due_below_year(year)
+    rows = CertifiedCount.objects.filter(year=year, status__in=DUE_STATUSES, retired_before_year=True)
     if unit.kind != Kind.COUNTY:
         rows = rows.filter(community_id__in=_community_ids(unit))
     found: dict[datetime.date, tuple[int, int]] = {}

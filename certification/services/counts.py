@@ -14,10 +14,11 @@ _REBUILD = with_names(
     """
 LOCK TABLE {retiree}, {certification} IN SHARE MODE;
 DELETE FROM {count};
-INSERT INTO {count} ({count.year}, {count.community_id}, {count.status}, {count.retired_year},
+INSERT INTO {count} ({count.year}, {count.community_id}, {count.status}, {count.retired_before_year},
                      {count.certified_on}, {count.n})
 SELECT c.{certification.year}, r.{retiree.community}, r.{retiree.status},
-       extract(year FROM r.{retiree.retirement_date})::int, c.{certification.certified_on}, count(*)
+       extract(year FROM r.{retiree.retirement_date})::int < c.{certification.year},
+       c.{certification.certified_on}, count(*)
   FROM {certification} c JOIN {retiree} r ON r.{retiree.id} = c.{certification.retiree}
  GROUP BY 1, 2, 3, 4, 5;
 """,

@@ -39,7 +39,8 @@ SELECT community_id, status, extract(year FROM retirement_date)::int, count(*)
   FROM registry_retiree GROUP BY 1, 2, 3
 """
 FRESH_CERTIFIED = """
-SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int, c.certified_on, count(*)
+SELECT c.year, r.community_id, r.status, extract(year FROM r.retirement_date)::int < c.year, c.certified_on,
+       count(*)
   FROM certification_certification c JOIN registry_retiree r ON r.id = c.retiree_id
  GROUP BY 1, 2, 3, 4, 5
 """
@@ -60,7 +61,7 @@ def kept() -> tuple[set[tuple], set[tuple]]:
     )
     certified = set(
         CertifiedCount.objects.exclude(n=0).values_list(
-            "year", "community_id", "status", "retired_year", "certified_on", "n"
+            "year", "community_id", "status", "retired_before_year", "certified_on", "n"
         )
     )
     return retirees, certified
