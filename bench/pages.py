@@ -190,7 +190,8 @@ def pages(users: dict[str, Staff]) -> list[tuple[str, list[str], Url]]:
         return "/audit/" + (f"?kind={kind}" if kind else "")
 
     def history_admin(rng: random.Random) -> str:
-        return f"/admin/pghistory/events/?p={rng.randint(0, 20)}"
+        table = rng.choice(["registry/retireeevent", "certification/certificationevent"])
+        return f"/admin/{table}/?p={rng.randint(1, 200)}"
 
     officers = ["chengguan", "meilin"]
     return [
