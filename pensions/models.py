@@ -694,8 +694,8 @@ class WriteOffRequest(models.Model):
             # The audit log reads each source newest first, one page at a time (registry.selectors.audit_log).
             models.Index(
                 fields=["decided_at", "id"],
-                name="writeoffrequest_decided",
-                condition=Q(decided_at__isnull=False),
+                name="writeoffrequest_rejected",
+                condition=Q(status="rejected"),
             ),
         ]
 

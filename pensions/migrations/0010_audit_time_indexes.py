@@ -43,6 +43,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='writeoffrequest',
-            index=models.Index(condition=models.Q(('decided_at__isnull', False)), fields=['decided_at', 'id'], name='writeoffrequest_decided'),
+            index=models.Index(condition=models.Q(('status', 'rejected')), fields=['decided_at', 'id'], name='writeoffrequest_rejected'),
         ),
     ]
