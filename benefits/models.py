@@ -130,7 +130,21 @@ class DeathRegistration(models.Model):
                 name="deathregistration_correction_recorded",
             ),
         ]
-        indexes = [models.Index(fields=["status", "id"], name="deathregistration_status")]
+        indexes = [
+            models.Index(fields=["status", "id"], name="deathregistration_status"),
+            # The audit log reads each source newest first, one page at a time (registry.selectors.audit_log).
+            models.Index(
+                fields=["recorded_at", "id"], name="deathreg_recorded", condition=Q(recorded_at__isnull=False)
+            ),
+            models.Index(
+                fields=["decided_at", "id"], name="deathreg_decided", condition=Q(decided_at__isnull=False)
+            ),
+            models.Index(
+                fields=["corrected_at", "id"],
+                name="deathreg_corrected",
+                condition=Q(corrected_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.retiree_id} {self.died_on} {self.get_status_display()}"

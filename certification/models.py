@@ -340,3 +340,38 @@ class DeathMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reported_name} ({self.get_status_display()})"
+
+
+class CertifiedCount(models.Model):
+    """Certifications per community, retiree status, due or not (retired before the year), campaign year and
+    day: the campaign mode's progress page (certified per unit and the series by day) reads these few
+    thousand rows instead of joining every certification of the year to the registry (docs/page-speed.md).
+
+    Derived, never written by Python: statement-level triggers (migration 0007_certified_counts) on
+    certification_certification add, move and take away the rows' certifications, and triggers on
+    registry_retiree move a person's certifications when their community, status or retirement date changes
+    (a death, a suspension, a restore, a move), all in the writing statement. `manage.py
+    rebuild_progress_counts` remakes it from the tables. The 12-month mode counts distinct people over a
+    sliding window, which these sums cannot give; it still reads the certifications."""
+
+    community_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    # Whether the retiree retired before January 1 of the certification's year (due_before): only those are
+    # due. A flag rather than the retirement year keeps the rows few (about 6,000 a year for a county).
+    retired_before_year = models.BooleanField()
+    year = models.IntegerField()
+    certified_on = models.DateField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("认证人数统计")
+        verbose_name_plural = _("认证人数统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "community_id", "status", "retired_before_year", "certified_on"],
+                name="certified_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}/{self.community_id}/{self.status}/{self.certified_on}: {self.n}"

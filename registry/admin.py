@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm, UsernameField
-from django.db.models import Model
+from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .errors import StaffError
@@ -158,7 +162,55 @@ class StaffAdmin(UserAdmin):
 # Registry tables: read-only ---------------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class LookaheadPaginator(Paginator):
+    """Counts only as far as a few pages past the one asked for (`reach` rows), never the whole table: at a
+    million rows Django's COUNT(*) of every page view costs more than the page. The page links stop at the
+    last page counted and move on as the reader does; `exact` says whether the count reached the end."""
+
+    def __init__(self, object_list: Any, per_page: int, *, reach: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.reach = reach
+
+    @cached_property
+    def count(self) -> int:
+        head = self.object_list[: self.reach]
+        return head.count() if isinstance(head, QuerySet) else len(head)
+
+    @property
+    def exact(self) -> bool:
+        return self.count < self.reach
+
+
+# Pages counted past the one shown, so "next" and a few page links are there without a full count.
+LOOKAHEAD_PAGES = 5
+
+
+class LookaheadPagingAdmin(admin.ModelAdmin):
+    """A changelist for a table of a million rows: no full count (show_full_result_count) and a paginator
+    that counts only up to a few pages ahead."""
+
+    show_full_result_count = False
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> LookaheadPaginator:
+        raw = request.GET.get(PAGE_VAR, "1")
+        page = int(raw) if raw.isdigit() else 1
+        return LookaheadPaginator(
+            queryset,
+            per_page,
+            reach=(page + LOOKAHEAD_PAGES) * per_page + 1,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+        )
+
+
+class ReadOnlyAdmin(LookaheadPagingAdmin):
     # A million retirees: an exact count for every filtered page costs more than it tells.
     show_full_result_count = False
 
@@ -235,3 +287,50 @@ class RegistrySnapshotAdmin(ReadOnlyAdmin):
     date_hierarchy = "taken_on"
     list_select_related = ("township",)
     ordering = ("-taken_on", "township__sort_order", "status")
+
+
+# History events (pghistory) ---------------------------------------------------------------------------------
+# pghistory's own admin (pghistory.admin, not installed) pages a union of every event table, computing each
+# event's diff against the one before, and counts it: it did not answer on a county of 30,000. Each event
+# table gets a plain read-only list instead, newest first along its primary key, paged without a full count.
+
+
+class HistoryEventAdmin(LookaheadPagingAdmin):
+    list_display = ("pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "acting_user")
+    list_display_links = None
+    list_select_related = ("pgh_context",)
+    ordering = ("-pgh_id",)
+    list_per_page = 50
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("操作人"))
+    def acting_user(self, event: Any) -> str:
+        """The signed-in user's id the middleware put in the event's context; blank for jobs and imports."""
+        context = getattr(event, "pgh_context", None)
+        if context is None:
+            return ""
+        return str(context.metadata.get("user") or "")
+
+
+def register_history_admins() -> None:
+    """Every pghistory event table that points at a tracked row and a context (every @pghistory.track of the
+    project); called when the admin is loaded, after every app is ready."""
+    from pghistory.models import Event
+
+    for model in django_apps.get_models():
+        if not issubclass(model, Event) or admin.site.is_registered(model):
+            continue
+        names = {field.name for field in model._meta.get_fields()}
+        if {"pgh_obj", "pgh_context"} <= names:
+            admin.site.register(model, HistoryEventAdmin)
+
+
+register_history_admins()

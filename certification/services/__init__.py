@@ -11,6 +11,7 @@ from .certify import (
     due_before,
     suspension_run,
 )
+from .counts import certified_counts_rebuild
 from .imports import (
     certification_import_apply,
     certification_import_cancel,
@@ -32,6 +33,7 @@ from .remote import (
 )
 
 __all__ = [
+    "certified_counts_rebuild",
     "certification_import_apply",
     "certification_import_cancel",
     "certification_import_check",

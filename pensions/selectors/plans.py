@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -104,10 +106,19 @@ def _row(
     )
 
 
-def plan_totals(*, plan: PayoutPlan) -> PlanTotalsView:
+# How long the plan page trusts a check of its totals against the lines (docs/page-speed.md).
+TOTALS_CHECK_SECONDS = 600
+
+
+def plan_totals(*, plan: PayoutPlan, reuse_check: bool = False) -> PlanTotalsView:
     """The stored subtotals per bank and per township, and whether they (and the plan's overall totals)
-    still equal the lines: the same check the services make before submission and approval."""
-    rows = PlanTotal.objects.filter(plan=plan).select_related("bank", "township")
+    still equal the lines: the same check the services make before submission and approval.
+
+    With `reuse_check` (the plan page), a check made in the last TOTALS_CHECK_SECONDS of the same stored
+    totals (the plan row and every subtotal, so any service that changes a total makes a new check) is shown
+    instead of adding a million lines up again on every view; submission, approval and export check again
+    whatever the page showed."""
+    rows = list(PlanTotal.objects.filter(plan=plan).select_related("bank", "township").order_by("id"))
     banks: list[TotalRow] = []
     townships: list[TotalRow] = []
     for total in rows:
@@ -120,11 +131,38 @@ def plan_totals(*, plan: PayoutPlan) -> PlanTotalsView:
             townships.append(_row(total, name, total.township_id, unit_sort_key(township)))
     banks.sort(key=lambda row: (row.key_id is None, row.name))
     townships.sort(key=lambda row: row.unit_key)
-    try:
-        plan_totals_check(plan=plan)
-    except PlanError as error:
-        return PlanTotalsView(banks=banks, townships=townships, matches_lines=False, mismatch=error.message)
-    return PlanTotalsView(banks=banks, townships=townships, matches_lines=True)
+    key = _totals_check_key(plan, rows) if reuse_check else None
+    mismatch = cache.get(key) if key is not None else None
+    if mismatch is None:
+        try:
+            plan_totals_check(plan=plan)
+            mismatch = ""
+        except PlanError as error:
+            mismatch = str(error.message)
+        if key is not None:
+            cache.set(key, mismatch, TOTALS_CHECK_SECONDS)
+    return PlanTotalsView(banks=banks, townships=townships, matches_lines=not mismatch, mismatch=mismatch)
+
+
+def _totals_check_key(plan: PayoutPlan, rows: list[PlanTotal]) -> str:
+    """The plan's stored totals as they are now, read fresh (not from the instance the view holds)."""
+    fields = ("status", "generated_at", "line_count", *_PLAN_TOTAL_FIELDS, "withheld_count")
+    stored = [list(PayoutPlan.objects.filter(pk=plan.pk).values_list(*fields).get())]
+    stored += [
+        [
+            row.kind,
+            row.bank_id,
+            row.township_id,
+            row.line_count,
+            *(getattr(row, f) for f in _PLAN_TOTAL_FIELDS),
+        ]
+        for row in rows
+    ]
+    digest = hashlib.sha256(repr(stored).encode()).hexdigest()
+    return f"plan-totals-check:{plan.pk}:{digest}"
+
+
+_PLAN_TOTAL_FIELDS = ("regular_total", "arrears_total", "deduction_total", "withheld_total", "net_total")
 
 
 # Lines ------------------------------------------------------------------------------------------------------
@@ -172,6 +210,39 @@ def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine
     if search is not None:
         lines = lines.filter(search)
     return lines.order_by("id")
+
+
+# A filter the stored subtotals cannot answer (a search, withheld only, with arrears or deduction) is counted
+# up to this many lines; past it the page says "more than" and pages on (docs/page-speed.md).
+LINE_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class LineCount:
+    count: int
+    capped: bool  # more lines than `count` match; they were not counted
+
+
+def plan_line_count(*, plan: PayoutPlan, filters: LineFilters, lines: QuerySet[PayoutLine]) -> LineCount:
+    """How many lines `lines` (plan_lines(plan, filters)) holds, without counting a million rows: the plan's
+    stored line counts (overall, per bank, per township; plan_totals checks they equal the lines) when the
+    filter is only a township or a bank, else a count that stops at LINE_COUNT_CAP."""
+    narrowed = filters.q.strip() or filters.withheld_only or filters.has_arrears or filters.has_deduction
+    if not narrowed:
+        if filters.township_id is None and filters.bank_id is None:
+            return LineCount(count=plan.line_count, capped=False)
+        if filters.township_id is None or filters.bank_id is None:
+            kind, key = (
+                (PlanTotal.Kind.TOWNSHIP, {"township_id": filters.township_id})
+                if filters.bank_id is None
+                else (PlanTotal.Kind.BANK, {"bank_id": filters.bank_id})
+            )
+            stored = PlanTotal.objects.filter(plan=plan, kind=kind, **key).values_list(
+                "line_count", flat=True
+            )
+            return LineCount(count=sum(stored), capped=False)
+    counted = lines.order_by()[: LINE_COUNT_CAP + 1].count()
+    return LineCount(count=min(counted, LINE_COUNT_CAP), capped=counted > LINE_COUNT_CAP)
 
 
 def plan_line_townships(*, plan: PayoutPlan) -> QuerySet[OrgUnit]:

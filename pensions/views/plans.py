@@ -119,6 +119,16 @@ def plan_list(request: StaffRequest) -> HttpResponse:
 # The plan ---------------------------------------------------------------------------------------------------
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its count (the plan's stored line counts, or a count capped at LINE_COUNT_CAP), so a
+    page of a million lines is not preceded by COUNT(*) of them. `capped`: more lines than the count."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int, capped: bool) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # the cached_property's slot
+        self.capped = capped
+
+
 def _line_filter_form(request: StaffRequest, plan: PayoutPlan) -> LineFilterForm:
     return LineFilterForm(
         request.GET or None,
@@ -129,13 +139,16 @@ def _line_filter_form(request: StaffRequest, plan: PayoutPlan) -> LineFilterForm
 
 def _lines_context(request: StaffRequest, plan: PayoutPlan) -> dict[str, Any]:
     filter_form = _line_filter_form(request, plan)
-    lines = selectors.plan_lines(plan=plan, filters=filter_form.filters())
+    filters = filter_form.filters()
+    lines = selectors.plan_lines(plan=plan, filters=filters)
     query = request.GET.copy()
     query.pop("page", None)
+    counted = selectors.plan_line_count(plan=plan, filters=filters, lines=lines)
+    paginator = KnownCountPaginator(lines, LINES_PAGE_SIZE, count=counted.count, capped=counted.capped)
     return {
         "plan": plan,
         "filter_form": filter_form,
-        "page": Paginator(lines, LINES_PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": paginator.get_page(request.GET.get("page")),
         "query": query.urlencode(),
     }
 
@@ -157,7 +170,7 @@ def plan_detail_context(
     return {
         **_lines_context(request, plan),
         # Adds the lines up again (one scan) to show that the stored totals still equal them.
-        "totals": selectors.plan_totals(plan=plan),
+        "totals": selectors.plan_totals(plan=plan, reuse_check=True),
         "transitions": selectors.plan_transitions(plan=plan),
         "may_regenerate": plan.status == Status.DRAFT and access.can(user, Action.PREPARE_PAYMENTS),
         "may_submit": plan.status == Status.DRAFT and access.can(user, Action.PREPARE_PAYMENTS),

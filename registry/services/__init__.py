@@ -2,6 +2,7 @@
 
 from .certificates import certificate_print, may_print_certificate
 from .changes import change_request_approve, change_request_create, change_request_reject, document_required
+from .counts import retiree_counts_rebuild
 from .imports import (
     import_batch_check,
     import_batch_confirm,
@@ -35,6 +36,7 @@ from .staff import staff_create, staff_reaches_admin_site, staff_validate_role_u
 from .tokens import api_token_expires_at, api_token_is_expired, api_token_issue, api_token_revoke
 
 __all__ = [
+    "retiree_counts_rebuild",
     "certificate_print",
     "may_print_certificate",
     "api_token_expires_at",

@@ -11,12 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from pensions.models import PayoutPlan, PlanTransition
+from pensions.models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from pensions.selectors import LineFilters, plan_line_count, plan_lines, plan_totals
+from pensions.selectors import plans as plan_selectors
 from pensions.services import plan_draft, plan_submit
 from registry.access import ROLE_ACTIONS, Action
 from registry.models import Retiree, SensitiveExport, Staff
@@ -503,3 +507,75 @@ def test_the_plan_page_queries_do_not_grow_with_the_lines(county, people, enrol)
     for index in range(5):
         enrol(name=f"新{index}", community=county.community_b1, bank="rcc")
     assert queries() == before
+
+
+# The plan page at scale: line counts from the stored subtotals or capped, never a COUNT of every line, and
+# the totals check reused while the stored totals are unchanged (docs/page-speed.md).
+
+
+@pytest.fixture
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _count(plan: PayoutPlan, **filters: object) -> tuple[int, bool]:
+    chosen = LineFilters(**filters)  # type: ignore[arg-type]
+    counted = plan_line_count(plan=plan, filters=chosen, lines=plan_lines(plan=plan, filters=chosen))
+    return counted.count, counted.capped
+
+
+def test_counts_come_from_the_stored_subtotals(county, draft):
+    with CaptureQueriesContext(connection) as captured:
+        assert _count(draft) == (3, False)
+        assert _count(draft, township_id=county.township_a.pk) == (2, False)
+        assert _count(draft, township_id=county.township_b.pk) == (1, False)
+    assert not any("pensions_payoutline" in q["sql"] for q in captured.captured_queries)
+    bank = PlanTotal.objects.get(plan=draft, kind=PlanTotal.Kind.BANK, township__isnull=True, line_count=2)
+    assert _count(draft, bank_id=bank.bank_id) == (2, False)
+
+
+def _psbc(plan: PayoutPlan) -> int | None:
+    return PlanTotal.objects.get(plan=plan, kind=PlanTotal.Kind.BANK, bank__code="PSBC").bank_id
+
+
+def test_other_filters_are_counted_up_to_the_cap(county, draft, monkeypatch):
+    assert _count(draft, withheld_only=True) == (1, False)
+    assert _count(draft, q="赵") == (1, False)
+    assert _count(draft, township_id=county.township_a.pk, bank_id=_psbc(draft)) == (2, False)
+    monkeypatch.setattr(plan_selectors, "LINE_COUNT_CAP", 1)
+    assert _count(draft) == (3, False)  # no narrowing filter: the stored count, whatever the cap
+    assert _count(draft, has_arrears=True) == (1, False)
+    # Two lines match; the cap of one is reached: one counted, "more than" shown.
+    assert _count(draft, township_id=county.township_a.pk, bank_id=_psbc(draft)) == (1, True)
+
+
+def test_the_page_shows_a_capped_count(county, draft, monkeypatch):
+    client = signed_in(county.clerk)
+    both = {"township": str(county.township_a.pk), "bank": str(_psbc(draft))}
+    exact = client.get(detail(draft), both)
+    assert (exact.context["page"].paginator.count, exact.context["page"].paginator.capped) == (2, False)
+    assert [line.name for line in exact.context["page"]] == ["赵一明", "孙三"]
+    assert 'id="lines-count-capped"' not in exact.content.decode()
+    monkeypatch.setattr(plan_selectors, "LINE_COUNT_CAP", 1)
+    capped = client.get(detail(draft), both)
+    assert (capped.context["page"].paginator.count, capped.context["page"].paginator.capped) == (1, True)
+    assert 'id="lines-count-capped"' in capped.content.decode()
+
+
+def test_the_totals_check_is_reused_until_a_total_changes(county, draft, _empty_cache):
+    assert plan_totals(plan=draft, reuse_check=True).matches_lines is True
+    # A line changed behind the services' back: the reused check does not see it, a fresh one does.
+    PayoutLine.objects.filter(plan=draft, name="赵一明").update(regular=F("regular") + 1, net=F("net") + 1)
+    assert plan_totals(plan=draft, reuse_check=True).matches_lines is True
+    fresh = plan_totals(plan=draft)
+    assert fresh.matches_lines is False
+    assert "汇总与明细不符" in fresh.mismatch
+    # Any change of a stored total (what every service that writes lines also writes) checks again.
+    PlanTotal.objects.filter(plan=draft, kind=PlanTotal.Kind.TOWNSHIP, township=county.township_b).update(
+        line_count=5
+    )
+    again = plan_totals(plan=draft, reuse_check=True)
+    assert again.matches_lines is False
+    assert again.mismatch.startswith(fresh.mismatch.split(":")[0])
