@@ -161,15 +161,21 @@ class XlsxSheet:
     def _writer(self, kind: Kind, column: int) -> Callable[[int, int, Any], object]:
         """The writer of one column kind: made once per column, not per cell."""
         worksheet = self._worksheet
-        write_string, write_number = worksheet.write_string, worksheet.write_number
+        write_string, write_number, write_blank = (
+            worksheet.write_string,
+            worksheet.write_number,
+            worksheet.write_blank,
+        )
         if kind == AUTO:
             return self._auto
         if kind in (TEXT, PLAIN):
             plain, quoted = (self._text, self._text_quoted) if kind == TEXT else (None, self._quoted)
 
             def string(row: int, column: int, value: str | None) -> None:
-                if value is not None:
+                if value:
                     write_string(row, column, value, quoted if value.startswith(FORMULA_TRIGGERS) else plain)
+                elif value is not None and plain is not None:
+                    write_blank(row, column, None, plain)
 
             return string
         number_format = self._money if kind == MONEY else None
@@ -185,7 +191,10 @@ class XlsxSheet:
         kind = value.__class__
         if kind is str:
             text = column in self._text_columns
-            if value.startswith(FORMULA_TRIGGERS):  # type: ignore[union-attr]  # a str here
+            if not value:  # an empty text is no value, but keeps its column's format
+                if text:
+                    worksheet.write_blank(row, column, None, self._text)
+            elif value.startswith(FORMULA_TRIGGERS):  # type: ignore[union-attr]  # a str here
                 worksheet.write_string(row, column, value, self._text_quoted if text else self._quoted)
             else:
                 worksheet.write_string(row, column, value, self._text if text else None)
