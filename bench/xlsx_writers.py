@@ -1,11 +1,12 @@
 """xlsx writers compared on the CCB bank profile's sheet: 311,000 rows written to a file.
 
-Usage: .venv/bin/python bench/xlsx_writers.py [--rows 311000] [--rounds 3] [--writers openpyxl,xlsxwriter,...]
+Usage: .venv/bin/python bench/xlsx_writers.py [--rows 311000] [--rounds 3] [--writers openpyxl,rustpy,...]
 
-No database. The rows are the CCB xlsx profile's columns (pensions/bankfiles/profiles.py CCB): 序号 (a number),
-账号 (19 digits, text), 户名 (2–4 Chinese characters), 金额(元) (Decimal, format #,##0.00), 身份证号码
-(18 characters, text, some ending in X), 备注 (the payment reference, text); the column labels on top and the
-合计 row at the bottom. Generated the same way for every writer, before the clock starts.
+No database. The rows are the CCB xlsx profile's columns (pensions/bankfiles/profiles.py CCB):
+序号 (a number), 账号 (19 digits, text), 户名 (2–4 Chinese characters), 金额(元) (Decimal, format
+#,##0.00), 身份证号码 (18 characters, text, some ending in X), 备注 (the payment reference, text); the
+column labels on top and the 合计 row at the bottom. Generated the same way for every writer, before the
+clock starts.
 
 Each writer runs in a fresh child process (so its peak resident memory, `ru_maxrss`, is its own), once per
 round, alternating the order; prints per writer the median seconds, rows/s, the file size, the peak memory of
@@ -158,7 +159,14 @@ def write_rustpy(data: list[Row], target: io.BytesIO) -> None:
             yield dict(zip(HEADERS, values, strict=True))
         label, count, total = trailer(data)
         # The 合计 row has other kinds per column: rustpy formats by column, so it is written as it comes.
-        yield {"序号": label, "账号": count, "户名": None, "金额(元)": total, "身份证号码": None, "备注": None}
+        yield {
+            "序号": label,
+            "账号": count,
+            "户名": None,
+            "金额(元)": total,
+            "身份证号码": None,
+            "备注": None,
+        }
 
     rustpy.write_worksheet(
         records(),
@@ -233,7 +241,7 @@ def main() -> None:
     for round_number in range(1, args.rounds + 1):
         order = writers if round_number % 2 else list(reversed(writers))
         for writer in order:
-            done = subprocess.run(
+            done = subprocess.run(  # noqa: S603 - this very script
                 [sys.executable, __file__, "--child", writer, "--rows", str(args.rows)],
                 check=True,
                 capture_output=True,
@@ -244,7 +252,8 @@ def main() -> None:
             results[writer].append((float(seconds), int(size), int(maxrss), int(grown), load))
             print(
                 f"round {round_number} {writer:<15} {float(seconds):7.2f} s  {int(size) / 1e6:6.1f} MB  "
-                f"peak {int(maxrss) / 1024:6.0f} MB (+{int(grown) / 1024:.0f} MB while writing)  load {load:.2f}"
+                f"peak {int(maxrss) / 1024:6.0f} MB (+{int(grown) / 1024:.0f} MB while writing)  "
+                f"load {load:.2f}"
             )
     print()
     print(
@@ -258,7 +267,8 @@ def main() -> None:
         _s, size, maxrss, grown, _load = results[writer][-1]
         load = statistics.median(item[4] for item in results[writer])
         print(
-            f"{writer:<15}{seconds:>10.2f}{args.rows / seconds:>11,.0f}{size / 1e6:>9.1f}{maxrss / 1024:>9.0f}"
+            f"{writer:<15}{seconds:>10.2f}{args.rows / seconds:>11,.0f}{size / 1e6:>9.1f}"
+            f"{maxrss / 1024:>9.0f}"
             f"{grown / 1024:>12.0f}{load:>7.2f}{seconds / fastest:>11.2f}"
         )
     print(f"load average at the end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
