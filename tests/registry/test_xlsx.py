@@ -108,5 +108,5 @@ def test_columns_fast_path_writes_each_kind():
 def test_a_value_without_a_cell_type_is_refused_and_nothing_is_written():
     target = io.BytesIO()
     with pytest.raises(TypeError, match="cannot hold"), xlsx_book(target) as book:
-        book.sheet("表").append([object()])  # type: ignore[list-item]
+        book.sheet("表").append([object()])
     assert target.getvalue() == b""
