@@ -22,6 +22,8 @@ from registry.xlsx import MONEY, NUMBER, PLAIN, TEXT, Kind, Value, xlsx_book
 
 from .profiles import NUMBER_SOURCES, BankFileProfile, FieldSpec
 from .writer import (
+    _CONTROL,
+    _DIGITS,
     Getter,
     RenderContext,
     _Encoder,
@@ -54,7 +56,25 @@ def _column(spec: FieldSpec, unit: str) -> tuple[Kind, Check]:
     if spec.name in NUMBER_SOURCES:
         return NUMBER, lambda raw: raw if raw.__class__ is int else int(_text(spec, raw, unit))
     kind = TEXT if spec.kind == "digits" or spec.name == "reference" else PLAIN
-    return kind, lambda raw: _text(spec, raw, unit)
+    # The usual value passes one test; anything else goes through _text, which says what is wrong.
+    if spec.kind == "digits":
+        digits = _DIGITS.fullmatch
+
+        def digit_text(raw: object) -> Value:
+            if raw.__class__ is str and digits(raw):
+                return raw
+            return _text(spec, raw, unit)
+
+        return kind, digit_text
+    control = _CONTROL.search
+    must_show = spec.name == "name"
+
+    def text(raw: object) -> Value:
+        if raw.__class__ is str and not control(raw) and (not must_show or raw.strip()):
+            return raw
+        return _text(spec, raw, unit)
+
+    return kind, text
 
 
 class _Record:
