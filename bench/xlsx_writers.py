@@ -25,6 +25,7 @@ memory of the child and the load average at the end of its round:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import os
 import resource
@@ -242,6 +243,9 @@ def main() -> None:
         return
 
     writers = args.writers.split(",")
+    if "rustpy" in writers and importlib.util.find_spec("rustpy_xlsxwriter") is None:
+        print("rustpy-xlsxwriter is not installed (not a project dependency): skipped")
+        writers.remove("rustpy")
     results: dict[str, list[tuple[float, float, int, int, int, float]]] = {writer: [] for writer in writers}
     print(f"{args.rows:,} rows × {len(HEADERS)} columns (CCB xlsx profile), {args.rounds} rounds")
     for round_number in range(1, args.rounds + 1):
