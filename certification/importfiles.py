@@ -16,8 +16,6 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from registry.errors import ImportBatchError
 from registry.id_numbers import mask_resident_id, parse_resident_id
@@ -25,6 +23,7 @@ from registry.imports.columns import normalise_header
 from registry.imports.reading import Cell, csv_records, decode_csv, is_blank, xlsx_records
 from registry.imports.validation import cell_text, parse_date
 from registry.search import normalise_name
+from registry.xlsx import Style, xlsx_book
 
 from .errors import CertificationError
 from .models import CertificationImport
@@ -170,22 +169,15 @@ def _row(row_number: int, cells: list[Cell], index: dict[str, int], *, today: da
 def template_workbook(kind: str) -> bytes:
     """The kind's header (required columns shaded), one example row, every column formatted as text so that
     pasted ID numbers stay text (Excel keeps 15 significant digits of a number)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = str(Kind(kind).label)[:31]
-    for position, column in enumerate(COLUMNS[kind], start=1):
-        header = sheet.cell(row=1, column=position, value=column.header)
-        header.font = Font(bold=True)
-        if column.required:
-            header.fill = PatternFill("solid", fgColor="FFF2CC")
-        example = sheet.cell(row=2, column=position, value=column.example)
-        example.data_type = "s"
-        example.number_format = _TEXT_FORMAT
-        letter = header.column_letter
-        sheet.column_dimensions[letter].number_format = _TEXT_FORMAT
-        sheet.column_dimensions[letter].width = 24
-    sheet.freeze_panes = "A2"
+    columns = COLUMNS[kind]
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_book(buffer) as book:
+        sheet = book.sheet(
+            str(Kind(kind).label)[:31], widths=[24] * len(columns), freeze_header=True, columns_as_text=True
+        )
+        sheet.append(
+            [column.header for column in columns],
+            style=[Style(bold=True, fill="FFF2CC" if column.required else "") for column in columns],
+        )
+        sheet.append([column.example for column in columns], style=Style(text=True))
     return buffer.getvalue()

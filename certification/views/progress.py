@@ -155,7 +155,7 @@ def missing_list_xlsx(request: StaffRequest) -> HttpResponse:
         numbers = export_numbers(request)
     except SensitiveExportError as error:
         return export_refused(request, error)
-    # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
+    # A temporary file rather than memory: registry.xlsx writes row by row, so memory stays flat.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = missing_xlsx(user=request.user, year=year, unit=unit, today=today, target=target, numbers=numbers)
     _record_full_export(request, numbers, kind="xlsx", year=year, unit=unit, count=count)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
-import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -513,55 +512,10 @@ def render_xlsx(
     total: Decimal,
     encoder: _Encoder,
 ) -> bytes:
-    """The xlsx layout: optional header rows, column labels, one row per line, then the control-total row.
-    Text cells go through registry.selectors.exports.cell: IDs and accounts as text, formula-like
-    text quoted."""
-    from openpyxl import Workbook
+    """The xlsx layout: pensions.bankfiles.xlsx (imported here, since it builds on this module's checks)."""
+    from .xlsx import render_xlsx as render
 
-    from registry.selectors.exports import cell
-
-    summary = _summary(context, len(lines), total, context.bank_code or profile.code.upper())
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet(profile.sheet_name)
-
-    def value(spec: FieldSpec, raw: object) -> object:
-        text = _text(spec, raw, profile.unit)  # the same checks as the text layouts
-        if spec.kind == "amount":
-            return int(text) if profile.unit == "fen" else cell(sheet, Decimal(text))
-        if spec.name in NUMBER_SOURCES:
-            return int(text)
-        return cell(sheet, text, text=spec.kind == "digits" or spec.name == "reference")
-
-    def row(
-        specs: Sequence[FieldSpec], source: object, seq: int, reference: str, name: str
-    ) -> list[object] | None:
-        cells: list[object] = []
-        problems: list[str] = []
-        for spec in specs:
-            try:
-                cells.append(value(spec, _getter(spec)(source, seq)))
-            except _FieldError as error:
-                problems.append(error.message)
-        encoder.add(seq, reference, name, problems, [])
-        return None if problems else cells
-
-    rows: list[list[object]] = []
-    if profile.header:
-        rows.append(row(profile.header, summary, 0, context.batch, _("首行")) or [])
-    if profile.column_labels:
-        rows.append([cell(sheet, spec.label or spec.name) for spec in fields])
-    for seq, line in enumerate(lines, 1):
-        cells = row(fields, line, seq, line.reference, line.name)
-        if cells is not None:
-            rows.append(cells)
-    if profile.trailer:
-        rows.append(row(profile.trailer, summary, 0, context.batch, _("尾行")) or [])
-    _raise_if_any(profile, encoder)
-    for cells in rows:
-        sheet.append(cells)
-    target = io.BytesIO()
-    workbook.save(target)
-    return target.getvalue()
+    return render(profile, lines, context=context, fields=fields, total=total, encoder=encoder)
 
 
 def render_bank_file(

@@ -1,4 +1,4 @@
-"""A plan's lines as an xlsx file: the same filters as the detail page, written in openpyxl's write-only mode.
+"""A plan's lines as an xlsx file: the same filters as the detail page, written row by row by registry.xlsx.
 
 Written by registry.selectors.exports.xlsx_table (IDs as text, formula escaping). ID and account numbers are
 masked unless the caller passes full ExportNumbers (a role with VIEW_SENSITIVE that stated a purpose, decided

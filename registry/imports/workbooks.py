@@ -10,60 +10,40 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
-
+from ..xlsx import HEADER, Style, xlsx_book
 from .columns import COLUMNS, REASON_HEADER
 from .validation import RejectedRow
 
-TEXT_FORMAT = "@"
-_HEADER_FONT = Font(bold=True)
-_REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
-
-
-def _text_cell(sheet: Worksheet, value: str, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    # openpyxl makes any string starting with "=" a formula; a stored string is never evaluated by Excel.
-    cell.data_type = "s"
-    cell.number_format = TEXT_FORMAT
-    if bold:
-        cell.font = _HEADER_FONT
-    return cell
+_HEADER = Style(bold=True, text=True)
+_TEXT = Style(text=True)
 
 
 def template_workbook() -> bytes:
     """The header, one example row, and every column formatted as text for the rows a clerk pastes in."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = "退休人员"
-    for position, column in enumerate(COLUMNS, start=1):
-        header = sheet.cell(row=1, column=position, value=column.header)
-        header.font = _HEADER_FONT
-        if column.required:
-            header.fill = _REQUIRED_FILL
-        sheet.cell(row=2, column=position, value=column.example).number_format = TEXT_FORMAT
-        letter = header.column_letter
-        # The whole column is text, so numbers pasted later stay text too (what keeps IDs intact).
-        sheet.column_dimensions[letter].number_format = TEXT_FORMAT
-        sheet.column_dimensions[letter].width = 22 if column.text else 14
-    sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_book(buffer) as book:
+        # The whole column is text, so numbers pasted later stay text too (what keeps IDs intact).
+        sheet = book.sheet(
+            "退休人员",
+            widths=[22 if column.text else 14 for column in COLUMNS],
+            freeze_header=True,
+            columns_as_text=True,
+        )
+        sheet.append(
+            [column.header for column in COLUMNS],
+            style=[Style(bold=True, fill="FFF2CC") if column.required else HEADER for column in COLUMNS],
+        )
+        sheet.append([column.example for column in COLUMNS], style=_TEXT)
     return buffer.getvalue()
 
 
 def rejected_workbook(headers: Sequence[str], rows: Sequence[RejectedRow]) -> bytes:
     """The rejected rows with the file's own columns and the reasons last, ready to be corrected and
     uploaded again (the extra column is ignored on upload)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("问题行")
-    sheet.freeze_panes = "A2"
-    sheet.append([_text_cell(sheet, header, bold=True) for header in [*headers, REASON_HEADER]])
-    for row in rows:
-        sheet.append([_text_cell(sheet, value) for value in [*row.cells, ";".join(row.reasons)]])
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_book(buffer) as book:
+        sheet = book.sheet("问题行", freeze_header=True)
+        sheet.append([*headers, REASON_HEADER], style=_HEADER)
+        for row in rows:
+            sheet.append([*row.cells, ";".join(row.reasons)], style=_TEXT)
     return buffer.getvalue()

@@ -1,13 +1,13 @@
 """The retiree list as an xlsx file: the same search, filters and scope as the list page.
 
-Written with openpyxl's write-only mode, in chunks of retirees, so a county-wide export keeps memory flat.
+Written by registry.xlsx (xlsxwriter, constant memory), in chunks of retirees, so a county-wide export keeps
+memory flat.
 
-Formula injection: a text cell is written as a string cell (never as a formula, which openpyxl would make of
-any text starting with "="), and a text starting with = + - @ or a tab or carriage return also gets Excel's
-quote prefix (the apostrophe a clerk types before such text), so that editing the cell and pressing Enter does
-not turn it into a formula either. A literal apostrophe would stay visible in an xlsx file; the quote prefix
-is how xlsx stores it. ID and account numbers are text cells with the text format "@", never numbers (Excel
-keeps 15 significant digits).
+Formula injection: a text cell is a string cell, never a formula, and a text starting with = + - @ or a tab or
+carriage return also gets Excel's quote prefix (the apostrophe a clerk types before such text), so that
+editing the cell and pressing Enter does not turn it into a formula either. A literal apostrophe would stay
+visible in an xlsx file; the quote prefix is how xlsx stores it. ID and account numbers are text cells with
+the text format "@", never numbers (Excel keeps 15 significant digits).
 
 Numbers are masked unless the caller passes full ExportNumbers, which only registry.services.
 sensitive_export_numbers makes (a role with VIEW_SENSITIVE that stated a purpose); the view records each full
@@ -18,29 +18,24 @@ file with sensitive_export_record (docs/personal-data.md). Every export is also 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
-from typing import IO, Any
+from collections.abc import Iterator
+from typing import IO
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from .. import selectors
 from ..id_numbers import mask_account_number, mask_resident_id
 from ..models import Retiree, Staff
 from ..services.sensitive import MASKED, ExportNumbers
+from ..xlsx import FORMULA_TRIGGERS, XLSX_CONTENT_TYPE, Value, xlsx_table
 
 logger = logging.getLogger("registry.selectors.exports")
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
-
-Value = str | int | Decimal | datetime.date | None
+# xlsx_table, XLSX_CONTENT_TYPE and FORMULA_TRIGGERS live in registry.xlsx; imported here for the callers that
+# always found them in this module.
+__all__ = ["CHUNK", "FORMULA_TRIGGERS", "XLSX_CONTENT_TYPE", "Value", "retiree_list_xlsx", "xlsx_table"]
 
 
 def _headers() -> list[str]:
@@ -89,28 +84,6 @@ def _row(retiree: Retiree, *, full_numbers: bool) -> list[Value]:
     ]
 
 
-def cell(sheet: WriteOnlyWorksheet, value: Value, *, text: bool = False) -> WriteOnlyCell | Value:
-    """A value for sheet.append: plain values as they are, strings as string cells with the quote prefix when
-    they start like a formula, `text` columns in the text format."""
-    if isinstance(value, datetime.date):
-        dated = WriteOnlyCell(sheet, value=value)
-        dated.number_format = "yyyy-mm-dd"
-        return dated
-    if isinstance(value, Decimal):
-        money = WriteOnlyCell(sheet, value=value)
-        money.number_format = "#,##0.00"
-        return money
-    if not isinstance(value, str) or (not text and not value.startswith(FORMULA_TRIGGERS)):
-        return value
-    written = WriteOnlyCell(sheet, value=value)
-    written.data_type = "s"  # openpyxl marks text starting with "=" as a formula: never for our data
-    if text:
-        written.number_format = "@"
-    if value.startswith(FORMULA_TRIGGERS):
-        written.quotePrefix = True
-    return written
-
-
 def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
     chunk: list[int] = []
     for pk in search.all_ids():
@@ -120,31 +93,6 @@ def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
             chunk = []
     if chunk:
         yield from selectors.retirees_in_order(chunk)
-
-
-def xlsx_table(
-    *,
-    target: IO[bytes],
-    title: str,
-    headers: Sequence[str],
-    widths: Sequence[int],
-    text_columns: frozenset[int],
-    rows: Iterable[Sequence[Value]],
-) -> int:
-    """One sheet written as it is read (write-only): widths, a frozen header row, then every row through
-    `cell`, the columns in `text_columns` as text. Returns the number of rows written."""
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet(title)
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([cell(sheet, header) for header in headers])
-    count = 0
-    for values in rows:
-        sheet.append([cell(sheet, value, text=index in text_columns) for index, value in enumerate(values)])
-        count += 1
-    workbook.save(target)
-    return count
 
 
 def retiree_list_xlsx(

@@ -9,12 +9,11 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet,
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from .. import access
 from ..models import FlagKind, Retiree, RetireeFlag
 from ..services.flags import COLUMNS
+from ..xlsx import PLAIN_STYLE, Style, xlsx_book
 
 
 def flag_kinds_with_counts(*, user: Any) -> QuerySet[FlagKind]:
@@ -69,31 +68,29 @@ def flag_for(*, user: Any, retiree_pk: int, pk: int) -> RetireeFlag:
         raise Http404 from None
 
 
+_REQUIRED_FILL = "FFF2CC"
+
+
 def flag_import_template() -> bytes:
     """The import template: the three columns (required ones shaded), one example row, every column formatted
     as text so that pasted ID numbers stay text, and a second sheet listing the kinds by code and name."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = str(_("人员标记"))
     example = ("360721195803140010", "senior_title", _("职称证书编号 A2023-0456"))
-    for position, ((_key, header, required), value) in enumerate(zip(COLUMNS, example, strict=True), start=1):
-        cell = sheet.cell(row=1, column=position, value=header)
-        cell.font = Font(bold=True)
-        if required:
-            cell.fill = PatternFill("solid", fgColor="FFF2CC")
-        sample = sheet.cell(row=2, column=position, value=str(value))
-        sample.number_format = "@"
-        letter = cell.column_letter
-        sheet.column_dimensions[letter].number_format = "@"
-        sheet.column_dimensions[letter].width = 28
-    sheet.freeze_panes = "A2"
-    kinds = workbook.create_sheet(str(_("标记一览")))
-    kinds.append([str(_("标记代码")), str(_("标记名称")), str(_("启用"))])
-    for kind in FlagKind.objects.order_by("sort_order", "code"):
-        kinds.append([kind.code, kind.name, str(_("是")) if kind.is_active else str(_("否"))])
-    kinds.column_dimensions["A"].width = 20
-    kinds.column_dimensions["B"].width = 24
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_book(buffer) as book:
+        sheet = book.sheet(
+            str(_("人员标记")), widths=[28] * len(COLUMNS), freeze_header=True, columns_as_text=True
+        )
+        sheet.append(
+            [str(header) for _key, header, _required in COLUMNS],
+            style=[
+                Style(bold=True, fill="FFF2CC" if required else "") for _key, _header, required in COLUMNS
+            ],
+        )
+        sheet.append([str(value) for value in example], style=Style(text=True))
+        kinds = book.sheet(str(_("标记一览")), widths=(20, 24))
+        kinds.append([str(_("标记代码")), str(_("标记名称")), str(_("启用"))], style=PLAIN_STYLE)
+        for kind in FlagKind.objects.order_by("sort_order", "code"):
+            kinds.append(
+                [kind.code, kind.name, str(_("是")) if kind.is_active else str(_("否"))], style=PLAIN_STYLE
+            )
     return buffer.getvalue()

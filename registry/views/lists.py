@@ -80,7 +80,7 @@ def retiree_export(request: StaffRequest) -> HttpResponse:
     except SensitiveExportError as error:
         return export_refused(request, error)
     filters = form.filters()
-    # A temporary file rather than memory: openpyxl's write-only mode keeps memory flat for large lists.
+    # A temporary file rather than memory: registry.xlsx writes row by row, so memory stays flat.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = exports.retiree_list_xlsx(user=request.user, filters=filters, target=target, numbers=numbers)
     sensitive_export_record(
