@@ -67,3 +67,14 @@ class PensionsConfig(AppConfig):
                 interrupted=compared.INTERRUPTED,
             )
         )
+
+        # A clerk's plan drafting and bank-file export (pensions.services.plan_jobs).
+        from .models import PlanJob  # noqa: PLC0415
+
+        register_job(
+            JobKind(
+                model=PlanJob,
+                running=frozenset({PlanJob.Status.RUNNING}),
+                interrupted=PlanJob.Status.INTERRUPTED,
+            )
+        )

@@ -39,6 +39,7 @@ from ..forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, conf
 from ..models import PayoutPlan
 from ..preparers import plan_is_prepared_by
 from ..selectors.exports import plan_lines_xlsx
+from ..services.plan_jobs import plan_draft_start, plan_jobs_active
 
 Status = PayoutPlan.Status
 LINES_PAGE_SIZE = 50
@@ -88,16 +89,12 @@ def plan_list(request: StaffRequest) -> HttpResponse:
                 )
             else:
                 try:
-                    plan = services.plan_draft(month=month, by=user)
+                    job = plan_draft_start(month=month, by=user)
                 except DomainError as error:
                     form.add_error(error.field if error.field in form.fields else None, error.message)
                 else:
-                    messages.success(
-                        request,
-                        _("已生成 %(month)s 发放计划:%(count)d 笔。")
-                        % {"month": plan.month, "count": plan.line_count},
-                    )
-                    url = reverse("payout-plan-detail", args=[plan.pk])
+                    # Drafting a county takes a while: the worker does it, the job's page shows it busy.
+                    url = reverse("payout-plan-job", args=[job.pk])
                     if request.htmx:
                         response = HttpResponse(status=204)
                         response["HX-Redirect"] = url
@@ -109,6 +106,8 @@ def plan_list(request: StaffRequest) -> HttpResponse:
             return render(request, "pensions/_draft_form.html", {"form": form}, status=status)
     context = {
         "plans": selectors.plan_list(),
+        # The months being drafted now: the page says so and links to each job's page.
+        "active_jobs": plan_jobs_active(),
         "form": form,
         "may_prepare": may_prepare,
         "open_month": open_month,
@@ -236,26 +235,22 @@ def plan_regenerate(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         try:
             # PensionMonthField reads a PensionMonth; its stubs say int.
-            plan = services.plan_draft(month=cast(PensionMonth, plan.month), by=request.user)
+            job = plan_draft_start(month=cast(PensionMonth, plan.month), by=request.user, regenerate=True)
         except DomainError as refused:
             error = refused.message
+        else:
+            url = reverse("payout-plan-job", args=[job.pk])
     if request.htmx:
-        # The dialog posts with htmx (for its busy state); the answer is the plan page, message included.
+        # The dialog posts with htmx (for its busy state); the answer is the job's page, or the plan page
+        # with the refusal.
         if error:
             messages.error(request, error)
-        else:
-            messages.success(request, _regenerated(plan))
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
     if error:
         return _refused(request, plan, error)
-    messages.success(request, _regenerated(plan))
     return redirect(url)
-
-
-def _regenerated(plan: PayoutPlan) -> str:
-    return _("已重新生成 %(month)s 发放计划:%(count)d 笔。") % {"month": plan.month, "count": plan.line_count}
 
 
 @plan_viewer
