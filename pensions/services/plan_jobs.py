@@ -13,7 +13,8 @@ only from 已拨付 (exporting an exported plan returns its stored files).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -184,14 +185,15 @@ def _draft(job: PlanJob) -> tuple[PayoutPlan, dict[str, Any]]:
     existing = PayoutPlan.objects.filter(month=job.month).first()
     if existing is not None and not job.regenerate:
         return existing, {"line_count": existing.line_count, "already_drafted": True}
-    plan = plan_draft(month=PensionMonth.from_number(int(job.month)), by=job.requested_by)
+    # PensionMonthField reads a PensionMonth; its stubs say int.
+    plan = plan_draft(month=cast(PensionMonth, job.month), by=job.requested_by)
     return plan, {"line_count": plan.line_count, "net_total": str(plan.net_total)}
 
 
 def _export(job: PlanJob) -> tuple[PayoutPlan, dict[str, Any]]:
     assert job.plan is not None  # noqa: S101 - a bank-file job is always made with its plan
     files = bank_files_export(plan=job.plan, by=job.requested_by)
-    total = sum((file.total for file in files), start=0)
+    total = sum((file.total for file in files), start=Decimal("0.00"))
     return job.plan, {"file_count": len(files), "total": str(total)}
 
 
