@@ -189,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentDifferenceKindEnum": "pensions.models.AdjustmentDifference.Kind",
         "AdjustmentLineProblemEnum": "pensions.models.AdjustmentLine.Problem",
         "AdjustmentYearCountingEnum": "pensions.models.AdjustmentParameters.YearCounting",
+        "ExportJobStatusEnum": "registry.models.ExportJob.Status",
     },
 }
 
