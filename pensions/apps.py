@@ -78,3 +78,8 @@ class PensionsConfig(AppConfig):
                 interrupted=PlanJob.Status.INTERRUPTED,
             )
         )
+
+        # A plan's lines as a background export when the list is long (docs/exports.md).
+        from .export_kinds import register as register_export_kinds  # noqa: PLC0415
+
+        register_export_kinds()

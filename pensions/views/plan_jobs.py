@@ -7,12 +7,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
+from registry.formats import yuan
 from registry.views.common import StaffRequest
 
 from ..models import PlanJob
@@ -31,6 +34,13 @@ def _job_or_404(pk: int) -> PlanJob:
 @require_GET
 def plan_job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     job = _job_or_404(pk)
+    if request.htmx and job.status == PlanJob.Status.DONE and job.plan is not None:
+        # The page was polling when the job finished: on to the plan, with the result as a message.
+        messages.success(request, _done_message(job))
+        response = HttpResponse(status=204)
+        anchor = "#bank-files" if job.kind == PlanJob.Kind.BANK_FILES else ""
+        response["HX-Redirect"] = reverse("payout-plan-detail", args=[job.plan.pk]) + anchor
+        return response
     context = {
         "job": job,
         "Status": PlanJob.Status,
@@ -43,6 +53,21 @@ def plan_job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _done_message(job: PlanJob) -> str:
+    result = job.result
+    if job.kind == PlanJob.Kind.BANK_FILES:
+        return _("银行文件已生成:%(count)d 个,合计 %(total)s。") % {
+            "count": result.get("file_count", 0),
+            "total": yuan(result.get("total", "0")),
+        }
+    if result.get("already_drafted"):
+        return _("%(month)s 的发放计划已经生成过,未重复编制。") % {"month": job.month}
+    return _("已生成 %(month)s 发放计划:%(count)d 笔。") % {
+        "month": job.month,
+        "count": result.get("line_count", 0),
+    }
 
 
 @plan_viewer

@@ -5,10 +5,12 @@ a real worker drafts the plan the clerk asked for."""
 from __future__ import annotations
 
 import datetime
+import io
 import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import time_machine
 from django.db import transaction
@@ -27,7 +29,9 @@ from pensions.services.plan_jobs import (
     plan_job_run,
 )
 from registry.jobs import job_sweep
+from registry.models import ExportJob, SensitiveExport
 from registry.months import PensionMonth
+from registry.services.export_jobs import export_job_run
 
 from .conftest import NOV, M
 from .payout_flow import approved_plan, enrol_month, fund_all, set_profiles
@@ -195,3 +199,33 @@ def test_the_worker_drafts_the_plan_the_clerk_asked_for(county, enrol, worker, s
         county.clerk,
     )
     assert f"已生成 {month} 发放计划:1 笔。" in client.get(page(job)).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_calendar")
+def test_a_long_plan_line_list_is_exported_by_the_worker(county, enrol, settings, tmp_path):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    settings.MEDIA_ROOT = tmp_path
+    zhao = enrol(name="赵一明")
+    qian = enrol(name="钱二")
+    plan = plan_draft(month=NOV, by=county.clerk)
+    client = signed_in(county.clerk)
+
+    response = client.get(f"/pensions/plans/{plan.pk}/lines.xlsx", {"purpose": "audit"})
+
+    job = ExportJob.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/exports/?job={job.pk}")
+    assert (job.kind, job.label, job.parameters["plan"]) == (
+        "pensions.plan_lines",
+        "2026-11 发放明细",
+        plan.pk,
+    )
+    assert export_job_run(job_id=job.pk).row_count == 2
+    download = client.get(f"/exports/{job.pk}/file/")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    ids = sorted(row[2] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert ids == sorted([zhao.id_number, qian.id_number])
+    assert list(SensitiveExport.objects.values_list("export", "person_count")) == [
+        ("pensions.plan_lines", 2),
+        ("pensions.plan_lines", 2),
+    ]

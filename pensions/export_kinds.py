@@ -1,0 +1,62 @@
+"""The payouts' background exports (docs/exports.md): a plan's lines as xlsx, made by the worker when the
+list is long. Registered in PensionsConfig.ready."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from registry.exports import ExportKind, ExportRequest, ExportResult, register_export
+from registry.models import Staff
+from registry.selectors.exports import XLSX_CONTENT_TYPE
+
+from . import selectors
+from .models import PayoutPlan
+from .selectors.exports import plan_lines_xlsx
+
+PLAN_LINES = "pensions.plan_lines"
+
+
+def plan_lines_parameters(*, plan: PayoutPlan, filters: selectors.LineFilters) -> dict[str, Any]:
+    return {"plan": plan.pk, "month": str(plan.month), **dataclasses.asdict(filters)}
+
+
+def _filters(parameters: dict[str, Any]) -> selectors.LineFilters:
+    names = {field.name for field in dataclasses.fields(selectors.LineFilters)}
+    return selectors.LineFilters(**{key: value for key, value in parameters.items() if key in names})
+
+
+def _allowed(user: Staff, parameters: dict[str, Any]) -> bool:
+    plan_id = parameters.get("plan")
+    return (
+        isinstance(plan_id, int)
+        and selectors.can_view_plans(user)
+        and PayoutPlan.objects.filter(pk=plan_id).exists()
+    )
+
+
+def _label(parameters: dict[str, Any]) -> str:
+    return _("%(month)s 发放明细") % {"month": parameters.get("month", "")}
+
+
+def _write(request: ExportRequest) -> ExportResult:
+    plan = PayoutPlan.objects.get(pk=request.parameters["plan"])
+    count = plan_lines_xlsx(
+        user=request.user,
+        plan=plan,
+        filters=_filters(request.parameters),
+        target=request.target,
+        numbers=request.numbers,
+        progress=request.progress,
+    )
+    filename = _("发放明细-%(month)s.xlsx") % {"month": plan.month}
+    return ExportResult(rows=count, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+def register() -> None:
+    # The same record name as the inline download (pensions.views.plans.plan_export).
+    register_export(
+        ExportKind(key=PLAN_LINES, label=_label, write=_write, allowed=_allowed, sensitive_name=PLAN_LINES)
+    )
