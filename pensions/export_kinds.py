@@ -1,5 +1,5 @@
-"""The payouts' background exports (docs/exports.md): a plan's lines as xlsx, made by the worker when the
-list is long. Registered in PensionsConfig.ready."""
+"""The payouts' background exports (docs/exports.md): a plan's lines and an adjustment run's lines as xlsx,
+made by the worker when the list is long. Registered in PensionsConfig.ready."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from registry.models import Staff
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 
 from . import selectors
-from .models import PayoutPlan
+from .models import AdjustmentRun, PayoutPlan
+from .selectors.adjustment_runs import run_lines_xlsx
+from .selectors.adjustments import may_view_adjustments
 from .selectors.exports import plan_lines_xlsx
 
 PLAN_LINES = "pensions.plan_lines"
+ADJUSTMENT_LINES = "pensions.adjustment_lines"
 
 
 def plan_lines_parameters(*, plan: PayoutPlan, filters: selectors.LineFilters) -> dict[str, Any]:
@@ -55,8 +58,47 @@ def _write(request: ExportRequest) -> ExportResult:
     return ExportResult(rows=count, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
+def _may_see_run(user: Staff, parameters: dict[str, Any]) -> bool:
+    run_id = parameters.get("run")
+    return (
+        isinstance(run_id, int)
+        and may_view_adjustments(user)
+        and AdjustmentRun.objects.filter(pk=run_id).exists()
+    )
+
+
+def _run_label(parameters: dict[str, Any]) -> str:
+    return _("%(year)s 年度调待试算明细(编号 %(pk)s)") % {
+        "year": parameters.get("year", ""),
+        "pk": parameters.get("run", ""),
+    }
+
+
+def _write_run_lines(request: ExportRequest) -> ExportResult:
+    run = AdjustmentRun.objects.get(pk=request.parameters["run"])
+    count = run_lines_xlsx(
+        user=request.user,
+        run=run,
+        target=request.target,
+        numbers=request.numbers,
+        progress=request.progress,
+    )
+    filename = _("调待试算明细-%(year)d-%(pk)d.xlsx") % {"year": run.year, "pk": run.pk}
+    return ExportResult(rows=count, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
 def register() -> None:
     # The same record name as the inline download (pensions.views.plans.plan_export).
     register_export(
         ExportKind(key=PLAN_LINES, label=_label, write=_write, allowed=_allowed, sensitive_name=PLAN_LINES)
+    )
+    # An adjustment run's lines (pensions.views.adjustment_runs.adjustment_run_export records the same name).
+    register_export(
+        ExportKind(
+            key=ADJUSTMENT_LINES,
+            label=_run_label,
+            write=_write_run_lines,
+            allowed=_may_see_run,
+            sensitive_name=ADJUSTMENT_LINES,
+        )
     )
