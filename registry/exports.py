@@ -47,8 +47,6 @@ class ExportKind:
     allowed: Callable[[Staff, dict[str, Any]], bool]
     # `export` of the SensitiveExport row a full-number file is recorded under.
     sensitive_name: str
-    # A layout that cannot report progress (WeasyPrint) is given longer before it counts as dead.
-    stale_minutes: int | None = None
 
 
 _KINDS: dict[str, ExportKind] = {}

@@ -55,8 +55,7 @@ def export_job_allowed(job: ExportJob, user: Staff) -> bool:
 
 def export_job_stalled(job: ExportJob) -> bool:
     """Shown running, but the worker stopped beating: the button is offered before the sweeper comes."""
-    kind = export_kind(job.kind)
-    return job_is_stale(job, running=RUNNING, minutes=kind.stale_minutes if kind else None)
+    return job_is_stale(job, running=RUNNING)
 
 
 def _queue(job: ExportJob) -> None:
