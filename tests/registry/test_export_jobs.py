@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from registry.exports import export_kind
 from registry.jobs import job_sweep
@@ -208,3 +209,37 @@ def test_the_worker_makes_the_export_and_the_page_offers_it(county, worker):
     # Masked: no full-number record at make or download time.
     assert county.retiree_a1.id_number not in [row[1] for row in rows]
     assert SensitiveExport.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_api_follows_downloads_and_restarts_only_ones_own_exports(county):
+    job = ask_full_list(signed_in(county.clerk))
+    api = APIClient()
+    api.force_authenticate(county.clerk)
+
+    queued = api.get(reverse("api-export-job-detail", args=[job.pk])).json()
+    assert (queued["status"], queued["progress"], queued["file_url"], queued["full_numbers"]) == (
+        "queued",
+        0,
+        None,
+        True,
+    )
+    export_job_run(job_id=job.pk)
+    listed = api.get(reverse("api-export-job-list")).json()
+    assert [(row["id"], row["name"], row["status"], row["row_count"]) for row in listed] == [
+        (job.pk, "退休人员名单", "done", 3)
+    ]
+    assert listed[0]["file_url"] == reverse("api-export-job-file", args=[job.pk])
+    download = api.get(listed[0]["file_url"])
+    assert download.status_code == 200
+    assert len(rows_of(b"".join(download.streaming_content))) == 4
+    assert SensitiveExport.objects.count() == 2
+    refused = api.post(reverse("api-export-job-restart", args=[job.pk]))
+    assert refused.status_code == 400
+    assert refused.json() == {"status": ["该导出当前为“已完成”,只有任务中断或失败的导出可以重新生成。"]}
+
+    other = APIClient()
+    other.force_authenticate(county.auditor)
+    assert other.get(reverse("api-export-job-list")).json() == []
+    assert other.get(reverse("api-export-job-file", args=[job.pk])).status_code == 404
+    assert SensitiveExport.objects.count() == 2
