@@ -108,6 +108,10 @@ def bank_files_start(*, plan: PayoutPlan, by: Staff) -> PlanJob:
     its export is already queued or running."""
     access.require(by, Action.PREPARE_PAYMENTS)
     locked = PayoutPlan.objects.select_for_update().get(pk=plan.pk)
+    if locked.status in (PayoutPlan.Status.EXPORTED, PayoutPlan.Status.RECONCILED):
+        raise PlanError(
+            _("%(month)s 的银行文件已经生成,不会再次生成;请在计划页面下载。") % {"month": locked.month}
+        )
     if locked.status != PayoutPlan.Status.FUNDED:
         raise PlanError(
             _("%(month)s 的发放计划是“%(status)s”状态,拨付完成后才能生成银行文件。")

@@ -219,6 +219,7 @@ def test_a_clerk_exports_from_the_page_and_twice_gives_the_same_files(county, fu
     assert plan_job_run(job_id=job.pk) is None
     again = client.post(f"/pensions/plans/{funded.pk}/bank-files/")
     assert again.status_code == 400
+    assert "的银行文件已经生成,不会再次生成;请在计划页面下载。" in again.content.decode()
     assert list(BankFile.objects.order_by("id").values_list("id", "sha256")) == files
     assert PlanJob.objects.count() == 1
     funded.refresh_from_db()

@@ -168,7 +168,7 @@ def test_a_bank_file_job_for_a_plan_exported_meanwhile_writes_no_second_file(cou
         PlanTransition.objects.filter(plan=plan, to_status=S.EXPORTED).values_list("pk", flat=True)
     ) == (exported)
     # A new export of the exported plan is refused at once.
-    with pytest.raises(PlanError, match="拨付完成后才能生成银行文件"):
+    with pytest.raises(PlanError, match="2026-11 的银行文件已经生成,不会再次生成;请在计划页面下载。"):
         bank_files_start(plan=plan, by=county.clerk)
     assert PlanJob.objects.count() == 1
 
