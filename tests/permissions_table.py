@@ -304,6 +304,8 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST api-payout-plan-submit":               ("draft",      A, A, D, D, D, NA),
     "POST api-payout-plan-approve":              ("submitted",  A, D, A, D, D, NA),
     "POST api-payout-plan-reject":               ("submitted",  A, D, A, D, D, NA),
+    "GET api-payout-plan-job":                   ("plan_job",   A, A, A, A, D, NA),
+    "POST api-payout-plan-job-restart":          ("plan_job",   A, A, D, D, D, NA),
     "GET api-payout-fundings":                   ("plan",       A, A, A, A, D, NA),
     "POST api-payout-fundings":                  ("plan",       A, D, A, D, D, NA),
     "GET api-payout-funding-request":            ("plan",       A, A, A, A, D, NA),
