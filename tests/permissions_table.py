@@ -262,6 +262,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-me":                                ("-",          A, A, A, A, A, NA),
     "GET api-retiree-list":                      ("-",          A, A, A, A, A, NA),
     "POST api-retiree-intake":                   ("-",          A, A, D, D, D, NA),
+    "POST api-retiree-export":                   ("-",          A, A, A, A, A, NA),
     "GET api-retiree-detail":                    ("retiree",    A, A, A, A, A, N),
     "POST api-retiree-reveal":                   ("retiree",    A, A, A, A, D, N),
     "GET api-org-unit-list":                     ("-",          A, A, A, A, A, NA),

@@ -6,6 +6,7 @@ restart after 任务中断. Someone else's export answers 404, as one that does 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 from django.http import FileResponse, Http404
@@ -18,8 +19,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import ExportJob, Staff
-from ..services.export_jobs import export_job_download, export_job_restart, export_job_stalled
+from ..export_kinds import RETIREE_LIST
+from ..models import ExportJob, SensitiveExport, Staff
+from ..selectors.retirees import RetireeFilters
+from ..services.export_jobs import (
+    export_job_download,
+    export_job_restart,
+    export_job_stalled,
+    export_job_start,
+)
+from ..services.sensitive import PURPOSE_NOTE_MAX, sensitive_export_numbers
+from .retirees import RetireeListApi
 
 TAG = "exports"
 LIST_SIZE = 50
@@ -97,3 +107,58 @@ class ExportJobRestartApi(APIView):
     def post(self, request: Request, pk: int, *args: Any, **kwargs: Any) -> Response:
         job = export_job_restart(job=_own_job_or_404(request, pk), by=_staff(request))
         return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RetireeListExportApi(APIView):
+    """The retiree list as an xlsx file, always made by the worker: a script gets the job at once and takes
+    the file from /api/exports/<id>/file/ when it is done (the page writes a short list in the request)."""
+
+    class RetireeExportInputSerializer(RetireeListApi.RetireeFilterSerializer):
+        page = None  # type: ignore[assignment]  # a file holds every page
+        purpose = serializers.ChoiceField(
+            choices=[value for value in SensitiveExport.Purpose.values if value != "remote_certification"],
+            required=False,
+            help_text=_("导出完整号码的用途;不填则号码脱敏。需要查看完整号码的权限"),
+        )
+        purpose_note = serializers.CharField(
+            required=False, allow_blank=True, max_length=PURPOSE_NOTE_MAX, help_text=_("用途为“其他”时必填")
+        )
+
+    @extend_schema(
+        tags=[TAG],
+        summary=_("导出退休人员名单(后台生成)"),
+        description=_(
+            "与列表接口相同的筛选条件和可见范围;由后台处理进程生成 xlsx,返回 202 和导出任务,"
+            "完成后从 file_url 下载。填写用途时导出完整号码并登记。"
+        ),
+        request=RetireeExportInputSerializer,
+        responses={
+            202: ExportJobSerializer,
+            400: OpenApiResponse(description=_("{字段: [错误信息]}")),
+            403: OpenApiResponse(description=_("当前角色不能导出名单,或不能导出完整号码")),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data_in = self.RetireeExportInputSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        user = _staff(request)
+        numbers = sensitive_export_numbers(
+            user=user, purpose=data.get("purpose"), purpose_note=data.get("purpose_note", "")
+        )
+        township, community, bank = data.get("township"), data.get("community"), data.get("bank")
+        filters = RetireeFilters(
+            q=data.get("q", ""),
+            township_id=township.id if township else None,
+            community_id=community.id if community else None,
+            status=data.get("status", ""),
+            bank_id=bank.id if bank else None,
+            residence=data.get("residence", ""),
+            sort=data.get("sort", ""),
+        )
+        job = export_job_start(
+            kind=RETIREE_LIST, parameters=dataclasses.asdict(filters), by=user, numbers=numbers
+        )
+        body = ExportJobSerializer(job).data
+        location = reverse("api-export-job-detail", args=[job.pk])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("retirees/", api.RetireeListApi.as_view(), name="api-retiree-list"),
     path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),
+    path("retirees/export/", api_exports.RetireeListExportApi.as_view(), name="api-retiree-export"),
     path("retirees/<int:pk>/", api.RetireeDetailApi.as_view(), name="api-retiree-detail"),
     path("retirees/<int:pk>/reveal/", api.RetireeRevealApi.as_view(), name="api-retiree-reveal"),
     path(
