@@ -10,16 +10,22 @@ from django.utils.translation import gettext as _
 
 from registry import access
 from registry.access import Action
-from registry.exports import ExportKind, ExportRequest, ExportResult, register_export
+from registry.exports import ExportKind, ExportRecord, ExportRequest, ExportResult, register_export
 from registry.jobs import job_beating
 from registry.models import ExportJob, OrgUnit, Staff
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 
+from .models import RemoteBatch
 from .pdfs.missing_list import missing_filename, missing_pdf_counted, missing_xlsx
 from .selectors.progress import progress_unit
+from .selectors.remote import remote_batch_get
+from .selectors.remote_export import remote_upload_filename, upload_csv, upload_xlsx
+from .services.remote import remote_export_record
 
 MISSING_PDF = "certification.missing_pdf"
 MISSING_XLSX = "certification.missing_xlsx"
+REMOTE_UPLOAD = "certification.remote_upload"
+UPLOAD_CONTENT_TYPES = {"xlsx": XLSX_CONTENT_TYPE, "csv": "text/csv; charset=gb18030"}
 
 
 def missing_parameters(*, year: int, unit: OrgUnit, today: datetime.date) -> dict[str, Any]:
@@ -89,6 +95,53 @@ def _write_xlsx(request: ExportRequest) -> ExportResult:
     )
 
 
+def remote_upload_parameters(*, batch: RemoteBatch, fmt: str) -> dict[str, Any]:
+    return {"batch": batch.pk, "year": batch.year, "fmt": fmt}
+
+
+def _remote_batch(user: Staff, parameters: dict[str, Any]) -> RemoteBatch | None:
+    try:
+        return remote_batch_get(user=user, pk=int(parameters["batch"]))
+    except (RemoteBatch.DoesNotExist, KeyError, TypeError, ValueError):
+        return None
+
+
+def _may_take_upload(user: Staff, parameters: dict[str, Any]) -> bool:
+    # The batch pages' rule (remote_clerk): the registry and the full numbers, and the batch in scope.
+    return (
+        access.can(user, Action.EDIT_REGISTRY)
+        and access.can(user, Action.VIEW_SENSITIVE)
+        and parameters.get("fmt") in UPLOAD_CONTENT_TYPES
+        and _remote_batch(user, parameters) is not None
+    )
+
+
+def _upload_label(parameters: dict[str, Any]) -> str:
+    return _("%(year)s年度异地退管系统上传文件(批次 %(pk)s,%(fmt)s)") % {
+        "year": parameters.get("year", ""),
+        "pk": parameters.get("batch", ""),
+        "fmt": parameters.get("fmt", ""),
+    }
+
+
+def _write_upload(request: ExportRequest) -> ExportResult:
+    batch = RemoteBatch.objects.get(pk=request.parameters["batch"])
+    fmt = request.parameters["fmt"]
+    write = upload_xlsx if fmt == "xlsx" else upload_csv
+    count = write(user=request.user, batch=batch, target=request.target, progress=request.progress)
+    return ExportResult(
+        rows=count, filename=remote_upload_filename(batch, fmt), content_type=UPLOAD_CONTENT_TYPES[fmt]
+    )
+
+
+def _record_upload(record: ExportRecord) -> None:
+    # The same record as the inline download: one SensitiveView per person in scope and the export row.
+    batch = RemoteBatch.objects.get(pk=record.parameters["batch"])
+    remote_export_record(
+        batch=batch, by=record.by, what=f"upload_{record.parameters['fmt']}", rows=record.rows
+    )
+
+
 def register() -> None:
     # The same names as the inline downloads' records (certification.views.progress), so the personal-data
     # log reads one way whichever path made the file.
@@ -100,5 +153,15 @@ def register() -> None:
     register_export(
         ExportKind(
             key=MISSING_XLSX, label=_label, write=_write_xlsx, allowed=_allowed, sensitive_name=MISSING_XLSX
+        )
+    )
+    register_export(
+        ExportKind(
+            key=REMOTE_UPLOAD,
+            label=_upload_label,
+            write=_write_upload,
+            allowed=_may_take_upload,
+            sensitive_name=REMOTE_UPLOAD,
+            record=_record_upload,
         )
     )

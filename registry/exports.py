@@ -38,6 +38,18 @@ class ExportResult:
 
 
 @dataclass(frozen=True)
+class ExportRecord:
+    """What a kind that records its own files is told: who made (or downloaded) the file, its parameters and
+    rows, the job, and whether this is a download."""
+
+    by: Staff
+    parameters: dict[str, Any]
+    rows: int
+    job_id: int
+    download: bool
+
+
+@dataclass(frozen=True)
 class ExportKind:
     key: str
     # The name of the list in “我的导出”, from the parameters (e.g. “2026年度未认证人员名单(城关镇)”).
@@ -47,6 +59,9 @@ class ExportKind:
     allowed: Callable[[Staff, dict[str, Any]], bool]
     # `export` of the SensitiveExport row a full-number file is recorded under.
     sensitive_name: str
+    # A file recorded otherwise than by one sensitive_export_record (the remote residents' upload file: one
+    # SensitiveView per person besides it): called instead, when the file is made and at each download.
+    record: Callable[[ExportRecord], None] | None = None
 
 
 _KINDS: dict[str, ExportKind] = {}

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import ExportJobError
-from ..exports import ExportKind, ExportRequest, export_kind
+from ..exports import ExportKind, ExportRecord, ExportRequest, export_kind
 from ..jobs import job_heartbeat, job_is_stale, job_start_fields
 from ..models import ExportJob, Staff
 from .sensitive import MASKED, ExportNumbers, sensitive_export_record
@@ -221,6 +221,17 @@ def _finish(
     locked.save(
         update_fields=["file", "filename", "content_type", "row_count", "progress", "status", "finished_at"]
     )
+    if kind.record is not None:
+        kind.record(
+            ExportRecord(
+                by=locked.requested_by,
+                parameters=locked.parameters,
+                rows=rows,
+                job_id=locked.pk,
+                download=False,
+            )
+        )
+        return
     sensitive_export_record(
         by=locked.requested_by,
         numbers=_numbers(locked),
@@ -243,6 +254,14 @@ def export_job_download(*, job: ExportJob, by: Staff) -> File[bytes]:
             _("该导出当前为“%(status)s”,没有可下载的文件。") % {"status": locked.get_status_display()}
         )
     kind = _kind(locked.kind)
+    if kind.record is not None:
+        kind.record(
+            ExportRecord(
+                by=by, parameters=locked.parameters, rows=locked.row_count, job_id=locked.pk, download=True
+            )
+        )
+        opened_file: File[bytes] = locked.file.open("rb")
+        return opened_file
     sensitive_export_record(
         by=by,
         numbers=_numbers(locked),
