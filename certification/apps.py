@@ -35,3 +35,8 @@ class CertificationConfig(AppConfig):
                 status_field="notices_status",
             )
         )
+
+        # The missing list as a background export when it is long (docs/exports.md).
+        from .export_kinds import register as register_export_kinds  # noqa: PLC0415
+
+        register_export_kinds()

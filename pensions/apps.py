@@ -67,3 +67,19 @@ class PensionsConfig(AppConfig):
                 interrupted=compared.INTERRUPTED,
             )
         )
+
+        # A clerk's plan drafting and bank-file export (pensions.services.plan_jobs).
+        from .models import PlanJob  # noqa: PLC0415
+
+        register_job(
+            JobKind(
+                model=PlanJob,
+                running=frozenset({PlanJob.Status.RUNNING}),
+                interrupted=PlanJob.Status.INTERRUPTED,
+            )
+        )
+
+        # A plan's lines as a background export when the list is long (docs/exports.md).
+        from .export_kinds import register as register_export_kinds  # noqa: PLC0415
+
+        register_export_kinds()

@@ -1396,3 +1396,61 @@ class AdjustmentNoticeBatch(JobFields):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.township_id}"
+
+
+class PlanJob(JobFields):
+    """Drafting a month's plan, or writing its bank files, in the worker (docs/jobs.md): the clerk's request
+    only queues it, the page shows it busy and then the result.
+
+    A month has at most one such job queued or running per kind (the partial unique constraint): a second
+    click while it runs is refused, never a second draft or export. The plan's own rules stay the last line of
+    defence: one plan per month, and an export only from 已拨付 (exporting again returns the stored files)."""
+
+    class Kind(models.TextChoices):
+        DRAFT = "draft", _("编制发放计划")
+        BANK_FILES = "bank_files", _("生成银行文件")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+        INTERRUPTED = "interrupted", _("任务中断")
+
+    kind = models.CharField(_("任务"), max_length=12, choices=Kind.choices)
+    month = PensionMonthField(_("发放月份"))
+    # Drafting: make an existing draft again (the plan page's 重新生成), rather than only a missing plan.
+    regenerate = models.BooleanField(_("重新生成"), default=False)
+    plan = models.ForeignKey(
+        PayoutPlan,
+        verbose_name=_("发放计划"),
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    # What a refusal left for the page (the lines a bank's encoding cannot hold), or the result's figures.
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("发起时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发放后台任务")
+        verbose_name_plural = _("发放后台任务")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "month"],
+                condition=Q(status__in=["queued", "running"]),
+                name="planjob_one_active_per_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.get_kind_display()} ({self.get_status_display()})"

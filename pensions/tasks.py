@@ -15,6 +15,7 @@ from .services import plan_draft
 from .services.adjustment_comparisons import adjustment_compare
 from .services.adjustment_notices import adjustment_notices_render
 from .services.adjustments import adjustment_apply, adjustment_dry_run
+from .services.plan_jobs import plan_job_run
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -77,3 +78,12 @@ def adjustment_compare_task(comparison_id: int) -> int | None:
     redelivered message finds the comparison no longer queued and does nothing."""
     comparison = adjustment_compare(comparison_id=comparison_id)
     return comparison.pk if comparison is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_plan_job(job_id: int) -> str | None:
+    """Draft a plan or write its bank files for a clerk (queued on commit by plan_draft_start,
+    bank_files_start or plan_job_restart). A redelivered message finds the job no longer queued and does
+    nothing. Returns the status."""
+    job = plan_job_run(job_id=job_id)
+    return job.status if job is not None else None

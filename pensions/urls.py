@@ -8,6 +8,7 @@ from .views import adjustment_parameters as views_adjustment_parameters
 from .views import adjustment_runs as views_runs
 from .views import money as views_money
 from .views import one_off as views_one_off
+from .views import plan_jobs as views_plan_jobs
 from .views import plans as views
 from .views import recoveries as views_recoveries
 from .views import recovery_follow_up as views_follow_up
@@ -16,6 +17,11 @@ from .views import statements as views_statements
 urlpatterns = [
     path("plans/", views.plan_list, name="payout-plan-list"),
     path("plans/<int:pk>/", views.plan_detail, name="payout-plan-detail"),
+    # Drafting and bank-file export run in the worker: the job's page (busy state, result, 任务中断).
+    path("plan-jobs/<int:pk>/", views_plan_jobs.plan_job_detail, name="payout-plan-job"),
+    path(
+        "plan-jobs/<int:pk>/restart/", views_plan_jobs.plan_job_restart_view, name="payout-plan-job-restart"
+    ),
     path("plans/<int:pk>/lines.xlsx", views.plan_export, name="payout-plan-export"),
     path("plans/<int:pk>/regenerate/", views.plan_regenerate, name="payout-plan-regenerate"),
     path("plans/<int:pk>/submit/", views.plan_submit, name="payout-plan-submit"),

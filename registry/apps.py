@@ -16,6 +16,19 @@ class RegistryConfig(AppConfig):
 
         register_job(JobKind(model=ImportBatch, running=RUNNING, interrupted=ImportBatch.Status.INTERRUPTED))
 
+        # Background file exports (docs/exports.md): the job rows, and the registry's own kind of export.
+        from .export_kinds import register as register_export_kinds  # noqa: PLC0415
+        from .models import ExportJob  # noqa: PLC0415
+
+        register_job(
+            JobKind(
+                model=ExportJob,
+                running=frozenset({ExportJob.Status.RUNNING}),
+                interrupted=ExportJob.Status.INTERRUPTED,
+            )
+        )
+        register_export_kinds()
+
         # The record page's 人员标记 tab: the registry's own, registered as other apps register theirs.
         from django.utils.translation import gettext_lazy as _  # noqa: PLC0415
 

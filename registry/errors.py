@@ -55,3 +55,7 @@ class RecoveryError(DomainError):
 class FlagError(DomainError):
     """A county flag (人员标记) refused: a bad or duplicate kind, an inactive kind, a flag already set or
     already removed, a person out of scope, or an import file that cannot be confirmed."""
+
+
+class ExportJobError(DomainError):
+    """A background export refused: an unknown kind, a restart of a job that did not die, a file gone."""

@@ -969,3 +969,51 @@ class RetireeCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}/{self.status}/{self.retired_year}: {self.n}"
+
+
+class ExportJob(JobFields):
+    """A file export made by the worker (docs/exports.md): a list too long to write inside a web request.
+
+    `kind` names an export registered with registry.exports.register_export (the apps register theirs), and
+    `parameters` are what the list was narrowed by, as JSON, so the worker makes exactly the list the page
+    showed. Only the person who asked may download the file, and only while their role still may make it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("生成失败")
+        INTERRUPTED = "interrupted", _("任务中断")
+        EXPIRED = "expired", _("已过期删除")
+
+    kind = models.CharField(_("导出类型"), max_length=60)
+    label = models.CharField(_("名称"), max_length=200)
+    parameters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        Staff, verbose_name=_("导出人"), on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    created_at = models.DateTimeField(_("提交时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    # Full numbers: the purpose stated when it was asked for (docs/personal-data.md); masked when empty.
+    full_numbers = models.BooleanField(_("完整号码"), default=False)
+    purpose = models.CharField(_("完整号码用途"), max_length=20, blank=True)
+    purpose_note = models.CharField(_("用途说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("后台导出")
+        verbose_name_plural = _("后台导出")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="exportjob_requester_idx"),
+            models.Index(fields=["status", "finished_at"], name="exportjob_status_finished_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_status_display()})"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .jobs import job_sweep
 from .services import import_batch_check, import_batch_run, registry_snapshot_take
+from .services.export_jobs import export_job_run, export_jobs_expire
 
 
 @shared_task
@@ -39,3 +40,17 @@ def sweep_stale_jobs() -> dict[str, int]:
     """Mark every job whose worker died (no heartbeat for settings.JOB_STALE_MINUTES) as interrupted (beat,
     every few minutes), so its page says so and offers to run it again. Returns the count per kind."""
     return job_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_export_job(job_id: int) -> str | None:
+    """Make one background export's file (queued on commit by export_job_start / export_job_restart). A
+    redelivered message finds the job no longer queued and does nothing. Returns the status."""
+    job = export_job_run(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task
+def expire_exports() -> int:
+    """Delete the files of exports older than settings.EXPORT_RETENTION_HOURS (beat, hourly)."""
+    return export_jobs_expire()

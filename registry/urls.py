@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import approvals, audit_log, changes, flags, imports, intake, life_events, lists, pages, records
+from .views import (
+    approvals,
+    audit_log,
+    changes,
+    export_jobs,
+    flags,
+    imports,
+    intake,
+    life_events,
+    lists,
+    pages,
+    records,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -10,6 +22,10 @@ urlpatterns = [
     # The list, its search and its export.
     path("retirees/", lists.retiree_list, name="retiree-list"),
     path("retirees/export.xlsx", lists.retiree_export, name="retiree-export"),
+    # Background exports (docs/exports.md): 我的导出, a finished file, making one again.
+    path("exports/", export_jobs.export_job_list, name="export-job-list"),
+    path("exports/<int:pk>/file/", export_jobs.export_job_file, name="export-job-file"),
+    path("exports/<int:pk>/restart/", export_jobs.export_job_restart_view, name="export-job-restart"),
     # Intake ("new" is matched here, never read as a pk).
     path("retirees/new/", intake.retiree_intake, name="retiree-intake"),
     path("retirees/new/id-check/", intake.intake_id_check, name="retiree-intake-id-check"),

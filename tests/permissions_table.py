@@ -48,6 +48,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST logout":                               ("-",          A, A, A, A, A, NA, OK),
     "GET retiree-list":                          ("-",          A, A, A, A, A, NA),
     "GET retiree-export":                        ("-",          A, A, A, A, A, NA),
+    # 我的导出 (docs/exports.md): everyone's own list; a file and its restart only for the person who asked
+    # (the clerk here), everyone else answered as for an export that does not exist
+    "GET export-job-list":                       ("-",          A, A, A, A, A, NA),
+    "GET export-job-file":                       ("export_job", N, A, N, N, N, NA),
+    "POST export-job-restart":                   ("export_job", N, A, N, N, N, NA),
     # intake: EDIT_REGISTRY (docs/intake.md)
     "GET retiree-intake":                        ("-",          A, A, D, D, D, NA),
     "POST retiree-intake":                       ("-",          A, A, D, D, D, NA),
@@ -113,6 +118,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST payout-funding-record":                ("plan",       A, D, A, D, D, NA),
     "GET payout-funding-request":                ("plan",       A, A, A, A, D, NA),
     "POST payout-bank-files-export":             ("plan",       A, A, D, D, D, NA),
+    # drafting and bank-file jobs (docs/jobs.md): read by the plan viewers, run again by PREPARE_PAYMENTS
+    "GET payout-plan-job":                       ("plan_job",   A, A, A, A, D, NA),
+    "POST payout-plan-job-restart":              ("plan_job",   A, A, D, D, D, NA),
     # a bank file carries full numbers: PREPARE or APPROVE_PAYMENTS, not the auditor
     "GET payout-bank-file-download":             ("bank_file",  A, A, A, D, D, NA),
     "POST payout-return-file-import":            ("bank_file",  A, A, D, D, D, NA),
@@ -254,6 +262,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-me":                                ("-",          A, A, A, A, A, NA),
     "GET api-retiree-list":                      ("-",          A, A, A, A, A, NA),
     "POST api-retiree-intake":                   ("-",          A, A, D, D, D, NA),
+    "POST api-retiree-export":                   ("-",          A, A, A, A, A, NA),
     "GET api-retiree-detail":                    ("retiree",    A, A, A, A, A, N),
     "POST api-retiree-reveal":                   ("retiree",    A, A, A, A, D, N),
     "GET api-org-unit-list":                     ("-",          A, A, A, A, A, NA),
@@ -277,6 +286,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     "GET api-import-detail":                     ("import",     A, A, D, D, D, NA),
     "POST api-import-confirm":                   ("import",     A, A, D, D, D, NA),
     "POST api-import-restart":                   ("import",     A, A, D, D, D, NA),
+    # background exports beside 我的导出: only the person who asked (the clerk)
+    "GET api-export-job-list":                   ("-",          A, A, A, A, A, NA),
+    "GET api-export-job-detail":                 ("export_job", N, A, N, N, N, NA),
+    "GET api-export-job-file":                   ("export_job", N, A, N, N, N, NA),
+    "POST api-export-job-restart":               ("export_job", N, A, N, N, N, NA),
     # county flags (人员标记, docs/flags.md)
     "GET api-flag-kind-list":                    ("-",          A, A, A, A, A, NA),
     "POST api-flag-kind-list":                   ("-",          A, D, D, D, D, NA),
@@ -291,6 +305,8 @@ TABLE: dict[str, tuple[object, ...]] = {
     "POST api-payout-plan-submit":               ("draft",      A, A, D, D, D, NA),
     "POST api-payout-plan-approve":              ("submitted",  A, D, A, D, D, NA),
     "POST api-payout-plan-reject":               ("submitted",  A, D, A, D, D, NA),
+    "GET api-payout-plan-job":                   ("plan_job",   A, A, A, A, D, NA),
+    "POST api-payout-plan-job-restart":          ("plan_job",   A, A, D, D, D, NA),
     "GET api-payout-fundings":                   ("plan",       A, A, A, A, D, NA),
     "POST api-payout-fundings":                  ("plan",       A, D, A, D, D, NA),
     "GET api-payout-funding-request":            ("plan",       A, A, A, A, D, NA),

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import IO
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from registry.id_numbers import mask_resident_id
@@ -27,18 +27,13 @@ from registry.selectors import county_name
 from registry.selectors.exports import xlsx_table
 from registry.services.sensitive import MASKED, ExportNumbers
 
-from ..errors import CertificationError
 from ..selectors.progress import age_on, missing_retirees
 
 logger = logging.getLogger("certification.exports")
 
-# More than settings.CERTIFICATION_MISSING_PDF_MAX_ROWS people in one PDF is refused with a message to print
-# per community or export xlsx: the PDF is rendered in the request, and 1,003 people (68 pages) took 11 s on
-# the 2-core test machine; a county-wide list would take minutes and nobody carries it on a visit.
-
-
-class MissingListError(CertificationError):
-    """The printed list was refused (too many people for one PDF)."""
+# A long list is printed by the worker (docs/exports.md: certification.missing_pdf, over
+# settings.EXPORT_INLINE_MAX_PDF_ROWS people), so there is no cap on the people in one PDF: 1,003 people
+# (68 pages) took 11 s on the 2-core test machine, a county-wide list minutes.
 
 
 @dataclass(frozen=True)
@@ -80,10 +75,22 @@ def _agent(retiree: Retiree) -> str:
 
 
 def missing_rows(
-    *, user: Staff, year: int, unit: OrgUnit, today: datetime.date, numbers: ExportNumbers = MASKED
+    *,
+    user: Staff,
+    year: int,
+    unit: OrgUnit,
+    today: datetime.date,
+    numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[MissingRow]:
+    """The people still missing, in print order. `progress(done, total)` (a background export) is called
+    for every person, after counting them first."""
     full_numbers = numbers.full
-    for retiree in missing_retirees(user=user, year=year, unit=unit, today=today).iterator(chunk_size=2000):
+    missing = missing_retirees(user=user, year=year, unit=unit, today=today)
+    total = missing.count() if progress is not None else 0
+    for done, retiree in enumerate(missing.iterator(chunk_size=2000), start=1):
+        if progress is not None:
+            progress(done, max(total, done))
         community = retiree.community
         yield MissingRow(
             township=community.parent.name if community.parent else "",
@@ -128,43 +135,41 @@ def missing_pdf(
 
 
 def missing_pdf_counted(
-    *, user: Staff, year: int, unit: OrgUnit, today: datetime.date, numbers: ExportNumbers = MASKED
+    *,
+    user: Staff,
+    year: int,
+    unit: OrgUnit,
+    today: datetime.date,
+    numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
+    laying_out: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> MissingPdf:
-    """missing_pdf with the number of people it printed."""
-    limit = settings.CERTIFICATION_MISSING_PDF_MAX_ROWS
-    count = missing_retirees(user=user, year=year, unit=unit, today=today).count()
-    if count > limit:
-        raise MissingListError(
-            _(
-                "未认证人员 %(count)s 人,超过一次打印的上限 %(limit)s 人。"
-                "请按乡镇或社区分别打印,或导出 Excel。"
-            )
-            % {"count": count, "limit": limit}
-        )
+    """missing_pdf with the number of people it printed. `progress` is told as the rows are read;
+    `laying_out()` wraps WeasyPrint's layout, which reports nothing (the worker beats from a side thread)."""
     groups: list[CommunityGroup] = []
-    for row in missing_rows(user=user, year=year, unit=unit, today=today, numbers=numbers):
+    for row in missing_rows(user=user, year=year, unit=unit, today=today, numbers=numbers, progress=progress):
         if not groups or (groups[-1].township, groups[-1].community) != (row.township, row.community):
             groups.append(CommunityGroup(township=row.township, community=row.community, rows=[]))
         groups[-1].rows.append(row)
-    # Counted again from the rows printed: someone may have certified since the limit was checked.
     printed_rows = sum(len(group.rows) for group in groups)
     title = _("%(year)s年度领取养老金资格未认证人员名单") % {"year": year}
     printed = _("打印日期:%(date)s") % {"date": today.strftime("%Y-%m-%d")}
     running = {"title": f"{unit.name} · {title}", "printed": printed}
     css = {key: css_string(value) for key, value in running.items()}
-    pdf = render_pdf(
-        template="certification/missing_pdf.html",
-        context={
-            "title": title,
-            "issuer": county_name(),
-            "unit": unit,
-            "year": year,
-            "printed": printed,
-            "groups": groups,
-            "count": printed_rows,
-            "css": css,
-        },
-    )
+    with laying_out():
+        pdf = render_pdf(
+            template="certification/missing_pdf.html",
+            context={
+                "title": title,
+                "issuer": county_name(),
+                "unit": unit,
+                "year": year,
+                "printed": printed,
+                "groups": groups,
+                "count": printed_rows,
+                "css": css,
+            },
+        )
     _log(kind="pdf", user=user, unit=unit, year=year, rows=printed_rows, full_numbers=numbers.full)
     return MissingPdf(pdf=pdf, count=printed_rows)
 
@@ -197,6 +202,7 @@ def missing_xlsx(
     today: datetime.date,
     target: IO[bytes],
     numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the list as xlsx to `target`; returns the number of people written."""
     rows = xlsx_table(
@@ -219,7 +225,9 @@ def missing_xlsx(
                 row.last_certified_on,
                 row.status,
             ]
-            for row in missing_rows(user=user, year=year, unit=unit, today=today, numbers=numbers)
+            for row in missing_rows(
+                user=user, year=year, unit=unit, today=today, numbers=numbers, progress=progress
+            )
         ),
     )
     _log(kind="xlsx", user=user, unit=unit, year=year, rows=rows, full_numbers=numbers.full)

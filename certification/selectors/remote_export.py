@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from django.utils.translation import gettext as _
@@ -80,7 +80,22 @@ def rows(*, user: Staff, batch: RemoteBatch) -> Iterator[list[Value]]:
         ]
 
 
-def upload_xlsx(*, user: Staff, batch: RemoteBatch, target: IO[bytes]) -> int:
+def _reported(
+    *, user: Staff, batch: RemoteBatch, progress: Callable[[int, int], None] | None
+) -> Iterator[list[Value]]:
+    """The rows, reporting (done, total) as they go when a background export asks (counted first)."""
+    if progress is None:
+        yield from rows(user=user, batch=batch)
+        return
+    total = remote_upload_rows(user=user, batch=batch).count()
+    for done, values in enumerate(rows(user=user, batch=batch), start=1):
+        progress(done, total)
+        yield values
+
+
+def upload_xlsx(
+    *, user: Staff, batch: RemoteBatch, target: IO[bytes], progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write the upload file as xlsx to `target`; returns the number of members written."""
     return xlsx_table(
         target=target,
@@ -88,7 +103,7 @@ def upload_xlsx(*, user: Staff, batch: RemoteBatch, target: IO[bytes]) -> int:
         headers=headers(),
         widths=_WIDTHS,
         text_columns=_TEXT_COLUMNS,
-        rows=rows(user=user, batch=batch),
+        rows=_reported(user=user, batch=batch, progress=progress),
     )
 
 
@@ -100,17 +115,23 @@ def _csv_text(value: Value) -> str:
     return str(value)
 
 
-def upload_csv(*, user: Staff, batch: RemoteBatch, target: IO[bytes]) -> int:
+def upload_csv(
+    *, user: Staff, batch: RemoteBatch, target: IO[bytes], progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write the upload file as CSV (GB18030, CRLF, a header row) to `target`; returns the members written.
     Values are written as they are, for the national system to read: open the xlsx to look at it in Excel."""
     text = io.TextIOWrapper(target, encoding=CSV_ENCODING, errors="strict", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(headers())
     count = 0
-    for values in rows(user=user, batch=batch):
+    for values in _reported(user=user, batch=batch, progress=progress):
         row: Sequence[str] = [_csv_text(value) for value in values]
         writer.writerow(row)
         count += 1
     text.flush()
     text.detach()
     return count
+
+
+def remote_upload_filename(batch: RemoteBatch, fmt: str) -> str:
+    return _("异地退管系统上传-%(year)s-%(pk)s.%(fmt)s") % {"year": batch.year, "pk": batch.pk, "fmt": fmt}

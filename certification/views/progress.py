@@ -11,6 +11,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -28,9 +29,10 @@ from registry.models import OrgUnit
 from registry.replica import replica_reads_view
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import ExportNumbers, sensitive_export_record
+from registry.services.export_jobs import export_job_start
 from registry.views.common import StaffRequest, export_numbers, export_refused, requires
 
-from ..errors import CertificationError
+from ..export_kinds import MISSING_PDF, MISSING_XLSX, missing_parameters
 from ..models import Campaign
 from ..pdfs.missing_list import missing_filename, missing_pdf_counted, missing_xlsx
 from ..selectors import progress as selectors
@@ -123,6 +125,26 @@ def _record_full_export(
     )
 
 
+def _in_background(
+    request: StaffRequest,
+    kind: str,
+    numbers: ExportNumbers,
+    *,
+    year: int,
+    unit: OrgUnit,
+    today: datetime.date,
+) -> HttpResponse:
+    """A long list is made by the worker and offered in 我的导出 (docs/exports.md)."""
+    job = export_job_start(
+        kind=kind,
+        parameters=missing_parameters(year=year, unit=unit, today=today),
+        by=request.user,
+        numbers=numbers,
+    )
+    messages.info(request, _("名单较长,正在后台生成,完成后可在“我的导出”下载。"))
+    return redirect(f"{reverse('export-job-list')}?job={job.pk}")
+
+
 @replica_reads_view
 @requires(Action.VIEW_REGISTRY)
 @require_GET
@@ -133,11 +155,10 @@ def missing_list_pdf(request: StaffRequest) -> HttpResponse:
         numbers = export_numbers(request)
     except SensitiveExportError as error:
         return export_refused(request, error)
-    try:
-        printed = missing_pdf_counted(user=request.user, year=year, unit=unit, today=today, numbers=numbers)
-    except CertificationError as error:
-        messages.error(request, error.message)
-        return redirect(f"{reverse('certification-missing')}?{urlencode({'year': year, 'unit': unit.pk})}")
+    count = selectors.missing_retirees(user=request.user, year=year, unit=unit, today=today).count()
+    if count > settings.EXPORT_INLINE_MAX_PDF_ROWS:
+        return _in_background(request, MISSING_PDF, numbers, year=year, unit=unit, today=today)
+    printed = missing_pdf_counted(user=request.user, year=year, unit=unit, today=today, numbers=numbers)
     _record_full_export(request, numbers, kind="pdf", year=year, unit=unit, count=printed.count)
     response = HttpResponse(printed.pdf, content_type="application/pdf")
     filename = missing_filename(unit=unit, year=year, extension="pdf")
@@ -155,6 +176,9 @@ def missing_list_xlsx(request: StaffRequest) -> HttpResponse:
         numbers = export_numbers(request)
     except SensitiveExportError as error:
         return export_refused(request, error)
+    missing = selectors.missing_retirees(user=request.user, year=year, unit=unit, today=today)
+    if missing[settings.EXPORT_INLINE_MAX_ROWS : settings.EXPORT_INLINE_MAX_ROWS + 1].exists():
+        return _in_background(request, MISSING_XLSX, numbers, year=year, unit=unit, today=today)
     # A temporary file rather than memory: registry.xlsx writes row by row, so memory stays flat.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = missing_xlsx(user=request.user, year=year, unit=unit, today=today, target=target, numbers=numbers)

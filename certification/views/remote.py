@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -27,13 +28,18 @@ from django.views.decorators.http import require_GET, require_POST
 from registry.access import Action
 from registry.errors import DomainError
 from registry.id_numbers import mask_resident_id
+from registry.models import SensitiveExport
 from registry.selectors.exports import XLSX_CONTENT_TYPE
+from registry.services.export_jobs import export_job_start
+from registry.services.sensitive import ExportNumbers
 from registry.views.common import StaffRequest, requires
 
+from ..export_kinds import REMOTE_UPLOAD, remote_upload_parameters
 from ..forms_entry import validate_certificate_scan
 from ..models import Campaign, Certification, RemoteBatch, RemoteBatchMember
 from ..selectors import remote as selectors
-from ..selectors.remote_export import upload_csv, upload_xlsx
+from ..selectors.remote import remote_upload_rows
+from ..selectors.remote_export import remote_upload_filename, upload_csv, upload_xlsx
 from ..services.remote import (
     remote_batch_create,
     remote_batch_retry,
@@ -255,6 +261,17 @@ def remote_upload_file(request: StaffRequest, pk: int, fmt: str) -> HttpResponse
     if fmt not in ("xlsx", "csv"):
         raise Http404
     batch = _batch_or_404(request, pk)
+    # A long batch is made by the worker and offered in 我的导出 (docs/exports.md).
+    limit = settings.EXPORT_INLINE_MAX_ROWS
+    if remote_upload_rows(user=request.user, batch=batch)[limit : limit + 1].exists():
+        job = export_job_start(
+            kind=REMOTE_UPLOAD,
+            parameters=remote_upload_parameters(batch=batch, fmt=fmt),
+            by=request.user,
+            numbers=ExportNumbers(full=True, purpose=SensitiveExport.Purpose.REMOTE_CERTIFICATION),
+        )
+        messages.info(request, _("人员较多,正在后台生成,完成后可在“我的导出”下载。"))
+        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     buffer = io.BytesIO()
     if fmt == "xlsx":
         count = upload_xlsx(user=request.user, batch=batch, target=buffer)
@@ -263,7 +280,7 @@ def remote_upload_file(request: StaffRequest, pk: int, fmt: str) -> HttpResponse
         count = upload_csv(user=request.user, batch=batch, target=buffer)
         content_type = "text/csv; charset=gb18030"
     remote_export_record(batch=batch, by=request.user, what=f"upload_{fmt}", rows=count)
-    name = _("异地退管系统上传-%(year)s-%(pk)s.%(fmt)s") % {"year": batch.year, "pk": batch.pk, "fmt": fmt}
+    name = remote_upload_filename(batch, fmt)
     response = HttpResponse(buffer.getvalue(), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response

@@ -7,7 +7,6 @@ pensions.services, the same the pages use (pensions.views.money); the same roles
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any, cast
 
 from django.http import Http404, HttpResponse
@@ -41,6 +40,8 @@ from ..bankfiles.writer import XLSX_CONTENT_TYPE
 from ..downloads import bank_file_response, inline_pdf_response
 from ..models import BankFile, PayoutLine
 from ..pdfs.funding_request import funding_request_pdf
+from ..services.plan_jobs import bank_files_start
+from .plan_jobs import PlanJobSerializer, UnencodableLineSerializer, plan_job_accepted
 
 _ERRORS = OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:状态不允许、金额不符、已处理过等"))
 
@@ -155,14 +156,6 @@ class FailedLineSerializer(serializers.Serializer):
     def get_resolution(self, line: PayoutLine) -> dict[str, Any] | None:
         done = getattr(line, "failure_resolution", None)
         return None if done is None else dict(ResolutionSerializer(done).data)
-
-
-class UnencodableLineSerializer(serializers.Serializer):
-    bank = serializers.CharField()
-    reference = serializers.CharField(help_text=gettext_lazy("付款编号 P{计划}L{明细}"))
-    name = serializers.CharField()
-    characters = serializers.CharField(help_text=gettext_lazy("编码无法表示的字符"))
-    code_points = serializers.CharField()
 
 
 class ExportRefusedSerializer(serializers.Serializer):
@@ -298,18 +291,20 @@ class PlanBankFilesApi(APIView):
 
     @extend_schema(
         tags=[TAG],
-        summary=gettext_lazy("生成银行文件"),
+        summary=gettext_lazy("生成银行文件(后台任务)"),
         description=gettext_lazy(
-            "按各银行的文件格式生成代发文件并保存,计划进入“已生成银行文件”。再次调用返回已保存的同一批文件"
-            "(200),不会产生第二份文件。"
-            "姓名含有编码无法表示的字符时全部不生成,unencodable_lines 列出这些人员。"
+            "按各银行的文件格式生成代发文件并保存,计划进入“已生成银行文件”。全县的文件由后台处理进程生成:"
+            "返回 202 和后台任务(url 为查询地址,响应头 Location 同),完成后任务给出 plan_id,"
+            "文件在本接口的 GET 中列出。已生成过的计划再次调用返回已保存的同一批文件(200),"
+            "不会产生第二份文件;同一计划的生成正在进行时再次调用返回 400。"
+            "姓名含有编码无法表示的字符时全部不生成,任务失败,其 unencodable_lines 列出这些人员。"
             "经办人员办理。"
         ),
         request=None,
         responses={
-            201: BankFileSerializer(many=True),
+            202: PlanJobSerializer,
             200: BankFileSerializer(many=True),
-            400: ExportRefusedSerializer,
+            400: OpenApiResponse(description=gettext_lazy("{字段: [错误信息]}:计划未拨付、正在生成等")),
             403: FORBIDDEN_RESPONSE,
             404: PLAN_NOT_FOUND_RESPONSE,
         },
@@ -317,11 +312,10 @@ class PlanBankFilesApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         plan = selectors.plan_get_or_404(pk=pk)
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
-        return bank_files_export_response(
-            export=partial(services.bank_files_export, plan=plan, by=_staff(request)),
-            files=lambda: selectors.plan_bank_files(plan=plan),
-            already=plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED),
-        )
+        if plan.status in (plan.Status.EXPORTED, plan.Status.RECONCILED):
+            # Exported already: the stored files, never a second export (the service refuses one too).
+            return Response(BankFileSerializer(selectors.plan_bank_files(plan=plan), many=True).data)
+        return plan_job_accepted(bank_files_start(plan=plan, by=_staff(request)))
 
 
 def _bank_file_or_404(pk: int) -> BankFile:

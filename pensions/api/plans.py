@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -28,6 +28,8 @@ from registry.services import MASKED, sensitive_export_numbers, sensitive_export
 
 from .. import selectors, services
 from ..models import PayoutLine, PayoutPlan
+from ..services.plan_jobs import plan_draft_start
+from .plan_jobs import PlanJobSerializer, plan_job_accepted
 
 TAG = "pensions"
 
@@ -197,22 +199,25 @@ class PlanListApi(ListAPIView):
 
     @extend_schema(
         tags=[TAG],
-        summary=gettext_lazy("生成发放计划(草稿)"),
+        summary=gettext_lazy("生成发放计划(草稿,后台任务)"),
         description=gettext_lazy(
             "为该月生成发放计划,或在草稿状态下重新生成(替换全部明细,补发和扣回重新计算)。"
-            "已提交或已审批的计划不能重新生成。"
+            "已提交或已审批的计划不能重新生成。全县的计划由后台处理进程编制:返回 202 和后台任务"
+            "(url 为查询地址,响应头 Location 同),完成后任务给出 plan_id。"
+            "该月的编制正在进行时再次调用返回 400,不会编制两次。"
         ),
         request=DraftInputSerializer,
-        responses={201: PlanDetailSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE},
+        responses={202: PlanJobSerializer, 400: _ERRORS, 403: FORBIDDEN_RESPONSE},
     )
     def post(self, request: Request) -> Response:
         access.require(_staff(request), Action.PREPARE_PAYMENTS)
         data = self.DraftInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = services.plan_draft(month=data.validated_data["month"], by=_staff(request))
-        return Response(
-            PlanDetailSerializer(selectors.plan_get(pk=plan.pk)).data, status=status.HTTP_201_CREATED
-        )
+        month = data.validated_data["month"]
+        # The API has always drafted a missing plan and made an existing draft again with the same call;
+        # the service refuses a plan past draft.
+        exists = PayoutPlan.objects.filter(month=month.number).exists()
+        return plan_job_accepted(plan_draft_start(month=month, by=_staff(request), regenerate=exists))
 
 
 class PlanDetailApi(APIView):

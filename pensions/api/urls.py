@@ -8,6 +8,7 @@ from . import adjustment_parameters as api_adjustment_parameters
 from . import adjustment_runs as api_runs
 from . import money as api_money
 from . import one_off as api_one_off
+from . import plan_jobs as api_plan_jobs
 from . import plans as api
 from . import recoveries as api_recoveries
 from . import statements as api_statements
@@ -19,6 +20,12 @@ urlpatterns = [
     path("plans/<int:pk>/submit/", api.PlanSubmitApi.as_view(), name="api-payout-plan-submit"),
     path("plans/<int:pk>/approve/", api.PlanApproveApi.as_view(), name="api-payout-plan-approve"),
     path("plans/<int:pk>/reject/", api.PlanRejectApi.as_view(), name="api-payout-plan-reject"),
+    path("plan-jobs/<int:pk>/", api_plan_jobs.PlanJobDetailApi.as_view(), name="api-payout-plan-job"),
+    path(
+        "plan-jobs/<int:pk>/restart/",
+        api_plan_jobs.PlanJobRestartApi.as_view(),
+        name="api-payout-plan-job-restart",
+    ),
     # funding, bank files, return files and failed payments
     path("plans/<int:pk>/fundings/", api_money.PlanFundingsApi.as_view(), name="api-payout-fundings"),
     path(

@@ -3,6 +3,7 @@ differences, and the differences as xlsx (docs/adjustment-province-file.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import IO, Any
 
@@ -72,14 +73,22 @@ _TEXT_COLUMNS = frozenset({2})
 
 
 def differences_xlsx(
-    comparison: AdjustmentComparison, *, target: IO[bytes], numbers: ExportNumbers = MASKED
+    comparison: AdjustmentComparison,
+    *,
+    target: IO[bytes],
+    numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Every difference one per row, IDs masked unless `numbers` is full (the view records a full file).
-    Returns the rows written."""
+    Returns the rows written. With `progress(done, total)` (a background export) the differences are
+    counted first, so the total is known."""
     labels = dict(Kind.choices)
+    total = differences_of(comparison).count() if progress is not None else 0
 
     def rows() -> Any:
-        for item in differences_of(comparison).iterator(chunk_size=2000):
+        for done, item in enumerate(differences_of(comparison).iterator(chunk_size=2000), start=1):
+            if progress is not None:
+                progress(done, total)
             yield [
                 str(labels[item.kind]),
                 item.retiree.name if item.retiree else "",

@@ -4,7 +4,7 @@ a reviewer, and every line as xlsx with a totals row (docs/annual-adjustment.md)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
@@ -196,17 +196,34 @@ def _rows(run: AdjustmentRun, *, full_numbers: bool) -> Iterator[list[Any]]:
     ]
 
 
+def _counted(
+    rows: Iterator[list[Any]], total: int, progress: Callable[[int, int], None]
+) -> Iterator[list[Any]]:
+    for done, row in enumerate(rows, start=1):
+        yield row
+        progress(min(done, total), total)
+
+
 def run_lines_xlsx(
-    *, user: Staff, run: AdjustmentRun, target: IO[bytes], numbers: ExportNumbers = MASKED
+    *,
+    user: Staff,
+    run: AdjustmentRun,
+    target: IO[bytes],
+    numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write every line of the run and a totals row to `target`; returns the number of lines written."""
+    """Write every line of the run and a totals row to `target`; returns the number of lines written.
+    `progress(done, total)` (a background export) is told for every line, after counting them."""
+    rows = _rows(run, full_numbers=numbers.full)
+    if progress is not None:
+        rows = _counted(rows, run.lines.count(), progress)
     written = xlsx_table(
         target=target,
         title=_("%(year)d 年度调待试算明细") % {"year": run.year},
         headers=_headers(),
         widths=_WIDTHS,
         text_columns=_TEXT_COLUMNS,
-        rows=_rows(run, full_numbers=numbers.full),
+        rows=rows,
     )
     logger.info(
         "adjustment lines exported: user=%s (id %s) run=%s rows=%d full_numbers=%s",

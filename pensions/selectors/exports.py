@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
@@ -73,6 +74,12 @@ def _row(line: PayoutLine, *, full_numbers: bool) -> list[Any]:
     ]
 
 
+def _counted(row: list[Any], done: int, total: int, progress: Callable[[int, int], None] | None) -> list[Any]:
+    if progress is not None:
+        progress(done, max(total, done))
+    return row
+
+
 def plan_lines_xlsx(
     *,
     user: Staff,
@@ -80,9 +87,13 @@ def plan_lines_xlsx(
     filters: selectors.LineFilters,
     target: IO[bytes],
     numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the plan's filtered lines to `target`; returns the number of lines written."""
+    """Write the plan's filtered lines to `target`; returns the number of lines written. `progress(done,
+    total)` (a background export) is told for every line, after counting them."""
     full_numbers = numbers.full
+    lines = selectors.plan_lines(plan=plan, filters=filters)
+    total = lines.count() if progress is not None else 0
     rows = xlsx_table(
         target=target,
         title=_("%(month)s 发放明细") % {"month": plan.month},
@@ -90,8 +101,8 @@ def plan_lines_xlsx(
         widths=_WIDTHS,
         text_columns=_TEXT_COLUMNS,
         rows=(
-            _row(line, full_numbers=full_numbers)
-            for line in selectors.plan_lines(plan=plan, filters=filters).iterator(chunk_size=2000)
+            _counted(_row(line, full_numbers=full_numbers), done, total, progress)
+            for done, line in enumerate(lines.iterator(chunk_size=2000), start=1)
         ),
     )
     logger.info(

@@ -7,6 +7,7 @@ the user may see (docs/recoveries.md)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -150,16 +151,22 @@ def recovery_aging_xlsx(
     reason: str | None = None,
     today: datetime.date | None = None,
     numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """The open recoveries one per row, with age and band, as xlsx; IDs masked unless `numbers` is full (the
-    view records a full file). Returns the number of recoveries written."""
+    view records a full file). Returns the number of recoveries written. With `progress(done, total)` (a
+    background export) the recoveries are counted first, so the total is known."""
     today = today or timezone.localdate()
     labels = {key: str(label) for key, label, _oldest in BANDS}
     referrals = dict(RecoveryReferral.Status.choices)
     queryset = open_recoveries_aged(user=user, reason=reason, today=today).select_related("referral")
 
+    total = queryset.count() if progress is not None else 0
+
     def rows() -> Any:
-        for item in queryset.iterator(chunk_size=2000):
+        for done, item in enumerate(queryset.iterator(chunk_size=2000), start=1):
+            if progress is not None:
+                progress(done, total)
             row: Any = item
             retiree = item.retiree
             township = retiree.community.parent if retiree.community else None

@@ -32,8 +32,10 @@ from registry.views.common import StaffRequest
 
 from .. import selectors, services
 from ..downloads import bank_file_response, inline_pdf_response
-from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanTotal, ReturnFile
+from ..models import BankFile, Funding, PayoutLine, PayoutPlan, PlanJob, PlanTotal, ReturnFile
 from ..pdfs.funding_request import funding_request_pdf
+from ..services.plan_jobs import RUNNING as PLAN_JOB_RUNNING
+from ..services.plan_jobs import bank_files_start
 from ..views.plans import plan_detail_context, plan_viewer
 
 Status = PayoutPlan.Status
@@ -142,6 +144,10 @@ def money_context(user: Staff, plan: PayoutPlan, overrides: Overrides | None = N
         "may_resolve": may_prepare,
         "may_download": may_prepare or may_fund,
         "unencodable": overrides.unencodable,
+        # A bank-file export the worker is doing now: the button gives way to its busy state.
+        "export_job": PlanJob.objects.filter(
+            plan=plan, kind=PlanJob.Kind.BANK_FILES, status__in=PLAN_JOB_RUNNING
+        ).first(),
     }
     if not context["show_funding"]:
         return context
@@ -277,18 +283,12 @@ def bank_files_export(request: StaffRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get_or_404(pk=pk)
     access.require(request.user, Action.PREPARE_PAYMENTS)
     try:
-        files = services.bank_files_export(plan=plan, by=request.user)
-    except services.UnencodableNamesError as error:
-        lines = error.rows()
-        message = _(
-            "有 %(count)d 人的姓名含有银行文件编码无法表示的字符,所有银行文件都没有生成。"
-            "请人工处理下列人员后再生成。"
-        ) % {"count": len(lines)}
-        return _refused(request, plan, message, Overrides(unencodable=lines))
+        # Writing every bank's file for a county takes a while: the worker does it (docs/jobs.md), the
+        # job's page shows it busy and then the files, or the lines a bank's encoding cannot hold.
+        job = bank_files_start(plan=plan, by=request.user)
     except DomainError as error:
         return _refused(request, plan, error.message)
-    messages.success(request, bank_files_made_message(files))
-    return _to_plan(plan.pk, "bank-files")
+    return redirect("payout-plan-job", pk=job.pk)
 
 
 def bank_files_made_message(files: Sequence[BankFile]) -> str:

@@ -32,13 +32,16 @@ from registry.errors import DomainError, SensitiveExportError
 from registry.months import PensionMonth, first_open_month
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import sensitive_export_record
+from registry.services.export_jobs import export_job_start
 from registry.views.common import StaffRequest, export_numbers, export_refused
 
 from .. import selectors, services
+from ..export_kinds import PLAN_LINES, plan_lines_parameters
 from ..forms import DraftForm, LineFilterForm, PlanConfirmForm, RejectForm, confirm_initial
 from ..models import PayoutPlan
 from ..preparers import plan_is_prepared_by
 from ..selectors.exports import plan_lines_xlsx
+from ..services.plan_jobs import plan_draft_start, plan_jobs_active
 
 Status = PayoutPlan.Status
 LINES_PAGE_SIZE = 50
@@ -88,16 +91,12 @@ def plan_list(request: StaffRequest) -> HttpResponse:
                 )
             else:
                 try:
-                    plan = services.plan_draft(month=month, by=user)
+                    job = plan_draft_start(month=month, by=user)
                 except DomainError as error:
                     form.add_error(error.field if error.field in form.fields else None, error.message)
                 else:
-                    messages.success(
-                        request,
-                        _("已生成 %(month)s 发放计划:%(count)d 笔。")
-                        % {"month": plan.month, "count": plan.line_count},
-                    )
-                    url = reverse("payout-plan-detail", args=[plan.pk])
+                    # Drafting a county takes a while: the worker does it, the job's page shows it busy.
+                    url = reverse("payout-plan-job", args=[job.pk])
                     if request.htmx:
                         response = HttpResponse(status=204)
                         response["HX-Redirect"] = url
@@ -109,6 +108,8 @@ def plan_list(request: StaffRequest) -> HttpResponse:
             return render(request, "pensions/_draft_form.html", {"form": form}, status=status)
     context = {
         "plans": selectors.plan_list(),
+        # The months being drafted now: the page says so and links to each job's page.
+        "active_jobs": plan_jobs_active(),
         "form": form,
         "may_prepare": may_prepare,
         "open_month": open_month,
@@ -210,6 +211,17 @@ def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
     except SensitiveExportError as error:
         return export_refused(request, error)
     filters = form.filters()
+    # A long list is made by the worker and offered in 我的导出 (docs/exports.md).
+    lines = selectors.plan_lines(plan=plan, filters=filters)
+    if lines[settings.EXPORT_INLINE_MAX_ROWS : settings.EXPORT_INLINE_MAX_ROWS + 1].exists():
+        job = export_job_start(
+            kind=PLAN_LINES,
+            parameters=plan_lines_parameters(plan=plan, filters=filters),
+            by=request.user,
+            numbers=numbers,
+        )
+        messages.info(request, _("明细较多,正在后台生成,完成后可在“我的导出”下载。"))
+        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = plan_lines_xlsx(user=request.user, plan=plan, filters=filters, target=target, numbers=numbers)
     sensitive_export_record(
@@ -249,26 +261,22 @@ def plan_regenerate(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         try:
             # PensionMonthField reads a PensionMonth; its stubs say int.
-            plan = services.plan_draft(month=cast(PensionMonth, plan.month), by=request.user)
+            job = plan_draft_start(month=cast(PensionMonth, plan.month), by=request.user, regenerate=True)
         except DomainError as refused:
             error = refused.message
+        else:
+            url = reverse("payout-plan-job", args=[job.pk])
     if request.htmx:
-        # The dialog posts with htmx (for its busy state); the answer is the plan page, message included.
+        # The dialog posts with htmx (for its busy state); the answer is the job's page, or the plan page
+        # with the refusal.
         if error:
             messages.error(request, error)
-        else:
-            messages.success(request, _regenerated(plan))
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
     if error:
         return _refused(request, plan, error)
-    messages.success(request, _regenerated(plan))
     return redirect(url)
-
-
-def _regenerated(plan: PayoutPlan) -> str:
-    return _("已重新生成 %(month)s 发放计划:%(count)d 笔。") % {"month": plan.month, "count": plan.line_count}
 
 
 @plan_viewer

@@ -5,6 +5,7 @@ from django.urls import path
 from . import approvals as api_approvals
 from . import certificates as api_certificates
 from . import changes as api_changes
+from . import export_jobs as api_exports
 from . import flags as api_flags
 from . import imports as api_imports
 from . import intake as api_intake
@@ -17,6 +18,7 @@ urlpatterns = [
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("retirees/", api.RetireeListApi.as_view(), name="api-retiree-list"),
     path("retirees/intake/", api_intake.RetireeIntakeApi.as_view(), name="api-retiree-intake"),
+    path("retirees/export/", api_exports.RetireeListExportApi.as_view(), name="api-retiree-export"),
     path("retirees/<int:pk>/", api.RetireeDetailApi.as_view(), name="api-retiree-detail"),
     path("retirees/<int:pk>/reveal/", api.RetireeRevealApi.as_view(), name="api-retiree-reveal"),
     path(
@@ -44,6 +46,13 @@ urlpatterns = [
         "change-requests/<int:pk>/reject/",
         api_changes.ChangeRequestRejectApi.as_view(),
         name="api-change-request-reject",
+    ),
+    # Background exports (docs/exports.md)
+    path("exports/", api_exports.ExportJobListApi.as_view(), name="api-export-job-list"),
+    path("exports/<int:pk>/", api_exports.ExportJobDetailApi.as_view(), name="api-export-job-detail"),
+    path("exports/<int:pk>/file/", api_exports.ExportJobFileApi.as_view(), name="api-export-job-file"),
+    path(
+        "exports/<int:pk>/restart/", api_exports.ExportJobRestartApi.as_view(), name="api-export-job-restart"
     ),
     # Bulk import
     path("imports/", api_imports.ImportBatchUploadApi.as_view(), name="api-import-upload"),

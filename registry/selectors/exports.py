@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from django.utils.translation import gettext as _
@@ -84,9 +84,9 @@ def _row(retiree: Retiree, *, full_numbers: bool) -> list[Value]:
     ]
 
 
-def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
+def _retirees(ids: Iterable[int]) -> Iterator[Retiree]:
     chunk: list[int] = []
-    for pk in search.all_ids():
+    for pk in ids:
         chunk.append(pk)
         if len(chunk) == CHUNK:
             yield from selectors.retirees_in_order(chunk)
@@ -95,25 +95,37 @@ def _retirees(search: selectors.RetireeSearch) -> Iterator[Retiree]:
         yield from selectors.retirees_in_order(chunk)
 
 
+def _counted(ids: list[int], progress: Callable[[int, int], None]) -> Iterator[int]:
+    total = len(ids)
+    for done, pk in enumerate(ids, start=1):
+        yield pk
+        progress(done, total)
+    if not ids:
+        progress(0, 0)
+
+
 def retiree_list_xlsx(
     *,
     user: Staff,
     filters: selectors.RetireeFilters,
     target: IO[bytes],
     numbers: ExportNumbers = MASKED,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the filtered list as xlsx to `target`; returns the number of retirees written."""
+    """Write the filtered list as xlsx to `target`; returns the number of retirees written. With
+    `progress(done, total)` (a background export) the ids are read first, so the total is known."""
     full_numbers = numbers.full
+    search = selectors.retiree_search(user=user, filters=filters)
+    ids: Iterable[int] = search.all_ids()
+    if progress is not None:
+        ids = _counted(list(ids), progress)
     rows = xlsx_table(
         target=target,
         title=_("退休人员"),
         headers=_headers(),
         widths=_WIDTHS,
         text_columns=_TEXT_COLUMNS,
-        rows=(
-            _row(retiree, full_numbers=full_numbers)
-            for retiree in _retirees(selectors.retiree_search(user=user, filters=filters))
-        ),
+        rows=(_row(retiree, full_numbers=full_numbers) for retiree in _retirees(ids)),
     )
     logger.info(
         "retiree list exported: user=%s (id %s) rows=%d full_numbers=%s filters=%s",

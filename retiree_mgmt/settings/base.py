@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentDifferenceKindEnum": "pensions.models.AdjustmentDifference.Kind",
         "AdjustmentLineProblemEnum": "pensions.models.AdjustmentLine.Problem",
         "AdjustmentYearCountingEnum": "pensions.models.AdjustmentParameters.YearCounting",
+        "ExportJobStatusEnum": "registry.models.ExportJob.Status",
     },
 }
 
@@ -327,8 +328,6 @@ BUREAU_ADDRESS = os.environ.get("BUREAU_ADDRESS", "")
 BUREAU_PHONE = os.environ.get("BUREAU_PHONE", "")
 # The largest scan (committee or hospital certificate) the entry screen accepts: 10 MB.
 CERTIFICATION_DOCUMENT_MAX_BYTES = int(os.environ.get("CERTIFICATION_DOCUMENT_MAX_BYTES", "10485760"))
-# The printable missing list is laid out in the request: longer lists are printed per community or exported.
-CERTIFICATION_MISSING_PDF_MAX_ROWS = int(os.environ.get("CERTIFICATION_MISSING_PDF_MAX_ROWS", "1000"))
 # Forms laid out per second by WeasyPrint on the server (measured, bench/remote_forms.py): only the estimate
 # behind the remote batch's progress bar, since WeasyPrint reports nothing while it lays out a batch.
 CERTIFICATION_REMOTE_FORMS_PER_SECOND = float(os.environ.get("CERTIFICATION_REMOTE_FORMS_PER_SECOND", "20"))
@@ -394,3 +393,17 @@ CELERY_BEAT_SCHEDULE["registry-sweep-stale-jobs"] = {
 # trigger calls (ADR 0004). django-stubs reads this module while mypy is still inside pgtrigger's imports, so
 # mypy sometimes cannot type the constant here; the value is pgtrigger's own Statement level either way.
 PGHISTORY_LEVEL = pgtrigger.Statement  # type: ignore[has-type, unused-ignore]
+
+# Background file exports (docs/exports.md) ------------------------------------------------------------------
+# A list export (xlsx) of more rows than this is made by the worker and offered in “我的导出”; up to it, the
+# file is written inside the request as before.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "5000"))
+# The same for a PDF list: WeasyPrint lays out about 90 people a second on the 2-core machine, so a PDF goes
+# to the worker much sooner than a spreadsheet.
+EXPORT_INLINE_MAX_PDF_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_PDF_ROWS", "300"))
+# A finished export's file is deleted this many hours after it was made (the row stays, as 已过期删除).
+EXPORT_RETENTION_HOURS = int(os.environ.get("EXPORT_RETENTION_HOURS", "72"))
+CELERY_BEAT_SCHEDULE["registry-expire-exports"] = {
+    "task": "registry.tasks.expire_exports",
+    "schedule": crontab(minute=17),
+}

@@ -128,7 +128,10 @@ def status_is(page: Page, status: str) -> None:
     expect(page.locator("#plan-status [data-status]")).to_have_attribute("data-status", status)
 
 
-def test_a_whole_payout_month(live_server, county: County, page: Page, screenshots: Path, tmp_path: Path):
+@pytest.mark.worker
+def test_a_whole_payout_month(
+    live_server, county: County, worker: object, page: Page, screenshots: Path, tmp_path: Path
+):
     month = first_open_month(timezone.localdate(), settings.PAYOUT_PLAN_DAY)
     banks, people = enrol_county(county, month)
     # Every confirm() of the month's forms (return files, re-issue) is answered yes.
@@ -139,7 +142,8 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
     page.locator("#nav-payout-plans").click()
     expect(page.locator("#id_month")).to_have_value(str(month))  # the month the form offers
     page.get_by_role("button", name="生成发放计划").click()
-    status_is(page, "draft")  # the htmx answer redirects to the new plan
+    # The worker drafts it: the job's page polls until it is done, then goes on to the new plan.
+    status_is(page, "draft")
     plan = PayoutPlan.objects.get(month=month.number)
     expect(page).to_have_url(re.compile(rf"/pensions/plans/{plan.pk}/"))
     expect(page.locator("[data-total=net_total]")).to_have_text(yuan(NET_TOTAL))
@@ -206,6 +210,7 @@ def test_a_whole_payout_month(live_server, county: County, page: Page, screensho
     page.goto(f"{live_server.url}/pensions/plans/{plan.pk}/")
     page.locator("#export-open").click()
     page.locator("#export-modal").get_by_role("button", name="确认生成").click()
+    # The worker writes the files; the job's page goes on to the plan when they are made.
     status_is(page, "exported")
     expect(page.locator(".messages")).to_contain_text(f"银行文件已生成:3 个,合计 {yuan(NET_TOTAL)}")
 

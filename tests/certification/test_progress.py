@@ -26,8 +26,9 @@ from certification.selectors.progress import (
     progress_unit,
 )
 from certification.services import certify
-from registry.models import Agent, OrgUnit, Retiree, SensitiveExport, Staff
+from registry.models import Agent, ExportJob, OrgUnit, Retiree, SensitiveExport, Staff
 from registry.services import ExportNumbers
+from registry.services.export_jobs import export_job_run
 from tests.certification.campaigns import campaign_of
 from tests.conftest import County
 from tests.factories import RetireeFactory, StaffFactory, make_id_number
@@ -483,15 +484,38 @@ def test_a_clerk_prints_full_id_numbers_when_full_numbers_were_granted(people, t
 
 
 @time_machine.travel(AUG_10, tick=False)
-def test_too_long_a_list_for_one_pdf_is_refused_with_a_message(people, settings):
-    settings.CERTIFICATION_MISSING_PDF_MAX_ROWS = 2
-    client = _client(people.county.officer_a)
+def test_a_long_list_is_printed_by_the_worker_in_full_and_offered_in_my_exports(people, settings, tmp_path):
+    # No cap on the people in one PDF: a list longer than the inline limit goes to the worker.
+    settings.EXPORT_INLINE_MAX_PDF_ROWS = 2
+    settings.MEDIA_ROOT = tmp_path
+    client = _client(people.county.clerk)
+    unit = people.county.township_a.pk
 
-    response = client.get(reverse("certification-missing-pdf"), {"year": 2026}, follow=True)
+    response = client.get(
+        reverse("certification-missing-pdf"), {"year": 2026, "unit": unit, "purpose": "audit"}
+    )
 
-    assert response.redirect_chain[0][1] == 302
-    assert response["Content-Type"].startswith("text/html")
-    assert "未认证人员 3 人,超过一次打印的上限 2 人" in response.content.decode()
+    job = ExportJob.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/exports/?job={job.pk}")
+    assert (job.kind, job.label, job.parameters) == (
+        "certification.missing_pdf",
+        "2026年度未认证人员名单(城关镇)",
+        {"year": 2026, "unit": unit, "unit_name": "城关镇", "today": "2026-08-10"},
+    )
+    assert not SensitiveExport.objects.exists()
+
+    done = export_job_run(job_id=job.pk)
+
+    assert (done.status, done.row_count, done.content_type) == ("done", 3, "application/pdf")
+    assert done.filename == "城关镇-2026年度未认证人员名单.pdf"
+    path = tmp_path / "list.pdf"
+    download = client.get(reverse("export-job-file", args=[job.pk]))
+    path.write_bytes(b"".join(download.streaming_content))
+    text = pdf_text(path)
+    for person in (people.zeng, people.an, people.zhou):
+        assert person.name in text and person.id_number in text
+    records = list(SensitiveExport.objects.order_by("id").values_list("export", "person_count", "purpose"))
+    assert records == [("certification.missing_pdf", 3, "audit"), ("certification.missing_pdf", 3, "audit")]
 
 
 @time_machine.travel(AUG_10, tick=False)

@@ -32,7 +32,8 @@ from certification.services.remote import (
     remote_export_record,
     remote_form_return,
 )
-from registry.models import SensitiveExport, SensitiveView, StatusChange
+from registry.models import ExportJob, SensitiveExport, SensitiveView, Staff, StatusChange
+from registry.services.export_jobs import export_job_run
 from tests.certification import remote_people
 from tests.certification.remote_people import REMOTE, remote
 from tests.pdfs import pdf_info, pdf_text
@@ -844,3 +845,79 @@ def test_a_batch_is_shown_only_to_those_who_see_all_its_members(county, people):
     assert set(remote_batches_visible_to(county.clerk)) == {whole, only_a}
     assert set(remote_batches_visible_to(county.officer_a)) == {only_a}
     assert set(remote_batches_visible_to(county.officer_b)) == set()
+
+
+def test_a_long_batch_upload_file_is_made_by_the_worker_and_recorded_as_the_inline_one(
+    county, people, batch, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.EXPORT_INLINE_MAX_ROWS = 3  # four members: a long batch
+    client = signed_in(county.clerk)
+
+    response = client.get(f"/certification/remote/{batch.pk}/upload.xlsx")
+
+    job = ExportJob.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/exports/?job={job.pk}")
+    assert (job.kind, job.parameters, job.full_numbers, job.purpose) == (
+        "certification.remote_upload",
+        {"batch": batch.pk, "year": batch.year, "fmt": "xlsx"},
+        True,
+        "remote_certification",
+    )
+    assert not SensitiveView.objects.exists() and not SensitiveExport.objects.exists()
+
+    with time_machine.travel(NOW, tick=False):
+        done = export_job_run(job_id=job.pk)
+    assert (done.status, done.row_count, done.filename) == (
+        ExportJob.Status.DONE,
+        4,
+        f"异地退管系统上传-{batch.year}-{batch.pk}.xlsx",
+    )
+    # Recorded when made exactly as the inline download records: one view per person and the export row.
+    assert set(SensitiveView.objects.values_list("staff", "retiree_id", "field", "viewed_at")) == {
+        (county.clerk.pk, retiree.pk, "id_number", NOW) for retiree in people["due"].values()
+    }
+    assert list(
+        SensitiveExport.objects.values_list("staff", "export", "person_count", "purpose", "detail")
+    ) == [
+        (
+            county.clerk.pk,
+            "certification.remote_upload_xlsx",
+            4,
+            "remote_certification",
+            {"batch": batch.pk, "year": batch.year, "file": "upload_xlsx"},
+        )
+    ]
+
+    background = b"".join(client.get(f"/exports/{job.pk}/file/").streaming_content)
+    assert SensitiveView.objects.count() == 8 and SensitiveExport.objects.count() == 2  # the download too
+    settings.EXPORT_INLINE_MAX_ROWS = 4
+    inline = client.get(f"/certification/remote/{batch.pk}/upload.xlsx").content
+
+    def cells(content: bytes) -> list[list[object]]:
+        return [[cell.value for cell in row] for row in load_workbook(io.BytesIO(content)).active.iter_rows()]
+
+    assert cells(background) == cells(inline)
+    assert people["due"]["active_a"].id_number in [row[3] for row in cells(background)]
+
+    # Another person's export does not exist for them; a requester who lost the right is refused.
+    assert signed_in(county.admin).get(f"/exports/{job.pk}/file/").status_code == 404
+    recorded = (SensitiveView.objects.count(), SensitiveExport.objects.count())
+    Staff.objects.filter(pk=county.clerk.pk).update(role=Staff.Role.AUDITOR)
+    assert signed_in(county.clerk).get(f"/exports/{job.pk}/file/").status_code == 403
+    assert (SensitiveView.objects.count(), SensitiveExport.objects.count()) == recorded
+
+
+def test_a_long_batch_csv_from_the_worker_is_the_inline_csv(county, people, batch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.EXPORT_INLINE_MAX_ROWS = 3
+    client = signed_in(county.clerk)
+    client.get(f"/certification/remote/{batch.pk}/upload.csv")
+    job = ExportJob.objects.get()
+    export_job_run(job_id=job.pk)
+    background = b"".join(client.get(f"/exports/{job.pk}/file/").streaming_content)
+    settings.EXPORT_INLINE_MAX_ROWS = 4
+    inline = client.get(f"/certification/remote/{batch.pk}/upload.csv")
+    assert background == inline.content
+    assert background.count(b"\r\n") == 5
+    assert ExportJob.objects.get().content_type == inline["Content-Type"] == "text/csv; charset=gb18030"

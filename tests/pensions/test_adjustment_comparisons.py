@@ -27,7 +27,8 @@ from pensions.services.adjustment_comparisons import (
 from pensions.services.adjustments import adjustment_dry_run, adjustment_run_start
 from pensions.tasks import adjustment_compare_task
 from registry.id_numbers import mask_resident_id
-from registry.models import SensitiveExport
+from registry.models import ExportJob, SensitiveExport, Staff
+from registry.services.export_jobs import export_job_run
 from tests.factories import make_id_number
 
 from .adjustment_flow import T_APPLY, first_half_paid, make_people, set_published
@@ -454,3 +455,48 @@ def test_the_api_uploads_lists_and_pages_the_differences(county, world):
     assert people.b.id_number not in str(page)
     assert signed_in(county.officer_a).get(f"{base}/comparisons/{body['id']}/").status_code == 403
     assert auditor.get(f"{base}/comparisons/{body['id']}/differences/", {"kind": "nope"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_long_differences_list_is_made_by_the_worker_as_the_inline_file(county, world, settings):
+    people, run = world
+    comparison = compared(run, county.clerk, xlsx_file(province_rows(people, run)), "p.xlsx")
+    clerk = signed_in(county.clerk)
+    url = f"/pensions/adjustments/comparisons/{comparison.pk}/differences.xlsx"
+    purpose = {"purpose": SensitiveExport.Purpose.DATA_CORRECTION}
+    settings.EXPORT_INLINE_MAX_ROWS = 3  # four differences: a long list
+
+    response = clerk.get(url, purpose)
+
+    job = ExportJob.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/exports/?job={job.pk}")
+    assert (job.kind, job.parameters, job.full_numbers, job.status) == (
+        "pensions.adjustment_comparison",
+        {"comparison": comparison.pk, "run": run.pk},
+        True,
+        ExportJob.Status.QUEUED,
+    )
+    assert not SensitiveExport.objects.exists()
+    done = export_job_run(job_id=job.pk)
+    assert (done.status, done.row_count) == (ExportJob.Status.DONE, 4)
+    record = SensitiveExport.objects.get()
+    assert (record.export, record.person_count, record.detail["export_job"]) == (
+        "pensions.adjustment_comparison",
+        4,
+        job.pk,
+    )
+    background = b"".join(clerk.get(f"/exports/{job.pk}/file/").streaming_content)
+    # Another person's export does not exist for them; the requester who lost the right is refused.
+    assert signed_in(county.reviewer).get(f"/exports/{job.pk}/file/").status_code == 404
+
+    settings.EXPORT_INLINE_MAX_ROWS = 4
+    inline = b"".join(clerk.get(url, purpose).streaming_content)
+    assert ExportJob.objects.count() == 1
+
+    def rows(content: bytes) -> list[tuple[Any, ...]]:
+        return list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+
+    assert rows(background) == rows(inline)
+    assert people.b.id_number in [row[2] for row in rows(background)]
+    Staff.objects.filter(pk=county.clerk.pk).update(role="")
+    assert signed_in(county.clerk).get(f"/exports/{job.pk}/file/").status_code == 403

@@ -24,8 +24,9 @@ from pensions.services.adjustments import (
     adjustment_submit,
 )
 from registry import approvals
-from registry.models import PensionRate, SensitiveExport
+from registry.models import ExportJob, PensionRate, SensitiveExport
 from registry.selectors.audit_log import AuditLogFilters, audit_log_page
+from registry.services.export_jobs import export_job_run
 
 from .adjustment_flow import T_APPLY, first_half_paid, make_people, set_published
 
@@ -379,6 +380,26 @@ def test_full_numbers_only_through_the_purpose_dialog_and_recorded(client, count
 
     lines_page = page(client, "adjustment-run-lines", run.pk).content.decode()
     assert 'id="run-lines-full-export"' in lines_page
+
+
+def test_a_long_run_is_exported_by_the_worker_with_the_same_rows(
+    client, county, world, on_apply_day, settings, tmp_path
+):
+    run = start_and_compute(county)
+    clerk = signed_in(client, county.clerk)
+    inline = xlsx_rows(page(clerk, "adjustment-run-export", run.pk))
+    settings.EXPORT_INLINE_MAX_ROWS = 7  # the run has 8 lines
+    settings.MEDIA_ROOT = tmp_path
+
+    response = page(clerk, "adjustment-run-export", run.pk)
+
+    job = ExportJob.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/exports/?job={job.pk}")
+    assert (job.kind, job.label) == ("pensions.adjustment_lines", f"2026 年度调待试算明细(编号 {run.pk})")
+    done = export_job_run(job_id=job.pk)
+    assert (done.status, done.row_count) == ("done", 8)
+    assert xlsx_rows(clerk.get(reverse("export-job-file", args=[job.pk]))) == inline
+    assert not SensitiveExport.objects.exists()
 
 
 # The approvals inbox and the audit log ----------------------------------------------------------------------

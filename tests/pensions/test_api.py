@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from pensions.models import PayoutPlan, PlanTransition
+from pensions.models import PayoutPlan, PlanJob, PlanTransition
 from pensions.services import plan_draft, plan_submit
+from pensions.services.plan_jobs import _claim, plan_job_run
 from registry.access import ROLE_ACTIONS, Action
+from registry.jobs import job_sweep
 from registry.models import SensitiveExport, Staff
 from tests.conftest import County
 
@@ -48,8 +52,16 @@ def test_clerk_drafts_submits_and_reviewer_approves(county: County, people: Peop
     clerk, reviewer = client_for(county.clerk), client_for(county.reviewer)
 
     response = clerk.post(PLANS, {"month": "2026-11"}, format="json")
-    assert response.status_code == 201, response.json()
-    body = response.json()
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert (job["kind"], job["month"], job["status"], job["plan_id"]) == ("draft", "2026-11", "queued", None)
+    assert response["Location"] == job["url"] == f"/api/pensions/plan-jobs/{job['id']}/"
+    assert not PayoutPlan.objects.exists()
+    plan_job_run(job_id=job["id"])
+    job = clerk.get(job["url"]).json()
+    assert (job["status"], job["progress"], job["error"]) == ("done", 100, "")
+    assert job["plan_url"] == f"{PLANS}{job['plan_id']}/"
+    body = clerk.get(job["plan_url"]).json()
     assert (body["month"], body["status"], body["line_count"], body["net_total"]) == (
         "2026-11",
         "draft",
@@ -248,10 +260,20 @@ def test_regenerating_a_draft_through_the_api(county, people, enrol):  # noqa: F
     plan = plan_draft(month=NOV, by=county.clerk)
     enrol(name="李四")
 
-    response = client_for(county.clerk).post(PLANS, {"month": "2026-11"}, format="json")
+    client = client_for(county.clerk)
+    response = client.post(PLANS, {"month": "2026-11"}, format="json")
 
-    assert response.status_code == 201
-    assert (response.json()["id"], response.json()["line_count"]) == (plan.pk, 4)
+    assert response.status_code == 202
+    # A second call while the first runs is refused: never two drafts of the month.
+    again = client.post(PLANS, {"month": "2026-11"}, format="json")
+    assert again.status_code == 400
+    assert "正在编制该月发放计划" in again.json()["month"][0]
+    assert PlanJob.objects.count() == 1
+    plan_job_run(job_id=response.json()["id"])
+    job = client.get(response.json()["url"]).json()
+    assert job["status"] == "done"
+    body = client.get(url(plan)).json()
+    assert (job["plan_id"], body["line_count"]) == (plan.pk, 4)
     assert states(plan) == [("", S.DRAFT), (S.DRAFT, S.DRAFT)]
 
 
@@ -291,3 +313,51 @@ def test_lines_full_numbers_refused(county, draft, people, monkeypatch):  # noqa
     refused = client_for(county.auditor).get(url(draft, "lines/"), {"purpose": "audit"})
     assert refused.status_code == 403
     assert not SensitiveExport.objects.exists()
+
+
+def test_a_job_whose_worker_died_says_so_and_is_run_again_once(county, people):  # noqa: F811
+    clerk = client_for(county.clerk)
+    job = clerk.post(PLANS, {"month": "2026-11"}, format="json").json()
+    # The worker took the job and died: its heartbeat stopped 11 minutes ago, the sweeper marks it.
+    assert _claim(job["id"]) is not None
+    PlanJob.objects.filter(pk=job["id"]).update(
+        job_heartbeat_at=timezone.now() - datetime.timedelta(minutes=11)
+    )
+    assert clerk.get(job["url"]).json()["stalled"] is True
+    assert job_sweep()["pensions.PlanJob"] == 1
+
+    body = clerk.get(job["url"]).json()
+    assert (body["status"], body["status_label"], body["stalled"], body["plan_id"]) == (
+        "interrupted",
+        "任务中断",
+        False,
+        None,
+    )
+    assert body["error"] == "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。"
+    assert not PayoutPlan.objects.exists()
+    # Only a role that prepares payments runs it again; the reviewer's call changes nothing.
+    restart = f"{job['url']}restart/"
+    assert client_for(county.reviewer).post(restart).status_code == 403
+    assert PlanJob.objects.get(pk=job["id"]).status == PlanJob.Status.INTERRUPTED
+
+    restarted = clerk.post(restart)
+    assert restarted.status_code == 202
+    assert (restarted.json()["status"], restarted["Location"]) == ("queued", job["url"])
+    assert PlanJob.objects.get(pk=job["id"]).job_attempts == 2
+    # A second restart while queued is refused.
+    assert clerk.post(restart).status_code == 400
+    plan_job_run(job_id=job["id"])
+    done = clerk.get(job["url"]).json()
+    plan = PayoutPlan.objects.get()
+    assert (done["status"], done["plan_id"], plan.line_count, str(plan.net_total)) == (
+        "done",
+        plan.pk,
+        3,
+        "5550.00",
+    )
+    assert states(plan) == [("", S.DRAFT)]
+
+
+def test_an_unknown_plan_job_is_404(county):
+    assert client_for(county.clerk).get("/api/pensions/plan-jobs/999999/").status_code == 404
+    assert client_for(county.clerk).post("/api/pensions/plan-jobs/999999/restart/").status_code == 404

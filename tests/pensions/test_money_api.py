@@ -19,9 +19,11 @@ from pensions.models import (
     Funding,
     PayoutLine,
     PayoutPlan,
+    PlanJob,
     ReturnFile,
 )
 from pensions.services import payment_lines
+from pensions.services.plan_jobs import plan_job_run
 from registry.models import Staff
 
 from .payout_flow import (
@@ -152,12 +154,25 @@ def test_the_funding_request_pdf(county, approved):
 
 def test_a_clerk_exports_and_again_gets_the_same_files(county, funded):
     client = client_for(county.clerk)
-    first = client.post(f"{API}/plans/{funded.pk}/bank-files/")
-    assert first.status_code == 201
+    started = client.post(f"{API}/plans/{funded.pk}/bank-files/")
+    assert started.status_code == 202
+    job = started.json()
+    assert (job["kind"], job["status"], job["plan_id"]) == ("bank_files", "queued", None)
+    # A second call while the export is queued is refused: never a second export.
+    busy = client.post(f"{API}/plans/{funded.pk}/bank-files/")
+    assert busy.status_code == 400
+    assert "正在生成该月银行文件" in busy.json()["month"][0]
+    assert PlanJob.objects.count() == 1
+    assert BankFile.objects.count() == 0
+    plan_job_run(job_id=job["id"])
+    job = client.get(job["url"]).json()
+    assert (job["status"], job["plan_id"], job["unencodable_lines"]) == ("done", funded.pk, [])
+    first = client.get(f"{API}/plans/{funded.pk}/bank-files/")
     again = client.post(f"{API}/plans/{funded.pk}/bank-files/")
     assert again.status_code == 200
     assert again.json() == first.json()
     assert BankFile.objects.count() == 3
+    assert PlanJob.objects.count() == 1
     rows = {row["bank"]["code"]: row for row in first.json()}
     assert (rows["PSBC"]["line_count"], rows["PSBC"]["total"], rows["PSBC"]["download_count"]) == (
         3,
@@ -178,10 +193,13 @@ def test_unencodable_names_come_back_listed(county, enrol, banks):
     set_profiles(banks)
     plan = approved_plan(county)
     fund_all(plan, banks, county.reviewer)
-    response = client_for(county.clerk).post(f"{API}/plans/{plan.pk}/bank-files/")
-    assert response.status_code == 400
-    body = response.json()
-    assert len(body["non_field_errors"]) == 1
+    client = client_for(county.clerk)
+    response = client.post(f"{API}/plans/{plan.pk}/bank-files/")
+    assert response.status_code == 202
+    plan_job_run(job_id=response.json()["id"])
+    body = client.get(response.json()["url"]).json()
+    assert (body["status"], body["plan_id"]) == ("failed", None)
+    assert body["error"].startswith("有 1 人的姓名含有银行文件编码无法表示的字符,所有银行文件都没有生成。")
     assert [
         (line["bank"], line["name"], line["characters"], line["code_points"])
         for line in body["unencodable_lines"]

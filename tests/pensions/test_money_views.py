@@ -21,9 +21,11 @@ from pensions.models import (
     Funding,
     PayoutLine,
     PayoutPlan,
+    PlanJob,
     ReturnFile,
 )
 from pensions.services import payment_lines
+from pensions.services.plan_jobs import plan_job_run
 from registry.models import ArrearsItem, Staff
 
 from .payout_flow import (
@@ -195,16 +197,34 @@ def test_a_clerk_exports_from_the_page_and_twice_gives_the_same_files(county, fu
     html = client.get(page(funded)).content.decode()
     assert 'id="export-open"' in html and 'id="export-modal"' in html
     first = client.post(f"/pensions/plans/{funded.pk}/bank-files/")
-    assert first.status_code == 302
+    # The worker writes the files: until then the plan page shows the busy state, the button disabled.
+    job = PlanJob.objects.get()
+    assert (first.status_code, first["Location"]) == (302, f"/pensions/plan-jobs/{job.pk}/")
+    assert BankFile.objects.count() == 0
+    busy = client.get(page(funded)).content.decode()
+    assert 'id="export-busy"' in busy and "正在生成银行文件…" in busy and 'id="export-modal"' not in busy
+    assert "正在生成银行文件…" in client.get(first["Location"]).content.decode()
+    # A second click while it runs is refused, never a second export.
+    while_running = client.post(f"/pensions/plans/{funded.pk}/bank-files/")
+    assert while_running.status_code == 400
+    assert "正在生成该月银行文件" in while_running.content.decode()
+
+    plan_job_run(job_id=job.pk)
+
     files = list(BankFile.objects.order_by("id").values_list("id", "sha256"))
     assert len(files) == 3
+    done = client.get(first["Location"]).content.decode()
+    assert "银行文件已生成:3 个,合计 ¥16,244.65。" in done
+    # The same job delivered again, and a new click on the exported plan: the files stay the same.
+    assert plan_job_run(job_id=job.pk) is None
     again = client.post(f"/pensions/plans/{funded.pk}/bank-files/")
-    assert again.status_code == 302
+    assert again.status_code == 400
+    assert "的银行文件已经生成,不会再次生成;请在计划页面下载。" in again.content.decode()
     assert list(BankFile.objects.order_by("id").values_list("id", "sha256")) == files
+    assert PlanJob.objects.count() == 1
     funded.refresh_from_db()
     assert funded.status == S.EXPORTED
     html = client.get(page(funded)).content.decode()
-    assert "银行文件已生成:3 个,合计 ¥16,244.65。" in html
     assert 'id="bank-files-table"' in html
     for file in BankFile.objects.all():
         assert file.name in html
@@ -222,9 +242,11 @@ def test_unencodable_names_are_listed_for_manual_handling(county, enrol, banks):
     set_profiles(banks)
     plan = approved_plan(county)
     fund_all(plan, banks, county.reviewer)
-    response = signed_in(county.clerk).post(f"/pensions/plans/{plan.pk}/bank-files/")
-    assert response.status_code == 400
-    html = response.content.decode()
+    client = signed_in(county.clerk)
+    response = client.post(f"/pensions/plans/{plan.pk}/bank-files/")
+    job = PlanJob.objects.get()
+    assert plan_job_run(job_id=job.pk).status == PlanJob.Status.FAILED
+    html = client.get(response["Location"]).content.decode()
     assert 'id="unencodable-lines"' in html
     assert "王䶮" in html and "U+4DAE" in html and "中国邮政储蓄银行" in html
     assert BankFile.objects.count() == 0
@@ -414,6 +436,7 @@ def test_without_profile_settings_the_banks_get_their_default_profiles(county, e
     plan = approved_plan(county)
     fund_all(plan, banks, county.reviewer)
     assert signed_in(county.clerk).post(f"/pensions/plans/{plan.pk}/bank-files/").status_code == 302
+    plan_job_run(job_id=PlanJob.objects.get().pk)
     assert dict(BankFile.objects.values_list("bank__code", "profile_code")) == {
         "PSBC": "psbc",
         "CCB": "ccb",

@@ -18,10 +18,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from pensions.models import PayoutLine, PayoutPlan, PlanTotal, PlanTransition
+from pensions.models import PayoutLine, PayoutPlan, PlanJob, PlanTotal, PlanTransition
 from pensions.selectors import LineFilters, plan_line_count, plan_lines, plan_totals
 from pensions.selectors import plans as plan_selectors
 from pensions.services import plan_draft, plan_submit
+from pensions.services.plan_jobs import plan_job_run
 from registry.access import ROLE_ACTIONS, Action
 from registry.models import Retiree, SensitiveExport, Staff
 from tests.conftest import County
@@ -34,6 +35,10 @@ S = PayoutPlan.Status
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 11, 5, 9, 30, tzinfo=TZ)
 LIST = "/pensions/plans/"
+
+
+def job_page(job: PlanJob) -> str:
+    return f"/pensions/plan-jobs/{job.pk}/"
 
 
 @pytest.fixture(autouse=True)
@@ -111,20 +116,44 @@ def test_the_draft_form_proposes_the_first_open_month(county):
 
 
 def test_clerk_drafts_the_plan_from_the_list(county, people):
-    response = signed_in(county.clerk).post(LIST, {"month": "2026-11"})
+    client = signed_in(county.clerk)
+    response = client.post(LIST, {"month": "2026-11"})
+
+    # The request only queues the job: the page shows it busy until the worker has drafted the plan.
+    job = PlanJob.objects.get()
+    assert (job.kind, job.month, job.status, job.requested_by) == ("draft", NOV, "queued", county.clerk)
+    assert (response.status_code, response["Location"]) == (302, job_page(job))
+    assert PayoutPlan.objects.count() == 0
+    busy = client.get(job_page(job)).text
+    assert "正在编制…" in busy and 'hx-trigger="every 2s"' in busy
+    assert "正在编制 2026-11 发放计划…" in client.get(LIST).text
+
+    plan_job_run(job_id=job.pk)
 
     plan = PayoutPlan.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == detail(plan)
     assert (plan.month, plan.status, plan.line_count, plan.net_total) == (NOV, S.DRAFT, 3, Decimal("5550.00"))
     assert plan.created_by == county.clerk
+    done = client.get(job_page(job)).text
+    assert "已生成 2026-11 发放计划:3 笔。" in done and detail(plan) in done
+    assert "every 2s" not in done and "正在编制" not in client.get(LIST).text
 
 
 def test_a_htmx_draft_answers_with_a_redirect_header(county, people):
     response = signed_in(county.clerk).post(LIST, {"month": "2026-11"}, headers={"HX-Request": "true"})
 
     assert response.status_code == 204
-    assert response["HX-Redirect"] == detail(PayoutPlan.objects.get())
+    assert response["HX-Redirect"] == job_page(PlanJob.objects.get())
+
+
+def test_a_second_draft_of_a_month_being_drafted_is_refused(county, people):
+    client = signed_in(county.clerk)
+    client.post(LIST, {"month": "2026-11"})
+
+    response = client.post(LIST, {"month": "2026-11"})
+
+    assert response.status_code == 400
+    assert "2026-11:正在编制该月发放计划,请等待完成后再操作。" in response.text
+    assert list(PlanJob.objects.values_list("status", flat=True)) == ["queued"]
 
 
 def test_the_list_does_not_regenerate_an_existing_plan(county, draft):
@@ -157,7 +186,9 @@ def test_regenerate_while_draft_replaces_the_lines(county, draft, people, enrol)
     enrol(name="李四", rates=((M(2018, 4), "1000.00"),))
     response = signed_in(county.clerk).post(f"{detail(draft)}regenerate/", confirm(draft))
 
-    assert response.status_code == 302
+    job = PlanJob.objects.get()
+    assert (response.status_code, response["Location"], job.regenerate) == (302, job_page(job), True)
+    plan_job_run(job_id=job.pk)
     draft.refresh_from_db()
     assert (draft.line_count, draft.net_total) == (4, Decimal("6550.00"))
     assert transitions(draft) == [("", S.DRAFT), (S.DRAFT, S.DRAFT)]
@@ -172,6 +203,7 @@ def test_regenerate_without_the_confirmed_figures_changes_nothing(county, draft,
     draft.refresh_from_db()
     assert draft.line_count == 3
     assert transitions(draft) == [("", S.DRAFT)]
+    assert PlanJob.objects.count() == 0
 
 
 # The plan page ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from registry.jobs import job_is_stale, job_sweep
 from registry.models import BankAccount, ImportBatch, PensionRate, Retiree, RetireeSearchKey
 from registry.services import import_batch_confirm, import_batch_restart, import_batch_upload
 from registry.services.imports import RUNNING
-from registry.tasks import check_import_batch, run_import_batch
+from registry.tasks import check_import_batch, run_export_job, run_import_batch
 from retiree_mgmt import celery_app
 from tests.factories import make_id_number
 from tests.registry.import_files import banks_fixture, good_row, upload, xlsx_bytes  # noqa: F401
@@ -69,6 +69,8 @@ def test_every_long_task_is_acknowledged_late_and_given_back_when_its_worker_die
         certification_tasks.render_suspension_notices,
         pensions_tasks.draft_payout_plan,
         pensions_tasks.redraft_payout_plans,
+        pensions_tasks.run_plan_job,
+        run_export_job,
     ]
     assert [(task.name, task.acks_late, task.reject_on_worker_lost) for task in redelivered] == [
         (task.name, True, True) for task in redelivered

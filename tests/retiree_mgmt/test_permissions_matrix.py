@@ -63,6 +63,7 @@ from pensions.models import (
     OneOffPayment,
     PayoutLine,
     PayoutPlan,
+    PlanJob,
     RecoveryClawback,
     RecoveryReferral,
     RecoveryRefund,
@@ -87,6 +88,7 @@ from registry.errors import ChangeRequestError
 from registry.models import (
     Bank,
     ChangeRequest,
+    ExportJob,
     FlagKind,
     ImportBatch,
     OrgUnit,
@@ -253,6 +255,10 @@ class World:
     # A county flag (人员标记, docs/flags.md) and each side's person carrying it, set by the clerk.
     flag_kind: FlagKind | None = None
     flags: dict[str, RetireeFlag] = field(default_factory=dict)
+    # A finished background export of the retiree list, asked for by the clerk (docs/exports.md).
+    export_job: ExportJob | None = None
+    # A finished drafting job of the admin's draft plan (pensions.services.plan_jobs).
+    plan_job: PlanJob | None = None
 
     def kwargs(self, target: str, side: str) -> dict[str, Any]:
         """The URL's arguments for `target`, township A's object or township B's (side "a" or "b")."""
@@ -340,6 +346,12 @@ class World:
                 return {"pk": self.flag_kind.pk}
             case "flag":
                 return {"pk": retiree.pk, "flag_pk": self.flags[side].pk}
+            case "export_job":
+                assert self.export_job is not None
+                return {"pk": self.export_job.pk}
+            case "plan_job":
+                assert self.plan_job is not None
+                return {"pk": self.plan_job.pk}
             case "unit":  # a query, not a path argument: the progress of a township
                 township = c.township_a if side == "a" else c.township_b
                 return {"?": {"year": 2026, "unit": township.pk}}
@@ -503,6 +515,41 @@ def build_world() -> World:
         adjustment_run=_adjustment_run(c),
         adjustment_comparison=_adjustment_comparison(c),
         **adjustment_notices(c),
+        export_job=_export_job(c),
+        plan_job=_plan_job(c, draft),
+    )
+
+
+def _export_job(c: County) -> ExportJob:
+    """The clerk's retiree list, made by the worker and masked (the download records nothing)."""
+    now = timezone.now()
+    return ExportJob.objects.create(
+        kind="registry.retiree_list",
+        label="退休人员名单",
+        requested_by=c.clerk,
+        created_at=now,
+        finished_at=now,
+        status=ExportJob.Status.DONE,
+        progress=100,
+        row_count=0,
+        file=ContentFile(b"PK", name="export-matrix.xlsx"),
+        filename="退休人员名单.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _plan_job(c: County, draft: PayoutPlan) -> PlanJob:
+    now = timezone.now()
+    return PlanJob.objects.create(
+        kind=PlanJob.Kind.DRAFT,
+        month=draft.month,
+        plan=draft,
+        status=PlanJob.Status.DONE,
+        progress=100,
+        result={"line_count": draft.line_count},
+        requested_by=c.admin,
+        requested_at=now,
+        finished_at=now,
     )
 
 

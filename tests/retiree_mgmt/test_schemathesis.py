@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from pensions.models import PlanTotal
 from pensions.services import bank_files_export, funding_record, plan_approve, plan_draft, plan_submit
+from pensions.services.plan_jobs import plan_draft_start
 from registry.months import PensionMonth
 from registry.services import api_token_issue, retiree_search_keys_rebuild
 from retiree_mgmt.wsgi import application
@@ -67,12 +68,15 @@ def api_county(county: County) -> dict[str, object]:
     )
     (bank_file,) = bank_files_export(plan=exported, by=county.clerk)
     plan = plan_draft(month=PensionMonth(today.year, today.month), by=county.clerk)
+    # A job of this month's plan (queued: the worker is not running), for /api/pensions/plan-jobs/{id}/.
+    job = plan_draft_start(month=PensionMonth(today.year, today.month), by=county.clerk, regenerate=True)
     token = api_token_issue(staff=county.admin)
     return {
         "headers": {"Authorization": f"Token {token.key}"},
         "ids": {
             "/api/retirees/": county.retiree_a1.pk,
             "/api/pensions/plans/": plan.pk,
+            "/api/pensions/plan-jobs/": job.pk,
             "/api/pensions/lines/": plan.lines.values_list("pk", flat=True).first(),
             "/api/pensions/bank-files/": bank_file.pk,
             "/api/pensions/retirees/": county.retiree_a1.pk,
