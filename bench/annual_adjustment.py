@@ -103,7 +103,8 @@ def _community_buckets(cursor: Any) -> list[tuple[int, int]]:
 
 
 BUILD = [
-    "TRUNCATE registry_retiree, registry_orgunit, registry_bank, registry_staff, registry_flagkind CASCADE",
+    "TRUNCATE registry_retiree, registry_retireesearchkey, registry_orgunit, registry_bank, registry_staff, "
+    "registry_flagkind CASCADE",
     """INSERT INTO registry_orgunit (code, name, kind, parent_id, sort_order)
        VALUES ('360721', '示范县社会保险事业管理局', 'county', NULL, 0)""",
     # townships and communities: inserted from Python's TOWNSHIPS below

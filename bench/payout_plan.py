@@ -44,7 +44,8 @@ TOWNSHIPS = 5
 COMMUNITIES_PER_TOWNSHIP = 8
 
 BUILD = [
-    "TRUNCATE registry_retiree, registry_orgunit, registry_bank, registry_staff CASCADE",
+    "TRUNCATE registry_retiree, registry_retireesearchkey, registry_orgunit, registry_bank, "
+    "registry_staff CASCADE",
     """INSERT INTO registry_orgunit (code, name, kind, parent_id, sort_order)
        VALUES ('999999', '基准县社保局', 'county', NULL, 0)""",
     """INSERT INTO registry_orgunit (code, name, kind, parent_id, sort_order)
