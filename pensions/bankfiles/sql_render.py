@@ -98,8 +98,9 @@ LINE_COLUMNS = (
 
 # For the statement only (SET LOCAL, then back to the defaults): the lines are read in file order off an
 # index, never sorted (a sort of a million formatted lines spills to disk); JIT compiling the statement's
-# expressions took longer (up to 1.5 s) than it saved.
-PLANNER_SETTINGS = (("enable_sort", "off"), ("jit", "off"))
+# expressions took longer (up to 1.5 s) than it saved. `string_agg` joins the lines in the order its input
+# arrives, so no parallel plan may feed it: workers would interleave the lines.
+PLANNER_SETTINGS = (("enable_sort", "off"), ("jit", "off"), ("max_parallel_workers_per_gather", "0"))
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,16 @@ def _job_or_404(pk: int) -> PlanJob:
 @require_GET
 def plan_job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     job = _job_or_404(pk)
-    if request.htmx and job.status == PlanJob.Status.DONE and job.plan is not None:
-        # The page was polling when the job finished: on to the plan, with the result as a message.
+    if job.status == PlanJob.Status.DONE and job.plan is not None:
+        # Done, whether the page was polling or the worker finished before the page first loaded (a small
+        # county's plan takes less than the redirect): on to the plan, with the result as a message.
         messages.success(request, _done_message(job))
-        response = HttpResponse(status=204)
         anchor = "#bank-files" if job.kind == PlanJob.Kind.BANK_FILES else ""
-        response["HX-Redirect"] = reverse("payout-plan-detail", args=[job.plan.pk]) + anchor
+        target = reverse("payout-plan-detail", args=[job.plan.pk]) + anchor
+        if not request.htmx:
+            return redirect(target)
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
         return response
     context = {
         "job": job,

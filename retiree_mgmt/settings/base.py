@@ -264,6 +264,7 @@ CELERY_TASK_ROUTES = {
     # Housekeeping on the default queue: quick, and the sweeper must not wait behind the long jobs it watches.
     "registry.tasks.sweep_stale_jobs": {"queue": "celery"},
     "registry.tasks.take_registry_snapshot": {"queue": "celery"},
+    "registry.tasks.expire_exports": {"queue": "celery"},
     # Imports: the retiree registry's and the certification files' check and write.
     "registry.tasks.check_import_batch": {"queue": "imports"},
     "registry.tasks.run_import_batch": {"queue": "imports"},

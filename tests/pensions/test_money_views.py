@@ -213,8 +213,9 @@ def test_a_clerk_exports_from_the_page_and_twice_gives_the_same_files(county, fu
 
     files = list(BankFile.objects.order_by("id").values_list("id", "sha256"))
     assert len(files) == 3
-    done = client.get(first["Location"]).content.decode()
-    assert "银行文件已生成:3 个,合计 ¥16,244.65。" in done
+    done = client.get(first["Location"], follow=True)
+    assert done.redirect_chain == [(f"{page(funded)}#bank-files", 302)]
+    assert "银行文件已生成:3 个,合计 ¥16,244.65。" in done.content.decode()
     # The same job delivered again, and a new click on the exported plan: the files stay the same.
     assert plan_job_run(job_id=job.pk) is None
     again = client.post(f"/pensions/plans/{funded.pk}/bank-files/")

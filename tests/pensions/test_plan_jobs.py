@@ -121,7 +121,10 @@ def test_a_drafting_job_whose_worker_died_says_so_and_runs_again_writing_once(
     refused = client.post(f"{page(job)}restart/", follow=True)
     assert "只有任务中断的任务可以重新运行" in refused.content.decode()
     assert (PayoutPlan.objects.count(), transitions(plan)) == (1, [("", S.DRAFT)])
-    assert "已生成 2026-11 发放计划:2 笔。" in client.get(page(job)).content.decode()
+    # A finished job's page goes on to the plan, with the result as a message.
+    finished = client.get(page(job), follow=True)
+    assert finished.redirect_chain == [(f"/pensions/plans/{plan.pk}/", 302)]
+    assert "已生成 2026-11 发放计划:2 笔。" in finished.content.decode()
 
 
 @pytest.mark.django_db
@@ -143,7 +146,7 @@ def test_a_drafting_job_that_finds_the_month_drafted_does_not_draft_it_again(cou
     plan = PayoutPlan.objects.get()
     assert (plan.line_count, plan.created_by, plan.generated_at) == (1, None, beat.generated_at)
     assert transitions(plan) == [("", S.DRAFT)]
-    html = signed_in(county.clerk).get(page(job)).content.decode()
+    html = signed_in(county.clerk).get(page(job), follow=True).content.decode()
     assert "2026-11 的发放计划已经生成过,未重复编制。" in html
 
 
@@ -198,7 +201,7 @@ def test_the_worker_drafts_the_plan_the_clerk_asked_for(county, enrol, worker, s
         Decimal("2650.00"),
         county.clerk,
     )
-    assert f"已生成 {month} 发放计划:1 笔。" in client.get(page(job)).content.decode()
+    assert f"已生成 {month} 发放计划:1 笔。" in client.get(page(job), follow=True).content.decode()
 
 
 @pytest.mark.django_db

@@ -133,8 +133,9 @@ def test_clerk_drafts_the_plan_from_the_list(county, people):
     plan = PayoutPlan.objects.get()
     assert (plan.month, plan.status, plan.line_count, plan.net_total) == (NOV, S.DRAFT, 3, Decimal("5550.00"))
     assert plan.created_by == county.clerk
-    done = client.get(job_page(job)).text
-    assert "已生成 2026-11 发放计划:3 笔。" in done and detail(plan) in done
+    done = client.get(job_page(job), follow=True)
+    assert done.redirect_chain == [(detail(plan), 302)]
+    assert "已生成 2026-11 发放计划:3 笔。" in done.text
     assert "every 2s" not in done and "正在编制" not in client.get(LIST).text
 
 

@@ -106,6 +106,7 @@ def test_beat_sends_only_registered_tasks_to_consumed_queues() -> None:
         "pensions.tasks.draft_payout_plan": "payouts",
         "certification.tasks.run_suspension": "payouts",
         "registry.tasks.sweep_stale_jobs": "celery",
+        "registry.tasks.expire_exports": "celery",
     }
 
 
