@@ -480,17 +480,22 @@ def plan_lines_digest(*, plan: PayoutPlan) -> str:
     approval; recomputed later, it shows the lines are still what was approved. The payment result (filled
     by return files) is not part of it. Computed by PostgreSQL: reading a million lines into Python only to
     hash them took longer than writing the bank files."""
-    with connection.cursor() as cursor:
+    # The lines come in id order off the (plan, id) index of a subquery and string_agg joins them as they
+    # arrive: an ORDER BY inside the aggregate would sort a million lines again (1.7 s against 1.3 s at
+    # 965,000 lines, the same digest). No parallel plan may feed the aggregate: workers would interleave.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(
             """
-            SELECT encode(sha256(convert_to(coalesce(string_agg(
-                concat_ws('|', id, retiree_id, id_number, name, coalesce(bank_id::text, ''), account_number,
-                          holder_name, coalesce(township_id::text, ''), coalesce(community_id::text, ''),
-                          is_withheld, regular, arrears, deduction, withheld, net) || E'\\n',
-                '' ORDER BY id), ''), 'UTF8')), 'hex')
-            FROM pensions_payoutline WHERE plan_id = %s
+            SELECT encode(sha256(convert_to(coalesce(string_agg(line, ''), ''), 'UTF8')), 'hex')
+              FROM (SELECT concat_ws('|', id, retiree_id, id_number, name, coalesce(bank_id::text, ''),
+                                     account_number, holder_name, coalesce(township_id::text, ''),
+                                     coalesce(community_id::text, ''), is_withheld, regular, arrears,
+                                     deduction, withheld, net) || E'\\n' AS line
+                      FROM pensions_payoutline WHERE plan_id = %s ORDER BY id OFFSET 0) AS ordered
             """,
             [plan.pk],
         )
         (digest,) = cursor.fetchone()
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
     return str(digest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -234,3 +235,46 @@ def test_a_second_plan_for_the_month_and_edits_of_transitions_are_refused(county
         PayoutPlan.objects.create(month=NOV, generated_at=T1)
     with pytest.raises(Exception, match="append_only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE pensions_plantransition SET reason = 'x'")
+
+
+@pytest.mark.django_db
+def test_the_lines_digest_is_the_sha256_of_every_line_in_id_order(county, enrol):
+    # Lines written out of id order across banks and townships: the digest must still take them by id.
+    for index in range(30):
+        enrol(
+            community=county.community_b1 if index % 3 else county.community_a1,
+            bank="ccb" if index % 2 else "psbc",
+        )
+    plan = plan_draft(month=NOV, by=county.clerk)
+    lines = PayoutLine.objects.filter(plan=plan).order_by("id")
+    expected = hashlib.sha256(
+        "".join(
+            "|".join(
+                str(value)
+                for value in (
+                    line.id,
+                    line.retiree_id,
+                    line.id_number,
+                    line.name,
+                    line.bank_id or "",
+                    line.account_number,
+                    line.holder_name,
+                    line.township_id or "",
+                    line.community_id or "",
+                    "t" if line.is_withheld else "f",
+                    line.regular,
+                    line.arrears,
+                    line.deduction,
+                    line.withheld,
+                    line.net,
+                )
+            )
+            + "\n"
+            for line in lines
+        ).encode()
+    ).hexdigest()
+    assert len(lines) == 30
+    assert plan_lines_digest(plan=plan) == expected
+    # Any line changed changes it.
+    PayoutLine.objects.filter(pk=lines[17].pk).update(holder_name="别人")
+    assert plan_lines_digest(plan=plan) != expected
