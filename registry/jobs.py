@@ -23,9 +23,10 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,22 @@ def job_start_fields(row: JobFields, now: datetime.datetime | None = None) -> di
     holds locked: a fresh start and heartbeat, one more attempt."""
     now = now or timezone.now()
     return {"job_started_at": now, "job_heartbeat_at": now, "job_attempts": row.job_attempts + 1}
+
+
+Job = TypeVar("Job", bound=models.Model)
+
+
+def job_claim(model: type[Job], pk: int, *, queued: str, running: str) -> Job | None:
+    """A worker takes a queued job row: queued → running with a fresh heartbeat, or None when a redelivered
+    message finds it running, finished or gone (the row's lock makes two deliveries take it once)."""
+    with transaction.atomic():
+        locked = model._default_manager.select_for_update().filter(pk=pk).first()
+        if locked is None or getattr(locked, "status") != queued:  # noqa: B009 - any job model's column
+            return None
+        locked.status = running  # type: ignore[attr-defined]
+        locked.job_heartbeat_at = timezone.now()  # type: ignore[attr-defined]
+        locked.save(update_fields=["status", "job_heartbeat_at"])
+        return locked
 
 
 def job_heartbeat(model: type[models.Model], pk: int, **fields: object) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
-from registry.jobs import job_beating, job_is_stale, job_start_fields
+from registry.jobs import job_beating, job_claim, job_is_stale, job_start_fields
 from registry.models import Staff
 from registry.months import PensionMonth
 
@@ -155,14 +155,7 @@ def plan_job_restart(*, job: PlanJob, by: Staff) -> PlanJob:
 
 def _claim(job_id: int) -> PlanJob | None:
     """Queued → running, or None when a redelivered message finds it running, done or failed."""
-    with transaction.atomic():
-        locked = PlanJob.objects.select_for_update().filter(pk=job_id).first()
-        if locked is None or locked.status != Status.QUEUED:
-            return None
-        locked.status = Status.RUNNING
-        locked.job_heartbeat_at = timezone.now()
-        locked.save(update_fields=["status", "job_heartbeat_at"])
-        return locked
+    return job_claim(PlanJob, job_id, queued=Status.QUEUED, running=Status.RUNNING)
 
 
 def _finish(job_id: int, attempt: int, *, plan: PayoutPlan, result: dict[str, Any]) -> None:

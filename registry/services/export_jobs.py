@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from ..errors import ExportJobError
 from ..exports import ExportKind, ExportRecord, ExportRequest, export_kind
-from ..jobs import job_heartbeat, job_is_stale, job_start_fields
+from ..jobs import job_claim, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ExportJob, Staff
 from .sensitive import MASKED, ExportNumbers, sensitive_export_record
 
@@ -125,14 +125,7 @@ def export_job_restart(*, job: ExportJob, by: Staff) -> ExportJob:
 
 def _claim(job_id: int) -> ExportJob | None:
     """Queued → running, or None when a redelivered message finds it running, done, failed or expired."""
-    with transaction.atomic():
-        locked = ExportJob.objects.select_for_update().filter(pk=job_id).first()
-        if locked is None or locked.status != Status.QUEUED:
-            return None
-        locked.status = Status.RUNNING
-        locked.job_heartbeat_at = timezone.now()
-        locked.save(update_fields=["status", "job_heartbeat_at"])
-        return locked
+    return job_claim(ExportJob, job_id, queued=Status.QUEUED, running=Status.RUNNING)
 
 
 def _numbers(job: ExportJob) -> ExportNumbers:
