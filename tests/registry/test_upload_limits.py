@@ -3,13 +3,15 @@ refused by its row count in the request, without the cell parser ever running, a
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from certification.errors import CertificationError
 from certification.models import CertificationImport
 from certification.services import certification_import_check
 from registry.errors import ImportBatchError
-from registry.imports import reading
+from registry.imports import reading, sizing
 from registry.imports.columns import HEADERS
 from registry.imports.sizing import csv_row_count, xlsx_header, xlsx_row_count
 from registry.models import ImportBatch, Retiree
@@ -142,3 +144,16 @@ def test_a_certification_import_has_its_own_limits(county, media, settings, pars
             by=county.clerk,
         )
     assert not CertificationImport.objects.exists()
+
+
+def test_the_exact_count_finds_every_row_tag_across_chunk_boundaries(monkeypatch):
+    # Chunks of 7 bytes cut every tag somewhere; prefixed and empty rows count, <rowBreaks> and text do not.
+    monkeypatch.setattr(sizing, "_CHUNK", 7)
+    sheet = (
+        b'<worksheet><sheetData><row r="1"><c t="inlineStr"><is><t>&lt;row r="9"&gt;</t></is></c></row>'
+        b'<row r="2"/><x:row r="3">\n</x:row><row\tr="4"></row><row>' + b" " * 200 + b"</row></sheetData>"
+        b'<rowBreaks count="1"><brk id="1"/></rowBreaks></worksheet>'
+    )
+    assert sizing._row_count(io.BytesIO(sheet)) == 5
+    assert sizing._row_count(io.BytesIO(b"")) == 0
+    assert sizing._row_count(io.BytesIO(b"<row/>")) == 1
