@@ -51,7 +51,7 @@ from django.db.models.functions import Length  # noqa: E402
 from bench.bank_file_export import funded_plan  # noqa: E402
 from bench.payout_plan import MONTH, build  # noqa: E402
 from pensions.bankfiles.profiles import CCB  # noqa: E402
-from pensions.bankfiles.writer import render_bank_file  # noqa: E402
+from pensions.bankfiles.xlsx import render_bank_file  # noqa: E402
 from pensions.models import BankFile, PayoutPlan  # noqa: E402
 from pensions.services import bank_files_export  # noqa: E402
 from pensions.services.bank_files import (  # noqa: E402

@@ -29,8 +29,8 @@ from .writer import (
     RenderedFile,
     one_off_reference,
     payment_reference,
-    render_bank_file,
 )
+from .xlsx import render_bank_file
 
 __all__ = [
     "SHIPPED_PROFILES",

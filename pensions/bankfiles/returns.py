@@ -38,8 +38,8 @@ from .writer import (
     csv_split,
     file_name,
     render_records,
-    render_xlsx,
 )
+from .xlsx import render_xlsx
 
 _FEN = re.compile(r"[0-9]+")
 _YUAN = re.compile(r"[0-9]+(\.[0-9]{1,2})?")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -503,45 +502,6 @@ def render_records(
     return prefix + newline.join(out) + newline
 
 
-def render_xlsx(
-    profile: BankFileProfile,
-    lines: Sequence[Any],
-    *,
-    context: RenderContext,
-    fields: Sequence[FieldSpec],
-    total: Decimal,
-    encoder: _Encoder,
-) -> bytes:
-    """The xlsx layout: pensions.bankfiles.xlsx (imported here, since it builds on this module's checks)."""
-    from .xlsx import render_xlsx as render
-
-    return render(profile, lines, context=context, fields=fields, total=total, encoder=encoder)
-
-
-def render_bank_file(
-    profile: BankFileProfile, lines: Sequence[PaymentLine], *, context: RenderContext
-) -> RenderedFile:
-    """The xlsx bank file for these lines. Raises InvalidLinesError (Chinese, naming lines) instead of
-    writing anything doubtful. Text layouts (fixed, delimited) are rendered by PostgreSQL straight into the
-    stored file (pensions.bankfiles.sql_render): there is one way to write them."""
-    if profile.layout != "xlsx":
-        raise ValueError(f"{profile.code}: text bank files are rendered by PostgreSQL (sql_render)")
-    encoder = _Encoder(profile)
-    encoder.flag(check_amounts(enumerate(lines, 1)))
-    total = _total(lines)
-    content = render_xlsx(
-        profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder
-    )
-    return RenderedFile(
-        name=file_name(profile, context),
-        content=content,
-        count=len(lines),
-        total=total,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_type=XLSX_CONTENT_TYPE,
-    )
-
-
 def csv_split(line: str, delimiter: str) -> list[str]:
     """One delimited record with CSV quoting."""
     return next(csv.reader([line], delimiter=delimiter, quotechar='"', strict=True))
@@ -554,5 +514,4 @@ __all__ = [
     "amount_text",
     "file_name",
     "payment_reference",
-    "render_bank_file",
 ]

@@ -11,6 +11,7 @@ text files.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -24,15 +25,21 @@ from .profiles import NUMBER_SOURCES, BankFileProfile, FieldSpec
 from .writer import (
     _CONTROL,
     _DIGITS,
+    XLSX_CONTENT_TYPE,
     Getter,
+    PaymentLine,
     RenderContext,
+    RenderedFile,
     _Encoder,
     _FieldError,
     _getter,
     _raise_if_any,
     _summary,
     _text,
+    _total,
     amount_text,
+    check_amounts,
+    file_name,
 )
 
 Check = Callable[[object], Value]
@@ -149,3 +156,27 @@ def _summary_row(
         sheet.append([])  # the file is refused below; the row is left empty as before
     else:
         sheet.append_all([cells], columns=record.kinds)
+
+
+def render_bank_file(
+    profile: BankFileProfile, lines: Sequence[PaymentLine], *, context: RenderContext
+) -> RenderedFile:
+    """The xlsx bank file for these lines. Raises InvalidLinesError (Chinese, naming lines) instead of
+    writing anything doubtful. Text layouts (fixed, delimited) are rendered by PostgreSQL straight into the
+    stored file (pensions.bankfiles.sql_render): there is one way to write them."""
+    if profile.layout != "xlsx":
+        raise ValueError(f"{profile.code}: text bank files are rendered by PostgreSQL (sql_render)")
+    encoder = _Encoder(profile)
+    encoder.flag(check_amounts(enumerate(lines, 1)))
+    total = _total(lines)
+    content = render_xlsx(
+        profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder
+    )
+    return RenderedFile(
+        name=file_name(profile, context),
+        content=content,
+        count=len(lines),
+        total=total,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_type=XLSX_CONTENT_TYPE,
+    )
