@@ -12,7 +12,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from registry.imports.columns import HEADERS
-from registry.models import Bank
+from registry.models import (
+    Bank,
+    BankAccount,
+    Employer,
+    PensionRate,
+    Retiree,
+    RetireeSearchKey,
+    StatusChange,
+)
+from registry.services import import_batch_check, import_batch_upload
 from tests.factories import BankFactory, make_id_number
 
 _accounts = itertools.count(1)
@@ -76,3 +85,22 @@ def banks_fixture(db: None) -> list[Bank]:
         BankFactory.create(code="CCB", name="中国建设银行", channel=Bank.Channel.AGENCY),
         BankFactory.create(code="OLD", name="已撤并信用社", channel=Bank.Channel.AGENCY, is_active=False),
     ]
+
+
+def checked(rows, by, *, name="退休人员.xlsx", data=None):
+    """A file uploaded by `by` and checked (the dry run), as the worker runs it."""
+    data = xlsx_bytes(rows) if data is None else data
+    batch = import_batch_upload(file=upload(name, data), by=by)
+    return import_batch_check(batch_id=batch.pk)
+
+
+def registry_counts():
+    """Rows of every registry table an import writes: compared before and after to show nothing was."""
+    return (
+        Retiree.objects.count(),
+        PensionRate.objects.count(),
+        BankAccount.objects.count(),
+        RetireeSearchKey.objects.count(),
+        Employer.objects.count(),
+        StatusChange.objects.count(),
+    )

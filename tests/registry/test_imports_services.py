@@ -16,13 +16,10 @@ from registry.id_numbers import check_character, mask_resident_id
 from registry.imports import writing
 from registry.imports.columns import HEADERS
 from registry.models import (
-    BankAccount,
     Employer,
     ImportBatch,
-    PensionRate,
     Retiree,
     RetireeSearchKey,
-    StatusChange,
 )
 from registry.months import PensionMonth
 from registry.search import search_keys_for
@@ -34,7 +31,15 @@ from registry.services import (
     retiree_search_keys_rebuild,
 )
 from tests.factories import StaffFactory, make_id_number
-from tests.registry.import_files import banks_fixture, csv_text, good_row, upload, xlsx_bytes  # noqa: F401
+from tests.registry.import_files import (  # noqa: F401
+    banks_fixture,
+    checked,
+    csv_text,
+    good_row,
+    registry_counts,
+    upload,
+    xlsx_bytes,
+)
 
 Status = ImportBatch.Status
 
@@ -46,23 +51,6 @@ def media(settings, tmp_path):
 
 def with_check(first17: str) -> str:
     return first17 + check_character(first17)
-
-
-def checked(rows, by, *, name="退休人员.xlsx", data=None):
-    data = xlsx_bytes(rows) if data is None else data
-    batch = import_batch_upload(file=upload(name, data), by=by)
-    return import_batch_check(batch_id=batch.pk)
-
-
-def registry_counts():
-    return (
-        Retiree.objects.count(),
-        PensionRate.objects.count(),
-        BankAccount.objects.count(),
-        RetireeSearchKey.objects.count(),
-        Employer.objects.count(),
-        StatusChange.objects.count(),
-    )
 
 
 def reasons_by_row(batch):

@@ -17,14 +17,10 @@ from registry.imports import writing
 from registry.imports.columns import HEADERS
 from registry.models import (
     Bank,
-    BankAccount,
-    Employer,
     ImportBatch,
     ImportStagedRow,
-    PensionRate,
     Retiree,
     RetireeSearchKey,
-    StatusChange,
 )
 from registry.months import PensionMonth
 from registry.search import search_keys_for
@@ -34,11 +30,10 @@ from registry.services import (
     import_batch_confirm,
     import_batch_restart,
     import_batch_run,
-    import_batch_upload,
     retiree_search_keys_rebuild,
 )
 from tests.factories import RetireeFactory, make_id_number
-from tests.registry.import_files import banks_fixture, good_row, upload, xlsx_bytes  # noqa: F401
+from tests.registry.import_files import banks_fixture, checked, good_row, registry_counts, upload, xlsx_bytes  # noqa: F401
 
 Status = ImportBatch.Status
 
@@ -48,25 +43,9 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def checked(rows, by, *, name="退休人员.xlsx"):
-    batch = import_batch_upload(file=upload(name, xlsx_bytes(rows)), by=by)
-    return import_batch_check(batch_id=batch.pk)
-
-
 def confirmed_and_run(batch, by):
     import_batch_confirm(batch=batch, by=by)
     return import_batch_run(batch_id=batch.pk)
-
-
-def registry_counts():
-    return (
-        Retiree.objects.count(),
-        PensionRate.objects.count(),
-        BankAccount.objects.count(),
-        RetireeSearchKey.objects.count(),
-        Employer.objects.count(),
-        StatusChange.objects.count(),
-    )
 
 
 def staged(batch):
