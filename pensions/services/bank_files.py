@@ -226,6 +226,13 @@ class _Outcome:
     unencodable: list[tuple[Bank, UnencodableLine]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def refuse(self, bank: Bank, error: InvalidLinesError) -> None:
+        """A bank's file that cannot be written: its unencodable names listed, or its problem said."""
+        if isinstance(error, UnencodableLines):
+            self.unencodable.extend((bank, line) for line in error.lines)
+        else:
+            self.problems.append(f"{bank.name}:{error.message}")
+
 
 def _mismatch(
     source: PaymentSource, bank: Bank, *, file_total: Decimal, file_count: int, net_total: Decimal
@@ -285,11 +292,8 @@ def _store_text_file(
     ]
     try:
         check_lines(profile, doubtful, count=count, total=total, context=context)
-    except UnencodableLines as error:
-        outcome.unencodable.extend((bank, line) for line in error.lines)
-        return
     except InvalidLinesError as error:
-        outcome.problems.append(f"{bank.name}:{error.message}")
+        outcome.refuse(bank, error)
         return
     # The file must pay exactly what was approved for this bank: the money moved at funding.
     if total != stored.expected_total:
@@ -315,11 +319,8 @@ def _store_xlsx_file(
     sent = source.payment_lines(bank_id=bank.pk).get(bank.pk, [])
     try:
         bank_file = render_bank_file(profile, sent, context=context)
-    except UnencodableLines as error:
-        outcome.unencodable.extend((bank, line) for line in error.lines)
-        return
     except InvalidLinesError as error:
-        outcome.problems.append(f"{bank.name}:{error.message}")
+        outcome.refuse(bank, error)
         return
     if bank_file.total != stored.expected_total or bank_file.count != len(sent):
         raise _mismatch(
