@@ -7,6 +7,10 @@ field fail at start-up (and in every test run) instead of in the August job in p
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
 from django.db import connection
 from django.db.models import Field, Model
 
@@ -48,3 +52,17 @@ def with_names(text: str, **models: type[Model]) -> str:
     """`text` with each model's names filled in: with_names("SELECT r.{retiree.status} FROM {retiree} r",
     retiree=Retiree). Only names reach the text this way; values stay parameters (%(name)s)."""
     return text.format(**{key: Names(model) for key, model in models.items()})
+
+
+@contextmanager
+def planner_settings(cursor: Any, settings: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Run the block's statements under these server settings (`SET LOCAL`, inside the caller's
+    transaction), then put the defaults back for the rest of the transaction. The names and values are the
+    program's own constants, never user data."""
+    for name, value in settings:
+        cursor.execute(f"SET LOCAL {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, _value in settings:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")

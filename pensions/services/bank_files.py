@@ -22,6 +22,7 @@ from registry import access
 from registry.access import Action
 from registry.formats import yuan
 from registry.models import Bank, OrgUnit, Staff
+from registry.sql import planner_settings
 
 from .. import reasons
 from ..bankfiles import (
@@ -250,16 +251,10 @@ def _mismatch(
 
 
 def _run(cursor: Any, statement: tuple[str, dict[str, Any]]) -> tuple[Any, ...] | None:
-    """The render statement under its planner settings (sql_render.PLANNER_SETTINGS), then the defaults
-    again for the rest of the transaction."""
-    for name, value in PLANNER_SETTINGS:
-        cursor.execute(f"SET LOCAL {name} = {value}")
-    try:
+    """The render statement under its planner settings (sql_render.PLANNER_SETTINGS)."""
+    with planner_settings(cursor, PLANNER_SETTINGS):
         cursor.execute(*statement)
         row: tuple[Any, ...] | None = cursor.fetchone()
-    finally:
-        for name, _value in PLANNER_SETTINGS:
-            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
     return row
 
 
