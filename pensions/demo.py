@@ -223,8 +223,8 @@ UPDATE pensions_payoutline
 
 
 def _exported_and_credited(plan: PayoutPlan, *, by: Staff) -> None:
-    """A past month's files and answers without the files: the plan is marked exported (plan_mark_exported,
-    which checks the lines are still the approved ones), every payment is marked credited in one statement,
+    """A past month's files and answers without the files: the plan is marked exported (plan_mark_exported;
+    the approved lines are frozen by the database), every payment is marked credited in one statement,
     and the plan is reconciled (plan_mark_reconciled, which checks no payment is left without an answer)."""
     plan_mark_exported(plan=plan, by=by, reason=reasons.DEMO_EXPORTED)
     with pghistory.context(source="seed_demo_payouts", user=by.pk), connection.cursor() as cursor:

@@ -41,8 +41,9 @@ class PayoutPlan(models.Model):
     # withheld_total is what they were paid regularly: the county average monthly pension of a year comes
     # from these stored figures, never from a scan of the lines (benefits, docs/benefits.md).
     withheld_count = models.PositiveIntegerField(_("暂停发放笔数"), default=0)
-    # sha256 of the lines in a fixed text form (pensions.services.plan_lines_digest), set at approval: what
-    # was approved can be shown to be what is exported.
+    # sha256 of the lines in a fixed text form (pensions.services.plan_lines_digest), set at approval and
+    # proven again at funding. From approval on the database refuses any change to the lines and totals
+    # (migration 0014_approved_plans_are_frozen, docs/payouts.md).
     lines_hash = models.CharField(_("明细校验值"), max_length=64, blank=True)
 
     # Empty created_by means the beat job made it (shown as "系统", docs/payouts.md).
@@ -122,7 +123,8 @@ class PayoutLine(models.Model):
 
     A withheld line (suspended retiree) pays nothing: net 0, the regular amount recorded as withheld, no
     arrears released and no recovery deducted. Lines are inserted by plan generation in one statement; only
-    their payment result changes later (tracked), so inserts are not copied into history.
+    their payment result changes later (tracked), so inserts are not copied into history. Once the plan is
+    approved, the database refuses any other change (docs/payouts.md "An approved plan is frozen").
     """
 
     class PaymentStatus(models.TextChoices):

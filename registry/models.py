@@ -157,7 +157,9 @@ class Retiree(models.Model):
         LOCAL = "local", _("本地居住")
         REMOTE = "remote", _("异地居住")
 
-    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (docs/technical-notes.md).
+    # db_collation "C" lets one B-tree serve both prefix search and ORDER BY (docs/technical-notes.md); so
+    # the varchar_pattern_ops index Django adds beside a unique CharField is dropped (migration 0019), here
+    # and on certificate_number.
     id_number = models.CharField(
         _("身份证号码"), max_length=18, unique=True, db_collation="C", validators=[validate_resident_id]
     )
@@ -170,12 +172,15 @@ class Retiree(models.Model):
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     address = models.CharField(_("本地住址"), max_length=200, blank=True)
 
+    # No index of its own: retiree_community_status (community, status) serves every lookup by community,
+    # and each index on this table is written by every import and mass status update (docs/import.md).
     community = models.ForeignKey(
         OrgUnit,
         verbose_name=_("所属社区"),
         on_delete=models.PROTECT,
         related_name="retirees",
         limit_choices_to={"kind": OrgUnit.Kind.COMMUNITY},
+        db_index=False,
     )
     residence = models.CharField(
         _("居住类型"), max_length=10, choices=Residence.choices, default=Residence.LOCAL
@@ -884,6 +889,9 @@ class ImportBatch(JobFields):
         Staff, verbose_name=_("确认导入人"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # When the imported people's search keys were written, right after the import's commit by the same job
+    # (import_batch_index_names): until then they are found by ID number but not yet by name or pinyin.
+    names_indexed_at = models.DateTimeField(_("姓名检索就绪时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("批量导入")

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .jobs import job_sweep
-from .services import import_batch_check, import_batch_run, registry_snapshot_take
+from .services import import_batch_check, import_batch_index_names, import_batch_run, registry_snapshot_take
 from .services.export_jobs import export_job_run, export_jobs_expire
 
 
@@ -31,8 +31,12 @@ def check_import_batch(batch_id: int) -> str:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import_batch(batch_id: int) -> str:
-    """The import of a confirmed batch (queued on commit by import_batch_confirm). Returns the status."""
-    return import_batch_run(batch_id=batch_id).status
+    """The import of a confirmed batch (queued on commit by import_batch_confirm), then, once it has
+    committed, its people's search keys. Redelivered after a worker died, each step does only what is left.
+    Returns the status."""
+    status = import_batch_run(batch_id=batch_id).status
+    import_batch_index_names(batch_id=batch_id)
+    return status
 
 
 @shared_task

@@ -46,6 +46,10 @@ class ImportBatchSerializer(serializers.Serializer[Any]):
     error = serializers.CharField()
     uploaded_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    names_indexed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("导入后姓名、拼音检索建立的时间;为空时刚导入的人员只能按身份证号码查找(通常几秒钟)"),
+    )
 
     def get_rejected_file_url(self, batch: ImportBatch) -> str | None:
         return reverse("import-rejected", args=[batch.pk]) if batch.rejected_file else None

@@ -4,8 +4,12 @@ The dry run COPYs every row of the file into `registry_importstagedrow` (ImportS
 registry's types, with the retiree id reserved for it from the retiree sequence, or a rejected row with its
 reasons. The import never reads the file again: it re-checks in SQL only what the registry may have changed
 since (ID and certificate numbers registered meanwhile, a bank disabled, the confirmer's scope), then writes
-retirees, rates, accounts, status changes and search keys with one `INSERT … SELECT` each from the staged
-rows, and deletes them. The caller holds the transaction: a failure anywhere leaves nothing (docs/jobs.md).
+retirees, rates, accounts and status changes with one `INSERT … SELECT` each from the staged rows. The caller
+holds the transaction: a failure anywhere leaves nothing (docs/jobs.md).
+
+The search keys are not written by the import's transaction: they are the largest write (about 9 rows per
+person) and only serve search by name, so `write_search_keys` runs right after the commit, from the rows
+still staged (registry.services.imports.import_batch_index_names); the staged rows are deleted then.
 
 The audit triggers (pghistory) stay on: each retiree, account and rate written here gets its insert event
 like any other, in the context the caller set (pghistory.context). Their cost is measured in
@@ -268,13 +272,12 @@ def recheck_staged(*, batch_id: int, by: Staff) -> dict[int, list[str]]:
 class WriteResult:
     imported: int
     employers_created: int
-    search_keys: int
 
 
 def move_staged(*, batch_id: int, by: Staff, now: datetime.datetime) -> WriteResult:
-    """Write the batch's good staged rows into the registry, one INSERT … SELECT per table; the caller then
-    deletes the staged rows (delete_staged). Must run inside the caller's transaction, after recheck_staged.
-    """
+    """Write the batch's good staged rows into the registry, one INSERT … SELECT per table, all but the
+    search keys (write_search_keys, after the commit). Must run inside the caller's transaction, after
+    recheck_staged."""
     if not connection.in_atomic_block:
         raise RuntimeError("move_staged must run inside a transaction")
     good = "FROM registry_importstagedrow s WHERE s.batch_id = %s AND s.reasons IS NULL"
@@ -337,13 +340,15 @@ def move_staged(*, batch_id: int, by: Staff, now: datetime.datetime) -> WriteRes
             + " AND s.status <> %s ORDER BY s.row_number",
             [active, now.date(), SUSPENDED_REASON, actor, stamp, batch_id, active],
         )
-        search_keys = write_search_keys(batch_id=batch_id)
-    return WriteResult(imported, employers_created, search_keys)
+    return WriteResult(imported, employers_created)
 
 
 def write_search_keys(*, batch_id: int) -> int:
-    """The same keys retiree_search_keys_rebuild writes. Names repeat a great deal, so the keys are computed
-    once per distinct name, COPYed into a temporary table and joined to the staged rows in one INSERT."""
+    """The search keys of an imported batch's people: the same keys retiree_search_keys_rebuild writes.
+    Names repeat a great deal, so the keys are computed once per distinct name, COPYed into a temporary
+    table and joined to the staged rows in one INSERT. Only people still in the registry under the staged
+    name get them: a rename since the import already wrote the new name's keys (retiree_search_keys_rebuild).
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT name FROM registry_importstagedrow WHERE batch_id = %s AND reasons IS NULL",  # noqa: S608
@@ -365,6 +370,7 @@ def write_search_keys(*, batch_id: int) -> int:
         cursor.execute(
             "INSERT INTO registry_retireesearchkey (retiree_id, kind, key)"
             " SELECT s.retiree_id, k.kind, k.key FROM registry_importstagedrow s"
+            " JOIN registry_retiree r ON r.id = s.retiree_id AND r.name = s.name"
             " JOIN import_name_keys k ON k.name = s.name"
             " WHERE s.batch_id = %s AND s.reasons IS NULL",
             [batch_id],

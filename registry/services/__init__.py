@@ -6,6 +6,7 @@ from .counts import retiree_counts_rebuild
 from .imports import (
     import_batch_check,
     import_batch_confirm,
+    import_batch_index_names,
     import_batch_restart,
     import_batch_run,
     import_batch_upload,
@@ -46,6 +47,7 @@ __all__ = [
     "import_batch_check",
     "import_batch_confirm",
     "import_batch_restart",
+    "import_batch_index_names",
     "import_batch_run",
     "import_batch_upload",
     "change_request_approve",

@@ -61,10 +61,13 @@ def import_list(request: StaffRequest) -> HttpResponse:
 @require_GET
 def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = get_visible_import_batch_or_404(request.user, pk)
+    # Imported, the search keys being written right after (import_batch_index_names): seconds.
+    names_pending = batch.status == ImportBatch.Status.IMPORTED and batch.names_indexed_at is None
     context = {
         "batch": batch,
         "Status": ImportBatch.Status,
         "in_progress": batch.status in IN_PROGRESS,
+        "names_pending": names_pending,
         # The worker died and the sweeper has not come by yet: the button is offered already.
         "stale": job_is_stale(batch, running=RUNNING),
     }

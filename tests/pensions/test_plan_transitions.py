@@ -159,12 +159,65 @@ def test_the_later_moves_run_in_order_and_check_the_lines(county, draft):
     ]
 
 
+FROZEN = "approved_plan_is_frozen: 2026-11 发放计划已审批"
+
+
+def _refused(change) -> None:
+    with pytest.raises(IntegrityError, match=FROZEN), transaction.atomic():
+        change()
+
+
 @pytest.mark.django_db
-def test_lines_changed_after_approval_stop_the_next_move(county, draft):
+@pytest.mark.parametrize("status", [S.APPROVED, S.FUNDED, S.EXPORTED, S.RECONCILED])
+def test_the_database_refuses_any_change_to_an_approved_plans_lines_and_totals(county, draft, enrol, status):
+    plan_submit(plan=draft, by=county.clerk)
+    plan_approve(plan=draft, by=county.reviewer)
+    PayoutPlan.objects.filter(pk=draft.pk).update(status=status)
+    lines = PayoutLine.objects.filter(plan=draft).order_by("id")
+    first, second = lines
+    before = list(lines.values())
+
+    _refused(lambda: lines.filter(pk=first.pk).update(account_number="6222000000000000001"))
+    _refused(lambda: lines.filter(pk=first.pk).update(name="李四"))
+    _refused(lambda: lines.filter(pk=first.pk).update(regular=first.regular + 1, net=first.net + 1))
+    _refused(lambda: lines.filter(pk=second.pk).delete())
+    added = PayoutLine(**{f.attname: getattr(second, f.attname) for f in PayoutLine._meta.concrete_fields})
+    added.pk, added.retiree = None, enrol(name="王新增")
+    _refused(added.save)
+    bank_total = PlanTotal.objects.filter(plan=draft, kind="bank").first()
+    _refused(lambda: PlanTotal.objects.filter(pk=bank_total.pk).update(line_count=99))
+    _refused(lambda: PlanTotal.objects.filter(pk=bank_total.pk).delete())
+    _refused(lambda: PayoutPlan.objects.filter(pk=draft.pk).update(line_count=99))
+    _refused(lambda: PayoutPlan.objects.filter(pk=draft.pk).update(lines_hash="0" * 64))
+
+    # The payment result is the one thing that changes later (return files); nothing else moved.
+    lines.filter(pk=first.pk).update(payment_status=PayoutLine.PaymentStatus.FAILED, bank_reason="账户已销户")
+    after = list(lines.values())
+    assert [
+        {k: v for k, v in row.items() if k not in ("payment_status", "bank_reason")} for row in after
+    ] == [{k: v for k, v in row.items() if k not in ("payment_status", "bank_reason")} for row in before]
+    assert (after[0]["payment_status"], after[0]["bank_reason"]) == ("failed", "账户已销户")
+
+
+@pytest.mark.django_db
+def test_a_submitted_plans_lines_are_still_open(county, draft):
+    plan_submit(plan=draft, by=county.clerk)
+    line = PayoutLine.objects.filter(plan=draft).first()
+    PayoutLine.objects.filter(pk=line.pk).update(account_number="6222000000000000001")
+    assert PayoutLine.objects.get(pk=line.pk).account_number == "6222000000000000001"
+
+
+@pytest.mark.django_db
+def test_lines_changed_around_the_database_guard_stop_funding(county, draft):
     plan_submit(plan=draft, by=county.clerk)
     plan_approve(plan=draft, by=county.reviewer)
     line = PayoutLine.objects.filter(plan=draft).first()
-    PayoutLine.objects.filter(pk=line.pk).update(account_number="6222000000000000001")
+    # Only the tables' owner can do this (a superuser or the migrations' role); the approval's digest
+    # still shows the change at funding, when the money leaves the fund's account.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE pensions_payoutline DISABLE TRIGGER approved_plan_line_update")
+        PayoutLine.objects.filter(pk=line.pk).update(account_number="6222000000000000001")
+        cursor.execute("ALTER TABLE pensions_payoutline ENABLE TRIGGER approved_plan_line_update")
 
     with pytest.raises(PlanError, match="与审批时不一致"):
         plan_mark_funded(plan=draft, by=county.reviewer)

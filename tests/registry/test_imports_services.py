@@ -13,8 +13,8 @@ from python_calamine import CalamineWorkbook
 
 from registry.errors import ImportBatchError
 from registry.id_numbers import check_character, mask_resident_id
-from registry.imports import writing
 from registry.imports.columns import HEADERS
+from registry.imports.writing import move_staged
 from registry.models import (
     Employer,
     ImportBatch,
@@ -26,10 +26,12 @@ from registry.search import search_keys_for
 from registry.services import (
     import_batch_check,
     import_batch_confirm,
+    import_batch_index_names,
     import_batch_run,
     import_batch_upload,
     retiree_search_keys_rebuild,
 )
+from registry.services import imports as imports_service
 from tests.factories import StaffFactory, make_id_number
 from tests.registry.import_files import (  # noqa: F401
     banks_fixture,
@@ -199,6 +201,7 @@ def test_confirm_imports_exactly_the_good_rows_with_rate_account_and_search_keys
     batch.refresh_from_db()
     assert (batch.status, batch.confirmed_by) == (Status.IMPORTING, county.clerk)
     batch = import_batch_run(batch_id=batch.pk)
+    import_batch_index_names(batch_id=batch.pk)
 
     assert (batch.status, batch.imported_rows, batch.progress) == (Status.IMPORTED, 2, 100)
     assert batch.finished_at is not None
@@ -261,10 +264,12 @@ def test_a_failure_mid_write_leaves_nothing_and_fails_the_batch(county, banks, m
     import_batch_confirm(batch=batch, by=county.clerk)
     before = registry_counts()
 
-    def broken(*, batch_id):
+    def broken(**arguments):
+        move_staged(**arguments)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writing, "write_search_keys", broken)
+    # Every table written, then the failure before the commit.
+    monkeypatch.setattr(imports_service, "move_staged", broken)
     batch = import_batch_run(batch_id=batch.pk)
 
     assert (batch.status, batch.imported_rows) == (Status.FAILED, 0)

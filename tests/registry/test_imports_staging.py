@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 from python_calamine import CalamineWorkbook
 
+from registry import tasks as registry_tasks
 from registry.id_numbers import mask_resident_id
-from registry.imports import writing
 from registry.imports.columns import HEADERS
+from registry.imports.writing import move_staged
 from registry.models import (
     Bank,
     ImportBatch,
@@ -28,10 +29,13 @@ from registry.selectors import RetireeFilters, retiree_list
 from registry.services import (
     import_batch_check,
     import_batch_confirm,
+    import_batch_index_names,
     import_batch_restart,
     import_batch_run,
     retiree_search_keys_rebuild,
 )
+from registry.services import imports as imports_service
+from registry.tasks import run_import_batch
 from tests.factories import RetireeFactory, make_id_number
 from tests.registry.import_files import banks_fixture, checked, good_row, registry_counts, upload, xlsx_bytes  # noqa: F401
 
@@ -44,8 +48,10 @@ def media(settings, tmp_path):
 
 
 def confirmed_and_run(batch, by):
+    """Confirmed, then the import job's two steps: the import, and its people's search keys."""
     import_batch_confirm(batch=batch, by=by)
-    return import_batch_run(batch_id=batch.pk)
+    run_import_batch(batch.pk)
+    return ImportBatch.objects.get(pk=batch.pk)
 
 
 def staged(batch):
@@ -240,10 +246,11 @@ def test_a_killed_import_keeps_its_staged_rows_for_the_rerun(county, banks, monk
     batch = checked([good_row(), good_row(姓名="孙建华")], county.clerk)
     import_batch_confirm(batch=batch, by=county.clerk)
 
-    def broken(*, batch_id):
+    def broken(**arguments):
+        move_staged(**arguments)
         raise WorkerDied
 
-    monkeypatch.setattr(writing, "write_search_keys", broken)
+    monkeypatch.setattr(imports_service, "move_staged", broken)
     with pytest.raises(WorkerDied):
         import_batch_run(batch_id=batch.pk)
     assert len(staged(batch)) == 2
@@ -254,7 +261,71 @@ def test_a_killed_import_keeps_its_staged_rows_for_the_rerun(county, banks, monk
 
     assert (batch.status, batch.imported_rows) == (Status.IMPORTED, 2)
     assert Retiree.objects.filter(name="孙建华").count() == 1
+    # Kept for the job's second step, which writes the search keys and then deletes them.
+    assert len(staged(batch)) == 2
+    assert import_batch_index_names(batch_id=batch.pk) == 2 * len(search_keys_for("孙建华"))
     assert staged(batch) == []
+
+
+def found(query: str, by) -> list[int]:
+    return [retiree.pk for retiree in retiree_list(user=by, filters=RetireeFilters(q=query)).retirees]
+
+
+def test_imported_people_are_found_by_id_at_once_and_by_name_once_their_keys_are_written(county, banks):
+    number = make_id_number(datetime.date(1956, 2, 3))
+    batch = checked([good_row(姓名="邝秀梅", 身份证号码=number, 性别="")], county.clerk)
+    import_batch_confirm(batch=batch, by=county.clerk)
+
+    batch = import_batch_run(batch_id=batch.pk)
+
+    kuang = Retiree.objects.get(id_number=number)
+    assert (batch.status, batch.names_indexed_at) == (Status.IMPORTED, None)
+    assert (found(number, county.clerk), found("邝秀梅", county.clerk)) == ([kuang.pk], [])
+
+    assert import_batch_index_names(batch_id=batch.pk) == len(search_keys_for("邝秀梅"))
+
+    batch.refresh_from_db()
+    assert batch.names_indexed_at is not None
+    assert found("邝秀梅", county.clerk) == found("kuangxiumei", county.clerk) == [kuang.pk]
+    assert staged(batch) == []
+    # A redelivered job finds the names indexed and writes nothing again.
+    assert import_batch_index_names(batch_id=batch.pk) == 0
+    assert RetireeSearchKey.objects.filter(retiree=kuang).count() == len(search_keys_for("邝秀梅"))
+
+
+def test_a_rename_before_the_keys_are_written_keeps_the_new_names_keys(county, banks):
+    batch = checked([good_row(姓名="钱秀英"), good_row(姓名="孙建华")], county.clerk)
+    import_batch_confirm(batch=batch, by=county.clerk)
+    import_batch_run(batch_id=batch.pk)
+    qian = Retiree.objects.get(name="钱秀英")
+    Retiree.objects.filter(pk=qian.pk).update(name="钱秀芳")
+    retiree_search_keys_rebuild(retiree_ids=[qian.pk])
+
+    assert import_batch_index_names(batch_id=batch.pk) == len(search_keys_for("孙建华"))
+
+    assert set(qian.search_keys.values_list("kind", "key")) == set(search_keys_for("钱秀芳"))
+    assert found("钱秀英", county.clerk) == []
+
+
+def test_the_import_job_redelivered_after_its_commit_writes_only_the_keys(county, banks, monkeypatch):
+    batch = checked([good_row(姓名="周文")], county.clerk)
+    import_batch_confirm(batch=batch, by=county.clerk)
+
+    def died(*, batch_id):
+        raise WorkerDied
+
+    monkeypatch.setattr(registry_tasks, "import_batch_index_names", died)
+    with pytest.raises(WorkerDied):
+        run_import_batch(batch.pk)
+    monkeypatch.undo()
+    people = Retiree.objects.count()
+
+    assert run_import_batch(batch.pk) == Status.IMPORTED
+
+    assert Retiree.objects.count() == people
+    zhou = Retiree.objects.get(name="周文")
+    assert found("周文", county.clerk) == [zhou.pk]
+    assert ImportBatch.objects.get(pk=batch.pk).names_indexed_at is not None
 
 
 def test_search_finds_an_imported_person_by_name_pinyin_initials_piece_and_id(county, banks):

@@ -51,4 +51,8 @@ def test_the_worker_checks_then_imports_a_batch_with_progress(county, banks, wor
 
     assert (imported.status, imported.imported_rows, imported.progress) == (Status.IMPORTED, 299, 100)
     assert Retiree.objects.count() == 3 + 299
+    # Then the same job writes their search keys right after the import's commit
+    deadline = time.monotonic() + 60
+    while ImportBatch.objects.get(pk=batch.pk).names_indexed_at is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert RetireeSearchKey.objects.filter(key="zhaoguoqing").count() == 299

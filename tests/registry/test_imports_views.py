@@ -10,7 +10,7 @@ from python_calamine import CalamineWorkbook
 
 from registry.imports.columns import HEADERS
 from registry.models import ImportBatch, Retiree
-from registry.services import import_batch_check
+from registry.services import import_batch_check, import_batch_index_names, import_batch_run
 from tests.registry.import_files import banks_fixture, csv_text, good_row, upload, xlsx_bytes  # noqa: F401
 
 Status = ImportBatch.Status
@@ -110,6 +110,16 @@ def test_upload_then_progress_partial_preview_confirm(
     again = clerk_client.post(reverse("import-confirm", args=[batch.pk]), follow=True)
     assert "该批次已确认导入,不能重复确认。" in again.content.decode()
     assert Retiree.objects.count() == 3
+
+    # Imported: found by ID at once; the page says the names are being indexed and keeps polling until then.
+    import_batch_run(batch_id=batch.pk)
+    page = clerk_client.get(detail).content.decode()
+    assert "已导入 1 名退休人员" in page
+    assert "正在建立姓名、拼音检索" in page and 'hx-trigger="every 1s"' in page
+    import_batch_index_names(batch_id=batch.pk)
+    page = clerk_client.get(detail).content.decode()
+    assert "已导入 1 名退休人员" in page
+    assert "正在建立姓名、拼音检索" not in page and 'hx-trigger="every 1s"' not in page
 
 
 def test_the_template_has_the_header_an_example_and_text_id_columns(clerk_client):
