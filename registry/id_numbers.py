@@ -9,6 +9,7 @@ the clerk.
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -66,7 +67,8 @@ def check_character(first17: str) -> str:
     """The 18th character for the first 17 digits."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("check_character needs exactly 17 digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    # map in C rather than a generator: every row of a 100,000-row import runs this.
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARACTERS[total % 11]
 
 

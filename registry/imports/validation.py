@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -24,6 +25,7 @@ from ..id_numbers import mask_resident_id, parse_resident_id
 from ..models import Bank, OrgUnit, Retiree, Staff
 from ..months import PensionMonth
 from ..search import normalise_name
+from .columns import COLUMNS
 from .reading import Cell, Table
 
 _CENT = Decimal("0.01")
@@ -39,8 +41,18 @@ _LOCAL = frozenset({"", "本地", "本地居住"})
 _REMOTE = frozenset({"异地", "异地居住"})
 _STATUSES = {"": Retiree.Status.ACTIVE, "正常": Retiree.Status.ACTIVE, "正常发放": Retiree.Status.ACTIVE}
 _STATUSES |= {"暂停": Retiree.Status.SUSPENDED, "暂停发放": Retiree.Status.SUSPENDED}
-# Marked for translation, translated only when a refusal names them.
+# Marked for translation, translated only when a refusal names them; marked here once rather than per row.
 _REMOTE_PARTS = (gettext_noop("省份"), gettext_noop("城市"), gettext_noop("地址"))
+_REMOTE_PROVINCE = gettext_noop("异地居住省份")
+_REMOTE_CITY = gettext_noop("异地居住城市")
+_REMOTE_ADDRESS = gettext_noop("异地居住地址")
+_EMPLOYER = gettext_noop("原单位")
+_WORK_START = gettext_noop("参加工作时间")
+_RETIREMENT = gettext_noop("退休时间")
+_HOLDER = gettext_noop("户名")
+_CERTIFICATE = gettext_noop("待遇证号")
+_PHONE = gettext_noop("联系电话")
+_ADDRESS = gettext_noop("住址")
 _SEXES = {"男": Retiree.Sex.MALE, "女": Retiree.Sex.FEMALE}
 _CHUNK = 10_000
 
@@ -50,6 +62,7 @@ class GoodRow:
     """One row that passed every check, in the registry's own types."""
 
     row_number: int
+    cells: list[str]  # every cell of the row as text, in the file's column order: staged with the row
     id_number: str
     id_number_original: str
     name: str
@@ -193,14 +206,65 @@ def parse_amount(cell: Cell) -> Decimal:
     return amount
 
 
+def _checked_name(text: str) -> tuple[str, str | None]:
+    """The name as stored and the reason it is refused, if it is."""
+    name = normalise_name(text)
+    if not name:
+        return name, _("缺少姓名")
+    if len(name) > 50:
+        return name, _("姓名超过50个字")
+    if not all(ch.isalpha() or ch in _NAME_MARKS for ch in name):
+        return name, _("姓名“%(name)s”含有数字、符号或空白") % {"name": name}
+    return name, None
+
+
+def _checked_amount(cell: Cell, text: str) -> tuple[Decimal | None, str | None]:
+    """The monthly amount in cents or the reason it is refused; `text` is the cell as text."""
+    if not text:
+        return None, _("缺少月养老金")
+    try:
+        amount = parse_amount(cell)
+    except (InvalidOperation, ValueError):
+        return None, _("月养老金“%(value)s”不是数字") % {"value": text}
+    if amount <= 0:
+        return None, _("月养老金应大于0,收到的是 %(value)s") % {"value": text}
+    if amount != amount.quantize(_CENT):
+        return None, _("月养老金“%(value)s”超过两位小数") % {"value": text}
+    if amount > _MAX_AMOUNT:
+        return None, _("月养老金“%(value)s”过大") % {"value": text}
+    return amount.quantize(_CENT), None
+
+
+def _is_text(cell: Cell) -> bool:
+    """A text or empty cell: everything about it is in its text, so what it gives can be kept by that text."""
+    return cell is None or cell.__class__ is str
+
+
 class RowChecker:
-    """Checks one row at a time; `finish` adds what needs the whole file and the database."""
+    """Checks one row at a time; `finish` adds what needs the whole file and the database.
+
+    Dates, months, amounts, names, communities and banks repeat a great deal across a file of 100,000 rows,
+    so what a text gives (the value or the reason it is refused) is worked out once per checker and kept by
+    that text: only for text cells (a number or date cell is read by its type), and only what the text alone
+    decides (a start month's order against the row's own retirement is checked per row). A checker lives for
+    one check, in one language, so the kept reasons are in the language of the check.
+    """
 
     def __init__(self, table: Table, *, user: Staff, today: datetime.date) -> None:
         self.table = table
         self.today = today
         self.lookups = _Lookups.load(user)
         self.index = table.index
+        self.width = len(table.headers)
+        # Where each column's text is in a row's texts; an optional column the file lacks reads the blank text
+        # check() appends after them.
+        self.at = {column.key: table.index.get(column.key, self.width) for column in COLUMNS}
+        self._names: dict[str, tuple[str, str | None]] = {}
+        self._days: dict[str, datetime.date | None] = {}
+        self._months: dict[str, PensionMonth] = {}
+        self._amounts: dict[str, tuple[Decimal | None, str | None]] = {}
+        self._communities: dict[tuple[str, str], tuple[int | None, list[str]]] = {}
+        self._banks: dict[str, tuple[int | None, str | None]] = {}
 
     def _get(self, cells: list[Cell], key: str) -> Cell:
         position = self.index.get(key)
@@ -208,23 +272,23 @@ class RowChecker:
             return None
         return cells[position]
 
-    def _text(self, cells: list[Cell], key: str) -> str:
-        return cell_text(self._get(cells, key))
-
     def check(self, row_number: int, cells: list[Cell]) -> GoodRow | RejectedRow:  # noqa: C901
         reasons: list[str] = []
-        text = self._text
+        at = self.at
+        # Each cell is turned into text once; the few columns whose cell type matters also read the cell.
+        texts = row_texts(cells, self.width)
+        text = [*texts, ""]
 
-        name = normalise_name(text(cells, "name"))
-        if not name:
-            reasons.append(_("缺少姓名"))
-        elif len(name) > 50:
-            reasons.append(_("姓名超过50个字"))
-        elif not all(ch.isalpha() or ch in _NAME_MARKS for ch in name):
-            reasons.append(_("姓名“%(name)s”含有数字、符号或空白") % {"name": name})
+        name_text = text[at["name"]]
+        checked_name = self._names.get(name_text)
+        if checked_name is None:
+            checked_name = self._names[name_text] = _checked_name(name_text)
+        name, name_refused = checked_name
+        if name_refused:
+            reasons.append(name_refused)
 
         id_cell = self._get(cells, "id_number")
-        id_text = cell_text(id_cell)
+        id_text = text[at["id_number"]]
         resident = None
         if isinstance(id_cell, float | int) or _SCIENTIFIC.match(id_text):
             reasons.append(_("身份证号码被Excel转成了数字,请将该列设为文本后重新导出"))
@@ -236,7 +300,7 @@ class RowChecker:
             except ValidationError as error:
                 reasons.extend(error.messages)
 
-        sex_text = text(cells, "sex")
+        sex_text = text[at["sex"]]
         if resident and sex_text:
             given_sex = _SEXES.get(sex_text)
             if given_sex is None:
@@ -244,12 +308,17 @@ class RowChecker:
             elif given_sex != resident.sex:
                 reasons.append(_("性别“%(sex)s”与身份证号码不符") % {"sex": sex_text})
 
-        community_id = self._community(text(cells, "township"), text(cells, "community"), reasons)
+        place = (text[at["township"]], text[at["community"]])
+        community = self._communities.get(place)
+        if community is None:
+            community = self._communities[place] = self._community(*place)
+        community_id, community_refused = community
+        reasons.extend(community_refused)
 
-        residence_text = text(cells, "residence")
-        province = text(cells, "remote_province")
-        city = text(cells, "remote_city")
-        remote_address = text(cells, "remote_address")
+        residence_text = text[at["residence"]]
+        province = text[at["remote_province"]]
+        city = text[at["remote_city"]]
+        remote_address = text[at["remote_address"]]
         residence = Retiree.Residence.LOCAL
         if residence_text in _REMOTE:
             residence = Retiree.Residence.REMOTE
@@ -265,18 +334,28 @@ class RowChecker:
             reasons.append(_("居住类型只能填“本地”或“异地”"))
         else:
             province = city = remote_address = ""
-        self._length(reasons, gettext_noop("异地居住省份"), province, 30)
-        self._length(reasons, gettext_noop("异地居住城市"), city, 50)
-        self._length(reasons, gettext_noop("异地居住地址"), remote_address, 200)
+        self._length(reasons, _REMOTE_PROVINCE, province, 30)
+        self._length(reasons, _REMOTE_CITY, city, 50)
+        self._length(reasons, _REMOTE_ADDRESS, remote_address, 200)
 
-        employer = text(cells, "employer")
-        self._length(reasons, gettext_noop("原单位"), employer, 200)
+        employer = text[at["employer"]]
+        self._length(reasons, _EMPLOYER, employer, 200)
 
         birth = resident.birth_date if resident else None
         work_start = self._date(
-            cells, "work_start_date", gettext_noop("参加工作时间"), reasons, required=False
+            self._get(cells, "work_start_date"),
+            text[at["work_start_date"]],
+            _WORK_START,
+            reasons,
+            required=False,
         )
-        retirement = self._date(cells, "retirement_date", gettext_noop("退休时间"), reasons, required=True)
+        retirement = self._date(
+            self._get(cells, "retirement_date"),
+            text[at["retirement_date"]],
+            _RETIREMENT,
+            reasons,
+            required=True,
+        )
         if retirement and retirement > self.today:
             reasons.append(_("退休时间 %(date)s 晚于今天") % {"date": retirement.isoformat()})
         if birth and retirement and retirement <= birth:
@@ -287,35 +366,50 @@ class RowChecker:
             reasons.append(_("参加工作时间晚于退休时间"))
 
         contribution_months = 0
-        months_text = text(cells, "contribution_months")
+        months_text = text[at["contribution_months"]]
         if months_text:
             if months_text.isdigit() and int(months_text) <= _MAX_CONTRIBUTION_MONTHS:
                 contribution_months = int(months_text)
             else:
                 reasons.append(_("缴费月数“%(value)s”应为0至900的整数") % {"value": months_text})
 
-        amount = self._amount(self._get(cells, "amount"), reasons)
+        amount_cell = self._get(cells, "amount")
+        amount_text = text[at["amount"]]
+        if _is_text(amount_cell):
+            checked_amount = self._amounts.get(amount_text)
+            if checked_amount is None:
+                checked_amount = self._amounts[amount_text] = _checked_amount(amount_cell, amount_text)
+        else:
+            checked_amount = _checked_amount(amount_cell, amount_text)
+        amount, amount_refused = checked_amount
+        if amount_refused:
+            reasons.append(amount_refused)
 
         start_month = None
-        start_cell = self._get(cells, "start_month")
-        if not cell_text(start_cell):
+        start_text = text[at["start_month"]]
+        if not start_text:
             reasons.append(_("缺少起始月份"))
         else:
             try:
-                start_month = parse_month(start_cell)
+                start_month = self._month(self._get(cells, "start_month"), start_text)
             except ValueError:
                 reasons.append(
-                    _("起始月份“%(value)s”不是有效月份,应写作 2026-01 或 202601")
-                    % {"value": cell_text(start_cell)}
+                    _("起始月份“%(value)s”不是有效月份,应写作 2026-01 或 202601") % {"value": start_text}
                 )
             else:
                 if retirement and start_month <= PensionMonth.of(retirement):
                     reasons.append(_("起始月份 %(month)s 早于退休次月") % {"month": str(start_month)})
 
-        bank_id = self._bank(text(cells, "bank"), reasons)
+        bank_text = text[at["bank"]]
+        bank = self._banks.get(bank_text)
+        if bank is None:
+            bank = self._banks[bank_text] = self._bank(bank_text)
+        bank_id, bank_refused = bank
+        if bank_refused:
+            reasons.append(bank_refused)
 
         account_cell = self._get(cells, "account_number")
-        account = "".join(cell_text(account_cell).split()).replace("-", "")
+        account = "".join(text[at["account_number"]].split()).replace("-", "")
         if isinstance(account_cell, float | int) or _SCIENTIFIC.match(account):
             reasons.append(_("银行账号被Excel转成了数字,请将该列设为文本后重新导出"))
         elif not account:
@@ -323,28 +417,30 @@ class RowChecker:
         elif not _ACCOUNT.match(account):
             reasons.append(_("银行账号“%(value)s”应为8至32位数字") % {"value": account})
 
-        holder = normalise_name(text(cells, "holder_name")) or name
-        self._length(reasons, gettext_noop("户名"), holder, 50)
-        certificate = text(cells, "certificate_number") or None
+        holder = normalise_name(text[at["holder_name"]]) or name
+        self._length(reasons, _HOLDER, holder, 50)
+        certificate = text[at["certificate_number"]] or None
         if certificate:
-            self._length(reasons, gettext_noop("待遇证号"), certificate, 30)
-        phone = text(cells, "phone")
-        self._length(reasons, gettext_noop("联系电话"), phone, 30)
-        address = text(cells, "address")
-        self._length(reasons, gettext_noop("住址"), address, 200)
-        status = _STATUSES.get(text(cells, "status"))
+            self._length(reasons, _CERTIFICATE, certificate, 30)
+        phone = text[at["phone"]]
+        self._length(reasons, _PHONE, phone, 30)
+        address = text[at["address"]]
+        self._length(reasons, _ADDRESS, address, 200)
+        status_text = text[at["status"]]
+        status = _STATUSES.get(status_text)
         if status is None:
             reasons.append(
                 _("状态“%(value)s”无法导入:只能是“正常”或“暂停”(死亡、终止人员不导入)")
-                % {"value": text(cells, "status")}
+                % {"value": status_text}
             )
 
         if reasons or resident is None or community_id is None or retirement is None:
-            return self.rejected(row_number, cells, reasons, name=name, id_number=id_text)
+            return RejectedRow(row_number, texts, reasons, name=name, id_number=id_text)
         assert amount is not None and start_month is not None and bank_id is not None  # noqa: S101
         assert status is not None  # noqa: S101 - each None above added a reason
         return GoodRow(
             row_number=row_number,
+            cells=texts,
             id_number=resident.number,
             id_number_original=resident.original,
             name=name,
@@ -370,12 +466,6 @@ class RowChecker:
             status=status,
         )
 
-    def rejected(
-        self, row_number: int, cells: list[Cell], reasons: list[str], *, name: str = "", id_number: str = ""
-    ) -> RejectedRow:
-        texts = row_texts(cells, len(self.table.headers))
-        return RejectedRow(row_number, texts, reasons, name=name, id_number=id_number)
-
     @staticmethod
     def _length(reasons: list[str], label: str, value: str, limit: int) -> None:
         """`label` is marked with gettext_noop and translated only for a refusal: gettext for every cell
@@ -383,17 +473,34 @@ class RowChecker:
         if len(value) > limit:
             reasons.append(_("%(label)s超过%(limit)d个字") % {"label": _(label), "limit": limit})
 
+    def _day(self, cell: Cell, text: str) -> datetime.date | None:
+        """parse_date of the cell, kept by its text for a text cell."""
+        if not _is_text(cell):
+            return parse_date(cell)
+        if text in self._days:
+            return self._days[text]
+        day = self._days[text] = parse_date(text)
+        return day
+
+    def _month(self, cell: Cell, text: str) -> PensionMonth:
+        """parse_month of the cell, kept by its text for a text cell."""
+        if not _is_text(cell):
+            return parse_month(cell)
+        month = self._months.get(text)
+        if month is None:
+            month = self._months[text] = parse_month(text)
+        return month
+
     def _date(
-        self, cells: list[Cell], key: str, label: str, reasons: list[str], *, required: bool
+        self, cell: Cell, text: str, label: str, reasons: list[str], *, required: bool
     ) -> datetime.date | None:
         """`label` is marked with gettext_noop, translated only when the date is refused."""
-        cell = self._get(cells, key)
         try:
-            day = parse_date(cell)
+            day = self._day(cell, text)
         except ValueError:
             reasons.append(
                 _("%(label)s“%(value)s”不是有效日期,应写作 2018-03-31、2018/3/31 或 20180331")
-                % {"label": _(label), "value": cell_text(cell)}
+                % {"label": _(label), "value": text}
             )
             return None
         if day is None and required:
@@ -405,26 +512,9 @@ class RowChecker:
             return None
         return day
 
-    def _amount(self, cell: Cell, reasons: list[str]) -> Decimal | None:
-        if not cell_text(cell):
-            reasons.append(_("缺少月养老金"))
-            return None
-        try:
-            amount = parse_amount(cell)
-        except (InvalidOperation, ValueError):
-            reasons.append(_("月养老金“%(value)s”不是数字") % {"value": cell_text(cell)})
-            return None
-        if amount <= 0:
-            reasons.append(_("月养老金应大于0,收到的是 %(value)s") % {"value": cell_text(cell)})
-        elif amount != amount.quantize(_CENT):
-            reasons.append(_("月养老金“%(value)s”超过两位小数") % {"value": cell_text(cell)})
-        elif amount > _MAX_AMOUNT:
-            reasons.append(_("月养老金“%(value)s”过大") % {"value": cell_text(cell)})
-        else:
-            return amount.quantize(_CENT)
-        return None
-
-    def _community(self, township: str, community: str, reasons: list[str]) -> int | None:
+    def _community(self, township: str, community: str) -> tuple[int | None, list[str]]:
+        """The community's id, or None, with the reasons it is refused."""
+        reasons: list[str] = []
         lookups = self.lookups
         township_id = lookups.townships.get(township)
         if not township:
@@ -433,9 +523,9 @@ class RowChecker:
             reasons.append(_("没有名为“%(name)s”的乡镇(街道)") % {"name": township})
         if not community:
             reasons.append(_("缺少社区(村居)"))
-            return None
+            return None, reasons
         if township_id is None:
-            return None
+            return None, reasons
         community_id = lookups.communities.get((township_id, community))
         if community_id is None:
             elsewhere = lookups.community_townships.get(community)
@@ -446,28 +536,26 @@ class RowChecker:
                 )
             else:
                 reasons.append(_("没有名为“%(name)s”的社区(村居)") % {"name": community})
-            return None
+            return None, reasons
         if lookups.scope is not None and community_id not in lookups.scope:
             reasons.append(
                 _("“%(township)s%(community)s”不在您的管辖范围内")
                 % {"township": township, "community": community}
             )
-            return None
-        return community_id
+            return None, reasons
+        return community_id, reasons
 
-    def _bank(self, text: str, reasons: list[str]) -> int | None:
+    def _bank(self, text: str) -> tuple[int | None, str | None]:
+        """The bank's id, or None with the reason it is refused."""
         if not text:
-            reasons.append(_("缺少发放银行"))
-            return None
+            return None, _("缺少发放银行")
         found = self.lookups.banks.get(text) or self.lookups.banks.get(text.upper())
         if found is None:
-            reasons.append(_("没有名称或编码为“%(name)s”的发放银行") % {"name": text})
-            return None
+            return None, _("没有名称或编码为“%(name)s”的发放银行") % {"name": text}
         bank_id, active, name = found
         if not active:
-            reasons.append(_("发放银行“%(name)s”已停用") % {"name": name})
-            return None
-        return bank_id
+            return None, _("发放银行“%(name)s”已停用") % {"name": name}
+        return bank_id, None
 
 
 def check_table(
@@ -488,11 +576,11 @@ def check_table(
         if done % progress_every == 0:
             progress(done, total)
     progress(total, total)
-    cells_by_row = dict(table.rows)
     extra: dict[int, list[str]] = defaultdict(list)
     registered_rows: set[int] = set()
-    _duplicates_in_file(outcomes, table, extra)
-    _registered(outcomes, extra, registered_rows)
+    rows_by_id = _rows_by_id(outcomes)
+    _duplicates_in_file(outcomes, rows_by_id, table, extra)
+    _registered(outcomes, rows_by_id, extra, registered_rows)
 
     good: list[GoodRow] = []
     rejected: list[RejectedRow] = []
@@ -502,10 +590,9 @@ def check_table(
             outcome.reasons.extend(more or ())
             rejected.append(outcome)
         elif more:
-            cells = cells_by_row[outcome.row_number]
             rejected.append(
-                checker.rejected(
-                    outcome.row_number, cells, more, name=outcome.name, id_number=outcome.id_number
+                RejectedRow(
+                    outcome.row_number, outcome.cells, more, name=outcome.name, id_number=outcome.id_number
                 )
             )
         else:
@@ -519,35 +606,42 @@ def check_table(
     )
 
 
-def _normalised_id(outcome: GoodRow | RejectedRow) -> str | None:
-    if isinstance(outcome, GoodRow):
-        return outcome.id_number
-    try:
-        return parse_resident_id(outcome.id_number).number if outcome.id_number else None
-    except ValidationError:
-        return None
+def _rows_by_id(outcomes: Sequence[GoodRow | RejectedRow]) -> dict[str, list[int]]:
+    """The rows of each normalised ID number, in file order; a rejected row's number is normalised when it
+    can be (its other cells may be what refused it)."""
+    rows_by_id: dict[str, list[int]] = defaultdict(list)
+    # Once for the whole file: the current date is a clock read, and one per rejected row showed in profiles.
+    today = timezone.localdate()
+    for outcome in outcomes:
+        if isinstance(outcome, GoodRow):
+            number: str | None = outcome.id_number
+        else:
+            try:
+                number = (
+                    parse_resident_id(outcome.id_number, today=today).number if outcome.id_number else None
+                )
+            except ValidationError:
+                number = None
+        if number:
+            rows_by_id[number].append(outcome.row_number)
+    return rows_by_id
 
 
 def _duplicates_in_file(
-    outcomes: Sequence[GoodRow | RejectedRow], table: Table, extra: dict[int, list[str]]
+    outcomes: Sequence[GoodRow | RejectedRow],
+    by_id: dict[str, list[int]],
+    table: Table,
+    extra: dict[int, list[str]],
 ) -> None:
     """Every row of a repeated ID or certificate number is refused, each naming the others: which of them
     is right is for the clerk to decide, not for the import."""
-    by_id: dict[str, list[int]] = defaultdict(list)
     by_certificate: dict[str, list[int]] = defaultdict(list)
     certificate_position = table.index.get("certificate_number")
-    cells_by_row = dict(table.rows) if certificate_position is not None else {}
     for outcome in outcomes:
-        number = _normalised_id(outcome)
-        if number:
-            by_id[number].append(outcome.row_number)
         if isinstance(outcome, GoodRow):
             certificate = outcome.certificate_number
         elif certificate_position is not None:
-            row_cells = cells_by_row[outcome.row_number]
-            certificate = (
-                cell_text(row_cells[certificate_position]) if certificate_position < len(row_cells) else ""
-            )
+            certificate = outcome.cells[certificate_position]
         else:
             certificate = ""
         if certificate:
@@ -564,16 +658,13 @@ def _duplicates_in_file(
 
 def _registered(
     outcomes: Sequence[GoodRow | RejectedRow],
+    ids: dict[str, list[int]],
     extra: dict[int, list[str]],
     registered_rows: set[int],
 ) -> None:
     """ID and certificate numbers already in the registry, found with one query per 10,000 numbers."""
-    ids: dict[str, list[int]] = defaultdict(list)
     certificates: dict[str, list[int]] = defaultdict(list)
     for outcome in outcomes:
-        number = _normalised_id(outcome)
-        if number:
-            ids[number].append(outcome.row_number)
         if isinstance(outcome, GoodRow) and outcome.certificate_number:
             certificates[outcome.certificate_number].append(outcome.row_number)
     with connection.cursor() as cursor:

@@ -9,8 +9,6 @@ See docs/pdfs.md.
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+
+from ..collector import pause as _gc_pause
+from ..collector import resume as _gc_resume
 
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcherResponse
@@ -52,30 +53,6 @@ def css_string(text: str) -> SafeString:
     "<" / ">" (which could close the element)."""
     escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
     return mark_safe(f'"{escaped}"')  # noqa: S308 - every character that could end the string is escaped
-
-
-# gc.disable() is process-wide: with two renders in two threads, the first to finish must not switch the
-# collector back on under the second. A count of the renders in progress decides who restores it.
-_gc_lock = threading.Lock()
-_gc_renders = 0
-_gc_was_enabled = False
-
-
-def _gc_pause() -> None:
-    global _gc_renders, _gc_was_enabled
-    with _gc_lock:
-        if _gc_renders == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_renders += 1
-
-
-def _gc_resume() -> None:
-    global _gc_renders
-    with _gc_lock:
-        _gc_renders -= 1
-        if _gc_renders == 0 and _gc_was_enabled:
-            gc.enable()
 
 
 def render_pdf(*, template: str, context: Mapping[str, Any], base_url: str | None = None) -> bytes:

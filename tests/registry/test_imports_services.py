@@ -18,6 +18,7 @@ from registry.imports.writing import move_staged
 from registry.models import (
     Employer,
     ImportBatch,
+    ImportStagedRow,
     Retiree,
     RetireeSearchKey,
 )
@@ -147,6 +148,57 @@ def test_rows_outside_the_uploaders_scope_are_refused(county, banks):
 
     assert (batch.good_rows, batch.bad_rows) == (1, 1)
     assert reasons_by_row(batch) == {3: ["“梅林镇梅林村”不在您的管辖范围内"]}
+
+
+def test_a_value_repeated_across_rows_and_columns_is_judged_in_each_row_by_its_column_and_cell(county, banks):
+    # The check keeps what a repeated text gives (a date, a month, an amount, a community, a bank): kept per
+    # column kind and only for text cells, so the same text is still judged by its column, its cell's type and
+    # the rest of its row.
+    rows = [
+        good_row(),  # 2: 退休时间 2018-03-31, 起始月份 2026-01, 月养老金 2650.00
+        good_row(起始月份="2018-03-31"),  # 3: a good date, not a month
+        good_row(退休时间="2026-01"),  # 4: a good month, not a date
+        good_row(退休时间="2026-02-15"),  # 5: 2026-01 is a month, but not after this retirement
+        good_row(起始月份=datetime.date(2026, 1, 15)),  # 6: a date cell counts as its month
+        good_row(起始月份="2026-01-15"),  # 7: the same day as text is not a month
+        good_row(**{"社区(村居)": "梅林村"}),  # 8
+        good_row(**{"乡镇(街道)": "梅林镇", "社区(村居)": "梅林村"}),  # 9: the same community, its township
+        good_row(**{"社区(村居)": "梅林村"}),  # 10: refused again
+        good_row(发放银行="OLD"),  # 11
+        good_row(发放银行="OLD"),  # 12
+        good_row(月养老金="2650.125"),  # 13
+        good_row(月养老金=2650.125),  # 14: the same amount as a number cell
+        good_row(月养老金=2650.1),  # 15: a number cell, good
+        good_row(月养老金="2650.00"),  # 16: the text of row 2 again
+    ]
+
+    batch = checked(rows, county.clerk)
+
+    bad_month = "起始月份“%s”不是有效月份,应写作 2026-01 或 202601"
+    assert reasons_by_row(batch) == {
+        3: [bad_month % "2018-03-31"],
+        4: ["退休时间“2026-01”不是有效日期,应写作 2018-03-31、2018/3/31 或 20180331"],
+        5: ["起始月份 2026-01 早于退休次月"],
+        7: [bad_month % "2026-01-15"],
+        8: ["社区(村居)“梅林村”不属于“城关镇”,而属于“梅林镇”"],
+        10: ["社区(村居)“梅林村”不属于“城关镇”,而属于“梅林镇”"],
+        11: ["发放银行“已撤并信用社”已停用"],
+        12: ["发放银行“已撤并信用社”已停用"],
+        13: ["月养老金“2650.125”超过两位小数"],
+        14: ["月养老金“2650.125”超过两位小数"],
+    }
+    good = {
+        row.row_number: (row.start_month, row.amount, row.community_id)
+        for row in ImportStagedRow.objects.filter(batch=batch, reasons__isnull=True)
+    }
+    january, a1, b1 = PensionMonth(2026, 1), county.community_a1.pk, county.community_b1.pk
+    assert good == {
+        2: (january, Decimal("2650.00"), a1),
+        6: (january, Decimal("2650.00"), a1),
+        9: (january, Decimal("2650.00"), b1),
+        15: (january, Decimal("2650.10"), a1),
+        16: (january, Decimal("2650.00"), a1),
+    }
 
 
 def test_the_preview_keeps_the_first_problems_and_the_file_has_them_all(county, banks, settings):
