@@ -12,7 +12,13 @@ from celery import shared_task
 from django.utils import timezone
 
 from .jobs import job_sweep
-from .services import import_batch_check, import_batch_index_names, import_batch_run, registry_snapshot_take
+from .services import (
+    import_batch_check,
+    import_batch_index_names,
+    import_batch_run,
+    import_batches_index_pending,
+    registry_snapshot_take,
+)
 from .services.export_jobs import export_job_run, export_jobs_expire
 
 
@@ -37,6 +43,13 @@ def run_import_batch(batch_id: int) -> str:
     status = import_batch_run(batch_id=batch_id).status
     import_batch_index_names(batch_id=batch_id)
     return status
+
+
+@shared_task
+def index_pending_import_names() -> int:
+    """The search keys of imported batches whose own job did not write them (beat, every few minutes).
+    Returns the number of batches indexed."""
+    return import_batches_index_pending()
 
 
 @shared_task

@@ -10,6 +10,7 @@ from .imports import (
     import_batch_restart,
     import_batch_run,
     import_batch_upload,
+    import_batches_index_pending,
 )
 from .intake import IntakeData, IntakePlan, intake_check, intake_id_check, retiree_intake
 from .life_events import (
@@ -48,6 +49,7 @@ __all__ = [
     "import_batch_confirm",
     "import_batch_restart",
     "import_batch_index_names",
+    "import_batches_index_pending",
     "import_batch_run",
     "import_batch_upload",
     "change_request_approve",

@@ -12,6 +12,7 @@ what may have changed meanwhile, and deletes them in its own transaction.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
@@ -317,6 +318,31 @@ def import_batch_index_names(*, batch_id: int) -> int:
     batch.names_indexed_at = timezone.now()
     batch.save(update_fields=["names_indexed_at"])
     return written
+
+
+# The batches the beat job picks up: imported at least this long ago (their own job has had its chance).
+NAMES_PENDING_AFTER = datetime.timedelta(minutes=2)
+
+
+def import_batches_index_pending(*, now: datetime.datetime | None = None) -> int:
+    """Write the search keys of every imported batch whose own job did not (it failed or its worker was lost
+    after the import's commit, and no redelivery came): beat, every few minutes. Each batch is locked by
+    import_batch_index_names, so a job still writing is waited for and then left alone. Returns the number
+    of batches indexed."""
+    cutoff = (now or timezone.now()) - NAMES_PENDING_AFTER
+    pending = ImportBatch.objects.filter(
+        status=Status.IMPORTED, names_indexed_at__isnull=True, finished_at__lt=cutoff
+    ).order_by("pk")
+    indexed = 0
+    for batch_id in pending.values_list("pk", flat=True):
+        try:
+            import_batch_index_names(batch_id=batch_id)
+        except Exception:
+            # One batch's failure must not keep the others unfindable; it is tried again next time.
+            logger.exception("import batch %s: search keys not written", batch_id)
+            continue
+        indexed += 1
+    return indexed
 
 
 @transaction.atomic

@@ -268,6 +268,7 @@ CELERY_TASK_ROUTES = {
     # Imports: the retiree registry's and the certification files' check and write.
     "registry.tasks.check_import_batch": {"queue": "imports"},
     "registry.tasks.run_import_batch": {"queue": "imports"},
+    "registry.tasks.index_pending_import_names": {"queue": "imports"},
     "certification.tasks.check_certification_import": {"queue": "imports"},
     "certification.tasks.apply_certification_import": {"queue": "imports"},
     # The August suspension stops payments and queues the redraft of the plans: a money job.
@@ -387,6 +388,12 @@ JOB_STALE_MINUTES = int(os.environ.get("JOB_STALE_MINUTES", "10"))
 CELERY_BEAT_SCHEDULE["registry-sweep-stale-jobs"] = {
     "task": "registry.tasks.sweep_stale_jobs",
     "schedule": crontab(minute="*/2"),
+}
+# An import's search keys are written by its own job right after the commit; this picks up a batch whose job
+# failed there (docs/import.md, step 5).
+CELERY_BEAT_SCHEDULE["registry-index-pending-import-names"] = {
+    "task": "registry.tasks.index_pending_import_names",
+    "schedule": crontab(minute="*/5"),
 }
 
 # Audit triggers fire once per statement and copy the statement's rows from its transition table, so an

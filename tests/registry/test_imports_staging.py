@@ -32,6 +32,7 @@ from registry.services import (
     import_batch_index_names,
     import_batch_restart,
     import_batch_run,
+    import_batches_index_pending,
     retiree_search_keys_rebuild,
 )
 from registry.services import imports as imports_service
@@ -305,6 +306,38 @@ def test_a_rename_before_the_keys_are_written_keeps_the_new_names_keys(county, b
 
     assert set(qian.search_keys.values_list("kind", "key")) == set(search_keys_for("钱秀芳"))
     assert found("钱秀英", county.clerk) == []
+
+
+def test_the_beat_writes_the_keys_a_failed_job_left_and_leaves_fresh_batches_to_their_job(
+    county, banks, monkeypatch
+):
+    stuck = checked([good_row(姓名="邝秀梅")], county.clerk)
+    import_batch_confirm(batch=stuck, by=county.clerk)
+
+    def failed(*, batch_id):
+        raise RuntimeError("connection reset")
+
+    monkeypatch.setattr(registry_tasks, "import_batch_index_names", failed)
+    with pytest.raises(RuntimeError):
+        run_import_batch(stuck.pk)
+    monkeypatch.undo()
+    fresh = checked([good_row(姓名="钱秀英")], county.clerk)
+    import_batch_confirm(batch=fresh, by=county.clerk)
+    import_batch_run(batch_id=fresh.pk)
+    stuck_at = ImportBatch.objects.get(pk=stuck.pk).finished_at
+
+    # Not yet: the job may still be writing them
+    assert import_batches_index_pending(now=stuck_at + datetime.timedelta(minutes=1)) == 0
+    assert found("邝秀梅", county.clerk) == []
+
+    ImportBatch.objects.filter(pk=fresh.pk).update(finished_at=stuck_at + datetime.timedelta(minutes=5))
+    assert import_batches_index_pending(now=stuck_at + datetime.timedelta(minutes=3)) == 1
+
+    assert found("邝秀梅", county.clerk) == [Retiree.objects.get(name="邝秀梅").pk]
+    assert ImportBatch.objects.get(pk=stuck.pk).names_indexed_at is not None
+    assert ImportBatch.objects.get(pk=fresh.pk).names_indexed_at is None
+    assert found("钱秀英", county.clerk) == []
+    assert staged(stuck) == []
 
 
 def test_the_import_job_redelivered_after_its_commit_writes_only_the_keys(county, banks, monkeypatch):

@@ -23,6 +23,7 @@ EXPECTED = {
     "registry.tasks.sweep_stale_jobs": "celery",
     "registry.tasks.check_import_batch": "imports",
     "registry.tasks.run_import_batch": "imports",
+    "registry.tasks.index_pending_import_names": "imports",
     "certification.tasks.run_suspension": "payouts",
     "certification.tasks.render_suspension_notices": "pdfs",
     "certification.tasks.render_remote_batch": "pdfs",
@@ -107,6 +108,7 @@ def test_beat_sends_only_registered_tasks_to_consumed_queues() -> None:
         "certification.tasks.run_suspension": "payouts",
         "registry.tasks.sweep_stale_jobs": "celery",
         "registry.tasks.expire_exports": "celery",
+        "registry.tasks.index_pending_import_names": "imports",
     }
 
 
