@@ -259,7 +259,10 @@ class BankAccount(models.Model):
     """An account pensions are paid into. One is current per retiree; earlier ones are kept as history."""
 
     retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="bank_accounts")
-    bank = models.ForeignKey(Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="accounts")
+    # Its own index would repeat bankaccount_bank_current (bank, is_current), which starts with it.
+    bank = models.ForeignKey(
+        Bank, verbose_name=_("银行"), on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )
     account_number = models.CharField(
         _("账号/存折号"),
         max_length=32,
@@ -401,7 +404,9 @@ class PensionRate(models.Model):
         INDIVIDUAL_ADJUSTMENT = "individual_adjustment", _("零星调资")
         CORRECTION = "correction", _("更正")
 
-    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="rates")
+    # Its own index would repeat pensionrate_one_per_month_revision (retiree, month, revision), which starts
+    # with it; every import and annual adjustment writes a rate per person.
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="rates", db_index=False)
     amount = money_field(_("月养老金"), validators=[MinValueValidator(Decimal("0.00"))])
     effective_month = PensionMonthField(_("起始月份"))
     # A month's rate corrected later (an annual adjustment recomputed after a back-dated change) is a new row
