@@ -113,8 +113,10 @@ _MOVES: dict[str, frozenset[str]] = {
 
 def one_off_batch_digest(*, batch: OneOffBatch) -> str:
     """sha256 of the batch's payees, accounts and amounts, one text line per payment in id order. Stored at
-    submission; recomputed at every later move, it shows the payments are still what was submitted and
-    approved. The payment result (filled by return files) is not part of it."""
+    submission; recomputed at approval and funding, it shows the payments are still what was submitted (the
+    database also refuses any change to them from submission on: migration
+    0015_submitted_one_off_batches_are_frozen). The payment result (filled by return files) is not part of
+    it."""
     digest = hashlib.sha256()
     rows = (
         OneOffPayment.objects.filter(batch=batch)
@@ -293,17 +295,10 @@ def one_off_batch_mark_funded(*, batch: OneOffBatch, by: Staff, reason: str = ""
 
 
 def one_off_batch_mark_exported(*, batch: OneOffBatch, by: Staff, reason: str = "") -> OneOffBatch:
-    def check(locked: OneOffBatch) -> list[str]:
-        _unchanged_since_submission(locked)
-        return []
-
+    """The bank files have been made from the submitted payments: frozen by the database since submission
+    and proven against the hash at approval and funding, as a plan's lines are (plan_mark_exported)."""
     return _transition(
-        batch=batch,
-        to_status=Status.EXPORTED,
-        by=by,
-        action=Action.PREPARE_PAYMENTS,
-        reason=reason,
-        check=check,
+        batch=batch, to_status=Status.EXPORTED, by=by, action=Action.PREPARE_PAYMENTS, reason=reason
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from pensions import one_off_kinds
@@ -187,6 +187,71 @@ def test_submit_freezes_the_payments_and_records_who_and_when(county, draft):
         county.clerk,
     )
     assert transition.at == datetime.datetime(2026, 11, 4, 10, 0, tzinfo=SH)
+
+
+FROZEN = "submitted_batch_is_frozen: 2026-11 一次性支付批次已提交"
+
+
+def _refused(change) -> None:
+    with pytest.raises(IntegrityError, match=FROZEN), transaction.atomic():
+        change()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [S.SUBMITTED, S.APPROVED, S.FUNDED, S.EXPORTED, S.RECONCILED])
+def test_the_database_refuses_any_change_to_a_submitted_batchs_payments_and_totals(
+    county, draft, people, banks, status
+):
+    batch, payments = (submitted_batch if status == S.SUBMITTED else approved_batch)(county, draft)
+    OneOffBatch.objects.filter(pk=batch.pk).update(status=status)
+    rows = OneOffPayment.objects.filter(batch=batch).order_by("id")
+    first = payments[0]
+    before = list(rows.values())
+
+    _refused(lambda: rows.filter(pk=first.pk).update(account_number="6221880000000009"))
+    _refused(lambda: rows.filter(pk=first.pk).update(amount=Decimal("1.00")))
+    _refused(lambda: rows.filter(pk=first.pk).update(payee_name="王五"))
+    _refused(lambda: rows.filter(pk=first.pk).delete())
+    added = OneOffPayment(
+        **{f.attname: getattr(first, f.attname) for f in OneOffPayment._meta.concrete_fields}
+    )
+    added.pk, added.source_id = None, 999
+    _refused(added.save)
+    _refused(lambda: OneOffBatch.objects.filter(pk=batch.pk).update(total=Decimal("1.00")))
+    _refused(lambda: OneOffBatch.objects.filter(pk=batch.pk).update(lines_hash="0" * 64))
+
+    # Only the payment result changes later (return files).
+    rows.filter(pk=first.pk).update(payment_status=OneOffPayment.PaymentStatus.PAID)
+    unchanged = [{k: v for k, v in row.items() if k != "payment_status"} for row in rows.values()]
+    assert unchanged == [{k: v for k, v in row.items() if k != "payment_status"} for row in before]
+
+
+@pytest.mark.django_db
+def test_a_batch_sent_back_to_draft_is_open_again(county, draft):
+    batch, payments = submitted_batch(county, draft)
+    with at(5):
+        one_off_batch_reject(
+            batch=batch, by=county.reviewer, reason="账号待核实", seen=BatchFigures.of(batch)
+        )
+    OneOffPayment.objects.filter(pk=payments[0].pk).update(account_number="6221880000000009")
+    batch.refresh_from_db()
+    assert (batch.status, batch.lines_hash) == (S.DRAFT, "")
+
+
+@pytest.mark.django_db
+def test_payments_changed_around_the_database_guard_stop_the_approval(county, draft, banks):
+    batch, payments = submitted_batch(county, draft)
+    # Only the tables' owner can do this; the submission's hash still shows the change.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no foreign-key check pending on the table
+        cursor.execute("ALTER TABLE pensions_oneoffpayment DISABLE TRIGGER submitted_batch_payment_update")
+        OneOffPayment.objects.filter(pk=payments[0].pk).update(account_number="6221880000000009")
+        cursor.execute("ALTER TABLE pensions_oneoffpayment ENABLE TRIGGER submitted_batch_payment_update")
+
+    with pytest.raises(PlanError, match="与提交时不一致"):
+        one_off_batch_approve(batch=batch, by=county.reviewer, seen=BatchFigures.of(batch))
+    batch.refresh_from_db()
+    assert batch.status == S.SUBMITTED
 
 
 @pytest.mark.django_db
