@@ -7,16 +7,17 @@ Usage: .venv/bin/python bench/bank_file_export.py [--rounds 3] [--profiles psbc,
 Works in its own database (BENCH_DATABASE_URL, default `retiree_mgmt_bench_export`), built by
 bench/payout_plan.py's `build` when it holds no retirees. Setup (not timed), committed and kept for the next
 run: the month's plan drafted by the clerk, submitted, approved by a finance reviewer and funded with each
-bank's exact net total (three banks, ~311,600 paid lines each). Then a full VACUUM ANALYZE (autovacuum is off
-on this server).
+bank's exact net total (three banks, ~311,600 paid lines each), and the next month's draft with a copy of its
+lines (an office's database holds a plan per month: the planner must choose its index among them). Then a
+full VACUUM ANALYZE (autovacuum is off on this server).
 
 Each round starts with VACUUM ANALYZE of the tables the rounds write (their rolled-back rows would otherwise
 pile up) and prints the load average. Then for every text profile (all of them in profiles.py unless
 --profiles says otherwise), each side in a transaction rolled back, the order of the three sides rotating
 from round to round:
 - export: every bank set to the profile, then `bank_files_export` as a clerk runs it (each bank's file
-  rendered and stored by PostgreSQL with its SHA-256, the approval hash and totals checked again, plan →
-  exported);
+  rendered and stored by PostgreSQL with its SHA-256, count and total, the total checked against the bank's
+  approved total; plan → exported);
 - plain COPY: `COPY (SELECT <the columns the files carry> … ORDER BY bank_id, id) TO STDOUT WITH (FORMAT csv,
   ENCODING 'GBK')` read fully into memory through psycopg2's copy_expert (the reading every export must do);
 - same work: that COPY, plus storing the very bytes the export wrote (held in memory from the setup export,
@@ -166,6 +167,31 @@ def funded_plan() -> PayoutPlan:
     return plan
 
 
+def another_month(plan: PayoutPlan) -> None:
+    """A second month's lines in the table, as in an office's database (twelve plans a year): with the
+    export's plan alone, the planner's choice of index is not the one it makes in production. The next
+    month's draft, its lines copied from the funded plan's (made once, kept)."""
+    following = MONTH.next()
+    if PayoutPlan.objects.filter(month=following.number).exists():
+        return
+    started = time.perf_counter()
+    with transaction.atomic():
+        other = PayoutPlan.objects.create(
+            month=following.number, generated_at=timezone.now(), created_by=plan.created_by
+        )
+        columns = (
+            "retiree_id, name, id_number, bank_id, account_number, holder_name, township_id, community_id,"
+            " is_withheld, regular, arrears, deduction, withheld, net, payment_status, bank_reason"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO pensions_payoutline (plan_id, {columns})"  # noqa: S608 - the bench's own names
+                f" SELECT %s, {columns} FROM pensions_payoutline WHERE plan_id = %s ORDER BY id",
+                [other.pk, plan.pk],
+            )
+    print(f"plan {other.pk} for {following}: a copy of its lines, in {time.perf_counter() - started:.1f} s")
+
+
 def set_profile(code: str) -> None:
     for bank in Bank.objects.all():
         bank_file_profile_set(bank=bank, by=None, profile_code=code)
@@ -284,6 +310,7 @@ def main() -> None:
     print(f"database {connection.settings_dict['NAME']}: {Retiree.objects.count():,} retirees, month {MONTH}")
     print(f"DEBUG {settings.DEBUG}, load average {load()}")
     plan = funded_plan()
+    another_month(plan)
     clerk = Staff.objects.get(username="bench_clerk")
     print(f"VACUUM ANALYZE in {vacuum():.0f} s")
 

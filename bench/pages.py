@@ -9,7 +9,8 @@ Works in its own database (BENCH_DATABASE_URL, default `retiree_mgmt_bench_pages
   county's generator with accounts, rates and search keys by set-based SQL;
 - the campaign of the current year (the county's mode) and certifications for about half of the due retirees
   (one INSERT … SELECT, dated over the window);
-- a payout plan drafted for the month by plan_draft as the clerk (about 985,000 lines);
+- last month's payout plan and the month's, each drafted by plan_draft as the clerk (about 985,000 lines
+  each; the pages show the month's);
 - audit events: a phone change of one retiree in ten by one UPDATE with the pghistory triggers on (100,000
   events), 200,000 full-number views and 20,000 certificate prints spread over two years;
 - the certification progress counts rebuilt (`manage.py rebuild_progress_counts`: the build wrote with the
@@ -121,6 +122,10 @@ def build(count: int, *, rebuild: bool) -> None:
         _log("views and prints", started)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    # Last month's plan first, as an office's database holds a plan a month: the month's plan, the one the
+    # pages show, has the newer lines, and a page of it must not walk past last month's.
+    earlier = plan_draft(month=_month(today).plus(-1), by=clerk)
+    _log(f"plan {earlier.month} drafted, {earlier.line_count:,} lines", started)
     plan = plan_draft(month=_month(today), by=clerk)
     _log(f"plan {plan.month} drafted, {plan.line_count:,} lines", started)
     # The build wrote with the triggers off: the kept counts are made from the tables once.

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -196,6 +197,13 @@ def plan_lines(*, plan: PayoutPlan, filters: LineFilters) -> QuerySet[PayoutLine
     """A plan's lines in line order, filtered. `q` is an ID prefix (4+ digits, a final X in either case) or
     the start of a name; both are searched on the snapshot the line was made with."""
     lines = PayoutLine.objects.filter(plan=plan).select_related("bank", "township", "community")
+    # A page is a LIMIT in id order, for which the planner walks the primary key and expects this plan's
+    # lines spread evenly over it; they are one run after every earlier month's, so the walk passed all of
+    # those first (0.23 s for the newest of two plans of 965,000 lines, seconds after a year). The plan's
+    # first line id (min() is read off the (plan, id) index in a fraction of a millisecond; a subquery, so
+    # the queryset stays lazy) starts the walk there.
+    first_id = RawSQL("SELECT min(id) FROM pensions_payoutline WHERE plan_id = %s", (plan.pk,))  # noqa: S611
+    lines = lines.filter(id__gte=first_id)
     if filters.township_id is not None:
         lines = lines.filter(township_id=filters.township_id)
     if filters.bank_id is not None:
