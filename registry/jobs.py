@@ -85,8 +85,13 @@ def stale_limit(kind_minutes: int | None = None) -> datetime.timedelta:
 def job_start_fields(row: JobFields, now: datetime.datetime | None = None) -> dict[str, object]:
     """The fields a service sets (with its status) when it starts or queues an attempt of `row`, which it
     holds locked: a fresh start and heartbeat, one more attempt."""
+    return {**job_first_fields(now), "job_attempts": row.job_attempts + 1}
+
+
+def job_first_fields(now: datetime.datetime | None = None) -> dict[str, object]:
+    """job_start_fields of a job row created queued: its first attempt, started and beating now."""
     now = now or timezone.now()
-    return {"job_started_at": now, "job_heartbeat_at": now, "job_attempts": row.job_attempts + 1}
+    return {"job_started_at": now, "job_heartbeat_at": now, "job_attempts": 1}
 
 
 Job = TypeVar("Job", bound=models.Model)

@@ -41,7 +41,7 @@ from registry.imports.reading import (
     xlsx_records,
 )
 from registry.imports.validation import cell_text
-from registry.jobs import job_heartbeat, job_start_fields
+from registry.jobs import job_first_fields, job_heartbeat, job_start_fields
 from registry.models import Retiree, Staff
 from registry.sql import with_names
 
@@ -152,9 +152,7 @@ def adjustment_comparison_upload(*, run: AdjustmentRun, file: File[bytes], by: S
         status=Status.QUEUED,
         uploaded_by=by,
         uploaded_at=now,
-        job_started_at=now,
-        job_heartbeat_at=now,
-        job_attempts=1,
+        **job_first_fields(now),
     )
     # Stored under a plain name: the clerk's file name is kept in original_name.
     comparison.file.save(

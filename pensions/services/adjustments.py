@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from registry import access
 from registry.access import Action
 from registry.adjustments import AdjustedRate, PersonFacts, RateEntry
-from registry.jobs import job_heartbeat, job_start_fields
+from registry.jobs import job_first_fields, job_heartbeat, job_start_fields
 from registry.models import ChangeRequest, FlagKind, PensionRate, Retiree, Staff
 from registry.months import PensionMonth
 from registry.selectors.changes import AMOUNT_FIELDS, as_month
@@ -213,9 +213,7 @@ def adjustment_run_start(*, year: int, by: Staff) -> AdjustmentRun:
                 status=Status.QUEUED,
                 prepared_by=by,
                 prepared_at=now,
-                job_started_at=now,
-                job_heartbeat_at=now,
-                job_attempts=1,
+                **job_first_fields(now),
             )
     except IntegrityError:
         raise AdjustmentError(_("%(year)d 年已有一次试算正在进行。") % {"year": year}, field="year") from None

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from registry import access
 from registry.access import Action
 from registry.errors import DomainError
-from registry.jobs import job_beating, job_claim, job_is_stale, job_start_fields
+from registry.jobs import job_beating, job_claim, job_first_fields, job_is_stale, job_start_fields
 from registry.models import Staff
 from registry.months import PensionMonth
 
@@ -66,9 +66,7 @@ def _create(**fields: Any) -> PlanJob:
     now = timezone.now()
     try:
         with transaction.atomic():
-            job = PlanJob.objects.create(
-                requested_at=now, job_started_at=now, job_heartbeat_at=now, job_attempts=1, **fields
-            )
+            job = PlanJob.objects.create(requested_at=now, **job_first_fields(now), **fields)
     except IntegrityError:
         # planjob_one_active_per_month: the same job for the month is already queued or running.
         busy = _("正在编制该月发放计划") if fields["kind"] == Kind.DRAFT else _("正在生成该月银行文件")

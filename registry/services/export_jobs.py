@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from ..errors import ExportJobError
 from ..exports import ExportKind, ExportRecord, ExportRequest, export_kind
-from ..jobs import job_claim, job_heartbeat, job_is_stale, job_start_fields
+from ..jobs import job_claim, job_first_fields, job_heartbeat, job_is_stale, job_start_fields
 from ..models import ExportJob, Staff
 from .sensitive import MASKED, ExportNumbers, sensitive_export_record
 
@@ -84,9 +84,7 @@ def export_job_start(
         full_numbers=numbers.full,
         purpose=numbers.purpose,
         purpose_note=numbers.purpose_note,
-        job_started_at=now,
-        job_heartbeat_at=now,
-        job_attempts=1,
+        **job_first_fields(now),
     )
     _queue(job)
     return job
