@@ -12,11 +12,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -29,8 +27,14 @@ from registry.models import OrgUnit
 from registry.replica import replica_reads_view
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import ExportNumbers, sensitive_export_record
-from registry.services.export_jobs import export_job_start
-from registry.views.common import StaffRequest, export_numbers, export_refused, requires
+from registry.views.common import (
+    StaffRequest,
+    export_in_background,
+    export_numbers,
+    export_refused,
+    longer_than_inline,
+    requires,
+)
 
 from ..export_kinds import MISSING_PDF, MISSING_XLSX, missing_parameters
 from ..models import Campaign
@@ -134,15 +138,14 @@ def _in_background(
     unit: OrgUnit,
     today: datetime.date,
 ) -> HttpResponse:
-    """A long list is made by the worker and offered in 我的导出 (docs/exports.md)."""
-    job = export_job_start(
+    """The missing list (PDF or xlsx) made by the worker: its parameters and message are the same."""
+    return export_in_background(
+        request,
         kind=kind,
         parameters=missing_parameters(year=year, unit=unit, today=today),
-        by=request.user,
+        message=_("名单较长,正在后台生成,完成后可在“我的导出”下载。"),
         numbers=numbers,
     )
-    messages.info(request, _("名单较长,正在后台生成,完成后可在“我的导出”下载。"))
-    return redirect(f"{reverse('export-job-list')}?job={job.pk}")
 
 
 @replica_reads_view
@@ -177,7 +180,7 @@ def missing_list_xlsx(request: StaffRequest) -> HttpResponse:
     except SensitiveExportError as error:
         return export_refused(request, error)
     missing = selectors.missing_retirees(user=request.user, year=year, unit=unit, today=today)
-    if missing[settings.EXPORT_INLINE_MAX_ROWS : settings.EXPORT_INLINE_MAX_ROWS + 1].exists():
+    if longer_than_inline(missing):
         return _in_background(request, MISSING_XLSX, numbers, year=year, unit=unit, today=today)
     # A temporary file rather than memory: registry.xlsx writes row by row, so memory stays flat.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending

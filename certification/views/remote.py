@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -30,9 +29,8 @@ from registry.errors import DomainError
 from registry.id_numbers import mask_resident_id
 from registry.models import SensitiveExport
 from registry.selectors.exports import XLSX_CONTENT_TYPE
-from registry.services.export_jobs import export_job_start
 from registry.services.sensitive import ExportNumbers
-from registry.views.common import StaffRequest, requires
+from registry.views.common import StaffRequest, export_in_background, longer_than_inline, requires
 
 from ..export_kinds import REMOTE_UPLOAD, remote_upload_parameters
 from ..forms_entry import validate_certificate_scan
@@ -261,17 +259,14 @@ def remote_upload_file(request: StaffRequest, pk: int, fmt: str) -> HttpResponse
     if fmt not in ("xlsx", "csv"):
         raise Http404
     batch = _batch_or_404(request, pk)
-    # A long batch is made by the worker and offered in 我的导出 (docs/exports.md).
-    limit = settings.EXPORT_INLINE_MAX_ROWS
-    if remote_upload_rows(user=request.user, batch=batch)[limit : limit + 1].exists():
-        job = export_job_start(
+    if longer_than_inline(remote_upload_rows(user=request.user, batch=batch)):
+        return export_in_background(
+            request,
             kind=REMOTE_UPLOAD,
             parameters=remote_upload_parameters(batch=batch, fmt=fmt),
-            by=request.user,
+            message=_("人员较多,正在后台生成,完成后可在“我的导出”下载。"),
             numbers=ExportNumbers(full=True, purpose=SensitiveExport.Purpose.REMOTE_CERTIFICATION),
         )
-        messages.info(request, _("人员较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     buffer = io.BytesIO()
     if fmt == "xlsx":
         count = upload_xlsx(user=request.user, batch=batch, target=buffer)

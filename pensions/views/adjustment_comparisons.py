@@ -13,14 +13,12 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,8 +28,13 @@ from registry.access import Action
 from registry.errors import DomainError, SensitiveExportError
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import sensitive_export_record
-from registry.services.export_jobs import export_job_start
-from registry.views.common import StaffRequest, export_numbers, export_refused
+from registry.views.common import (
+    StaffRequest,
+    export_in_background,
+    export_numbers,
+    export_refused,
+    longer_than_inline,
+)
 
 from ..export_kinds import COMPARISON_DIFFERENCES, comparison_parameters
 from ..models import AdjustmentComparison, AdjustmentDifference, AdjustmentRun
@@ -152,17 +155,14 @@ def comparison_export(request: StaffRequest, pk: int) -> HttpResponse:
         numbers = export_numbers(request)
     except SensitiveExportError as error:
         return export_refused(request, error)
-    # A long list is made by the worker and offered in 我的导出 (docs/exports.md).
-    limit = settings.EXPORT_INLINE_MAX_ROWS
-    if selectors.differences_of(comparison)[limit : limit + 1].exists():
-        job = export_job_start(
+    if longer_than_inline(selectors.differences_of(comparison)):
+        return export_in_background(
+            request,
             kind=COMPARISON_DIFFERENCES,
             parameters=comparison_parameters(comparison),
-            by=request.user,
+            message=_("明细较多,正在后台生成,完成后可在“我的导出”下载。"),
             numbers=numbers,
         )
-        messages.info(request, _("明细较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = selectors.differences_xlsx(comparison, target=target, numbers=numbers)
     sensitive_export_record(

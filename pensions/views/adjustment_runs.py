@@ -15,14 +15,12 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -34,8 +32,13 @@ from registry.jobs import job_is_stale
 from registry.selectors.changes import as_month
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import sensitive_export_record
-from registry.services.export_jobs import export_job_start
-from registry.views.common import StaffRequest, export_numbers, export_refused
+from registry.views.common import (
+    StaffRequest,
+    export_in_background,
+    export_numbers,
+    export_refused,
+    longer_than_inline,
+)
 
 from ..export_kinds import ADJUSTMENT_LINES
 from ..forms_adjustment_runs import RunDecisionForm, RunLineFilterForm
@@ -348,16 +351,14 @@ def adjustment_run_export(request: StaffRequest, pk: int) -> HttpResponse:
         numbers = export_numbers(request)
     except SensitiveExportError as error:
         return export_refused(request, error)
-    # A long run is made by the worker and offered in 我的导出 (docs/exports.md).
-    if run.lines.all()[settings.EXPORT_INLINE_MAX_ROWS : settings.EXPORT_INLINE_MAX_ROWS + 1].exists():
-        job = export_job_start(
+    if longer_than_inline(run.lines.all()):
+        return export_in_background(
+            request,
             kind=ADJUSTMENT_LINES,
             parameters={"run": run.pk, "year": run.year},
-            by=request.user,
+            message=_("明细较多,正在后台生成,完成后可在“我的导出”下载。"),
             numbers=numbers,
         )
-        messages.info(request, _("明细较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = selectors.run_lines_xlsx(user=request.user, run=run, target=target, numbers=numbers)
     sensitive_export_record(

@@ -32,8 +32,13 @@ from registry.errors import DomainError, SensitiveExportError
 from registry.months import PensionMonth, first_open_month
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import sensitive_export_record
-from registry.services.export_jobs import export_job_start
-from registry.views.common import StaffRequest, export_numbers, export_refused
+from registry.views.common import (
+    StaffRequest,
+    export_in_background,
+    export_numbers,
+    export_refused,
+    longer_than_inline,
+)
 
 from .. import selectors, services
 from ..export_kinds import PLAN_LINES, plan_lines_parameters
@@ -211,17 +216,14 @@ def plan_export(request: StaffRequest, pk: int) -> HttpResponse:
     except SensitiveExportError as error:
         return export_refused(request, error)
     filters = form.filters()
-    # A long list is made by the worker and offered in 我的导出 (docs/exports.md).
-    lines = selectors.plan_lines(plan=plan, filters=filters)
-    if lines[settings.EXPORT_INLINE_MAX_ROWS : settings.EXPORT_INLINE_MAX_ROWS + 1].exists():
-        job = export_job_start(
+    if longer_than_inline(selectors.plan_lines(plan=plan, filters=filters)):
+        return export_in_background(
+            request,
             kind=PLAN_LINES,
             parameters=plan_lines_parameters(plan=plan, filters=filters),
-            by=request.user,
+            message=_("明细较多,正在后台生成,完成后可在“我的导出”下载。"),
             numbers=numbers,
         )
-        messages.info(request, _("明细较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = plan_lines_xlsx(user=request.user, plan=plan, filters=filters, target=target, numbers=numbers)
     sensitive_export_record(

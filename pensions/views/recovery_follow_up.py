@@ -11,11 +11,9 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -29,8 +27,13 @@ from registry.formats import yuan
 from registry.models import Bank, Recovery
 from registry.selectors.exports import XLSX_CONTENT_TYPE
 from registry.services import sensitive_export_record
-from registry.services.export_jobs import export_job_start
-from registry.views.common import StaffRequest, export_numbers, export_refused
+from registry.views.common import (
+    StaffRequest,
+    export_in_background,
+    export_numbers,
+    export_refused,
+    longer_than_inline,
+)
 
 from .. import selectors, services
 from ..export_kinds import RECOVERY_AGING, recovery_aging_parameters
@@ -354,19 +357,14 @@ def recovery_aging_export(request: StaffRequest) -> HttpResponse:
     except SensitiveExportError as error:
         return export_refused(request, error)
     today = timezone.localdate()
-    # A long list is made by the worker and offered in 我的导出 (docs/exports.md).
-    limit = settings.EXPORT_INLINE_MAX_ROWS
-    if selectors.open_recoveries_aged(user=request.user, reason=reason, today=today)[
-        limit : limit + 1
-    ].exists():
-        job = export_job_start(
+    if longer_than_inline(selectors.open_recoveries_aged(user=request.user, reason=reason, today=today)):
+        return export_in_background(
+            request,
             kind=RECOVERY_AGING,
             parameters=recovery_aging_parameters(reason=reason, today=today),
-            by=request.user,
+            message=_("明细较多,正在后台生成,完成后可在“我的导出”下载。"),
             numbers=numbers,
         )
-        messages.info(request, _("明细较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = selectors.recovery_aging_xlsx(
         user=request.user, target=target, reason=reason, today=today, numbers=numbers

@@ -9,10 +9,8 @@ from collections.abc import Iterable
 from typing import IO, cast
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -23,8 +21,7 @@ from ..forms_audit import AuditLogFilterForm
 from ..replica import replica_reads_view
 from ..selectors import audit_log as log
 from ..selectors.exports import XLSX_CONTENT_TYPE, xlsx_table
-from ..services.export_jobs import export_job_start
-from .common import StaffRequest, requires
+from .common import StaffRequest, export_in_background, requires
 
 # Up to settings.EXPORT_INLINE_MAX_ROWS rows the file is made inside the request (20,000 rows took about 6 s
 # on a loaded test machine, docs/personal-data.md); a longer log is made by the worker (docs/exports.md), up
@@ -63,9 +60,12 @@ def audit_log_export(request: StaffRequest) -> HttpResponse:
     limit = settings.EXPORT_INLINE_MAX_ROWS
     first = list(log.audit_log_rows(filters=filters, limit=limit + 1))
     if len(first) > limit:
-        job = export_job_start(kind=AUDIT_LOG, parameters=audit_log_parameters(filters), by=request.user)
-        messages.info(request, _("记录较多,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
+        return export_in_background(
+            request,
+            kind=AUDIT_LOG,
+            parameters=audit_log_parameters(filters),
+            message=_("记录较多,正在后台生成,完成后可在“我的导出”下载。"),
+        )
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     audit_log_xlsx(target=target, rows=first)
     target.seek(0)

@@ -6,10 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
@@ -17,7 +21,8 @@ from .. import access
 from ..access import Action
 from ..errors import SensitiveExportError
 from ..models import Staff
-from ..services.sensitive import ExportNumbers, sensitive_export_numbers
+from ..services.export_jobs import export_job_start
+from ..services.sensitive import MASKED, ExportNumbers, sensitive_export_numbers
 
 
 class StaffRequest(HttpRequest):
@@ -67,6 +72,28 @@ def export_refused(request: HttpRequest, error: SensitiveExportError) -> HttpRes
         {"message": error.message, "back": referer if _same_site(request, referer) else ""},
         status=400,
     )
+
+
+def longer_than_inline(rows: QuerySet[Any]) -> bool:
+    """Whether a list is too long to write inside the request (settings.EXPORT_INLINE_MAX_ROWS): only the
+    one row past the limit is looked for."""
+    limit = settings.EXPORT_INLINE_MAX_ROWS
+    return rows[limit : limit + 1].exists()
+
+
+def export_in_background(
+    request: StaffRequest,
+    *,
+    kind: str,
+    parameters: dict[str, Any],
+    message: str,
+    numbers: ExportNumbers = MASKED,
+) -> HttpResponse:
+    """A long list is made by the worker and offered in 我的导出 (docs/exports.md): queue it, say so with
+    `message`, and show the requester the job there."""
+    job = export_job_start(kind=kind, parameters=parameters, by=request.user, numbers=numbers)
+    messages.info(request, message)
+    return redirect(f"{reverse('export-job-list')}?job={job.pk}")
 
 
 def _same_site(request: HttpRequest, url: str) -> bool:

@@ -10,10 +10,8 @@ import tempfile
 from typing import cast
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -27,8 +25,7 @@ from ..forms import RetireeFilterForm
 from ..models import OrgUnit
 from ..selectors import exports
 from ..services import sensitive_export_record
-from ..services.export_jobs import export_job_start
-from .common import StaffRequest, export_numbers, export_refused, requires
+from .common import StaffRequest, export_in_background, export_numbers, export_refused, requires
 
 
 def _filter_form(request: StaffRequest) -> RetireeFilterForm:
@@ -88,11 +85,13 @@ def retiree_export(request: StaffRequest) -> HttpResponse:
     # the limit is all it takes to tell.
     search = selectors.retiree_search(user=request.user, filters=filters)
     if len(search.ids(settings.EXPORT_INLINE_MAX_ROWS + 1)) > settings.EXPORT_INLINE_MAX_ROWS:
-        job = export_job_start(
-            kind=RETIREE_LIST, parameters=dataclasses.asdict(filters), by=request.user, numbers=numbers
+        return export_in_background(
+            request,
+            kind=RETIREE_LIST,
+            parameters=dataclasses.asdict(filters),
+            message=_("名单较长,正在后台生成,完成后可在“我的导出”下载。"),
+            numbers=numbers,
         )
-        messages.info(request, _("名单较长,正在后台生成,完成后可在“我的导出”下载。"))
-        return redirect(f"{reverse('export-job-list')}?job={job.pk}")
     # A temporary file rather than memory: registry.xlsx writes row by row, so memory stays flat.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     count = exports.retiree_list_xlsx(user=request.user, filters=filters, target=target, numbers=numbers)
