@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -444,6 +445,34 @@ def _raise_if_any(profile: BankFileProfile, encoder: _Encoder) -> None:
             % {"count": len(encoder.problems), "lines": listed},
             problems=encoder.problems,
         )
+
+
+# What writes one layout's bytes: render_records (text layouts) or pensions.bankfiles.xlsx.render_xlsx.
+LayoutWriter = Callable[..., bytes]
+
+
+def rendered_file(
+    profile: BankFileProfile,
+    lines: Sequence[PaymentLine],
+    *,
+    context: RenderContext,
+    write: LayoutWriter,
+    content_type: str,
+) -> RenderedFile:
+    """The bank file of these lines, written by `write` after the amounts are checked, with its count, total
+    and SHA-256. Raises InvalidLinesError (Chinese, naming lines) instead of writing anything doubtful."""
+    encoder = _Encoder(profile)
+    encoder.flag(check_amounts(enumerate(lines, 1)))
+    total = _total(lines)
+    content = write(profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder)
+    return RenderedFile(
+        name=file_name(profile, context),
+        content=content,
+        count=len(lines),
+        total=total,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_type=content_type,
+    )
 
 
 def render_records(

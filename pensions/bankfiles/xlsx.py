@@ -11,7 +11,6 @@ text files.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -36,10 +35,8 @@ from .writer import (
     _raise_if_any,
     _summary,
     _text,
-    _total,
     amount_text,
-    check_amounts,
-    file_name,
+    rendered_file,
 )
 
 Check = Callable[[object], Value]
@@ -166,17 +163,4 @@ def render_bank_file(
     stored file (pensions.bankfiles.sql_render): there is one way to write them."""
     if profile.layout != "xlsx":
         raise ValueError(f"{profile.code}: text bank files are rendered by PostgreSQL (sql_render)")
-    encoder = _Encoder(profile)
-    encoder.flag(check_amounts(enumerate(lines, 1)))
-    total = _total(lines)
-    content = render_xlsx(
-        profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder
-    )
-    return RenderedFile(
-        name=file_name(profile, context),
-        content=content,
-        count=len(lines),
-        total=total,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_type=XLSX_CONTENT_TYPE,
-    )
+    return rendered_file(profile, lines, context=context, write=render_xlsx, content_type=XLSX_CONTENT_TYPE)

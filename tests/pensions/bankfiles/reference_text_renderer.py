@@ -4,11 +4,10 @@ these."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from pensions.bankfiles import BankFileProfile, PaymentLine, RenderContext, RenderedFile
-from pensions.bankfiles.writer import _Encoder, _total, check_amounts, file_name, render_records
+from pensions.bankfiles.writer import render_records, rendered_file
 
 
 def render_text_bank_file(
@@ -17,20 +16,7 @@ def render_text_bank_file(
     """The text bank file for these lines. Raises UnencodableLines or InvalidLinesError (Chinese, naming
     lines) instead of writing anything doubtful."""
     assert profile.layout != "xlsx", profile.code
-    encoder = _Encoder(profile)
-    encoder.flag(check_amounts(enumerate(lines, 1)))
-    total = _total(lines)
-    content = render_records(
-        profile, lines, context=context, fields=profile.fields, total=total, encoder=encoder
-    )
-    return RenderedFile(
-        name=file_name(profile, context),
-        content=content,
-        count=len(lines),
-        total=total,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_type="text/plain",
-    )
+    return rendered_file(profile, lines, context=context, write=render_records, content_type="text/plain")
 
 
 def render_bank_file(
