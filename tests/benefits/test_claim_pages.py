@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
 from benefits.models import SurvivorClaim
 from benefits.services.claims import ClaimFigures, claim_submit
 from pensions.models import OneOffPayment
-from registry.models import Staff
 from registry.months import PensionMonth
 from tests.benefits.claim_flow import (
     APPLICANT_ID,
@@ -27,15 +26,10 @@ from tests.benefits.claim_flow import (
     set_parameters,
 )
 from tests.benefits.deaths_flow import record_and_confirm
+from tests.clients import signed_in
 from tests.pdfs import pdf_text
 
 CONSENT = "申请人签字同意抵扣(申请表第 2 页)"
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

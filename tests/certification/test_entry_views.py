@@ -22,10 +22,11 @@ from pensions.models import PayoutLine
 from pensions.services import plan_draft
 from pensions.services.transitions import plan_approve, plan_submit
 from registry.id_numbers import check_character, mask_resident_id
-from registry.models import ArrearsItem, Retiree, Staff, StatusChange
+from registry.models import ArrearsItem, Retiree, StatusChange
 from registry.months import PensionMonth
 from registry.services import retiree_change_status
 from tests.certification.deaths import confirmed_death
+from tests.clients import signed_in
 from tests.factories import RetireeFactory, make_id_number
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -40,12 +41,6 @@ HTMX = {"HX-Request": "true"}
 def april_15() -> Iterator[None]:
     with time_machine.travel(datetime.datetime(2026, 4, 15, 9, 30, tzinfo=SH), tick=False):
         yield
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def lookup(client: Client, number: str):

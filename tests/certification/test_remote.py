@@ -17,7 +17,6 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -36,6 +35,7 @@ from registry.models import ExportJob, SensitiveExport, SensitiveView, Staff, St
 from registry.services.export_jobs import export_job_run
 from tests.certification import remote_people
 from tests.certification.remote_people import REMOTE, remote
+from tests.clients import signed_in
 from tests.pdfs import pdf_info, pdf_text
 
 MARCH_10 = datetime.date(2026, 3, 10)
@@ -254,12 +254,6 @@ HEADERS = [
 @pytest.fixture
 def batch(county, people):
     return remote_batch_create(year=2026, by=county.clerk, today=MARCH_10)
-
-
-def signed_in(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def as_date(value):

@@ -14,7 +14,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from openpyxl import Workbook, load_workbook
 
 from pensions.errors import AdjustmentError
@@ -29,6 +28,7 @@ from pensions.tasks import adjustment_compare_task
 from registry.id_numbers import mask_resident_id
 from registry.models import ExportJob, SensitiveExport, Staff
 from registry.services.export_jobs import export_job_run
+from tests.clients import signed_in
 from tests.factories import make_id_number
 
 from .adjustment_flow import T_APPLY, first_half_paid, make_people, set_published
@@ -292,12 +292,6 @@ def test_only_those_who_prepare_payments_upload(county, world):
 
 
 # Pages ------------------------------------------------------------------------------------------------------
-
-
-def signed_in(staff: Any) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.mark.django_db

@@ -12,18 +12,12 @@ import pytest
 from django.test import Client
 
 from pensions.models import AdjustmentParameters
-from registry.models import Staff
+from tests.clients import signed_in
 
 from .adjustment_flow import published_values, set_published
 
 LIST = "/api/pensions/adjustments/parameters/"
 YEAR_2026 = "/api/pensions/adjustments/parameters/2026/"
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def body(year: int = 2026, note: str = "", **changes: Any) -> dict[str, Any]:

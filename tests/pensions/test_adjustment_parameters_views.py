@@ -9,22 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from pensions.models import AdjustmentParameters
-from registry.models import FlagKind, Staff
+from registry.models import FlagKind
 from registry.months import PensionMonth
+from tests.clients import signed_in
 
 from .adjustment_flow import first_half_paid, make_people, published_values, run_and_apply, set_published
 
 PARAMETERS_2026 = "/pensions/adjustments/2026/parameters/"
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def form_data(values: dict[str, Any], note: str = "") -> dict[str, str]:

@@ -26,7 +26,8 @@ from pensions.models import (
 )
 from pensions.services import payment_lines
 from pensions.services.plan_jobs import plan_job_run
-from registry.models import ArrearsItem, Staff
+from registry.models import ArrearsItem
+from tests.clients import signed_in
 
 from .payout_flow import (
     BANK_TOTALS,
@@ -44,12 +45,6 @@ from .payout_flow import (
 
 pytestmark = pytest.mark.django_db
 S = PayoutPlan.Status
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def page(plan: PayoutPlan) -> str:

@@ -19,7 +19,6 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.test import Client
 
 from pensions import one_off_kinds
 from pensions.bankfiles import one_off_reference
@@ -50,6 +49,7 @@ from registry.approvals import waiting_items
 from registry.id_numbers import mask_account_number, mask_resident_id
 from registry.months import PensionMonth
 from registry.selectors.audit_log import AuditLogFilters, audit_log_rows
+from tests.clients import signed_in
 from tests.factories import make_id_number
 from tests.pdfs import pdf_text
 
@@ -647,12 +647,6 @@ def test_batch_bank_files_belong_to_the_batch_alone(county, draft, banks):
 
 def fund_form(bank, amount: str, on: str) -> dict[str, object]:
     return {"bank": bank.pk, "amount": amount, "reference_number": "CZ", "transferred_on": on}
-
-
-def signed_in(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.mark.django_db

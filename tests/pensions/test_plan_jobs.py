@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 import time_machine
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from pensions.errors import PlanError
@@ -32,6 +31,7 @@ from registry.jobs import job_sweep
 from registry.models import ExportJob, SensitiveExport
 from registry.months import PensionMonth
 from registry.services.export_jobs import export_job_run
+from tests.clients import signed_in
 
 from .conftest import NOV, M
 from .payout_flow import approved_plan, enrol_month, fund_all, set_profiles
@@ -41,12 +41,6 @@ Status = PlanJob.Status
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 11, 5, 9, 30, tzinfo=TZ)
 INTERRUPTED_TEXT = "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page(job: PlanJob) -> str:

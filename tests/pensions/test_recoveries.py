@@ -12,7 +12,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.test import Client
 from rest_framework.test import APIClient
 
 from pensions.errors import PlanError
@@ -26,6 +25,7 @@ from pensions.services import (
     write_off_request_reject,
 )
 from registry.models import Recovery, Staff
+from tests.clients import signed_in
 
 from .conftest import NOV, M, recovery
 from .payout_flow import approved_plan
@@ -430,12 +430,6 @@ def test_refund_refusals_write_nothing(county, owed):
 
 
 # The page ---------------------------------------------------------------------------------------------------
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_page_by_role(county, owed, enrol):

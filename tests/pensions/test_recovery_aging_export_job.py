@@ -7,12 +7,12 @@ import io
 
 import openpyxl
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from pensions.export_kinds import RECOVERY_AGING
 from registry.models import ExportJob, SensitiveExport, Staff
 from registry.services.export_jobs import export_job_run
+from tests.clients import signed_in
 
 from .conftest import recovery
 
@@ -34,12 +34,6 @@ def three_open(county):
         (county.retiree_b1, "7.00"),
     ):
         recovery(retiree, amount, county.clerk)
-
-
-def signed_in(user: Staff) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def rows_of(content: bytes) -> list[tuple[object, ...]]:

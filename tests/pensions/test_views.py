@@ -25,6 +25,7 @@ from pensions.services import plan_draft, plan_submit
 from pensions.services.plan_jobs import plan_job_run
 from registry.access import ROLE_ACTIONS, Action
 from registry.models import Retiree, SensitiveExport, Staff
+from tests.clients import signed_in
 from tests.conftest import County
 
 from .conftest import NOV, M, arrears, recovery
@@ -75,12 +76,6 @@ def people(county: County, enrol) -> People:
 @pytest.fixture
 def draft(county: County, people: People) -> PayoutPlan:
     return plan_draft(month=NOV, by=county.clerk)
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def confirm(plan: PayoutPlan, **extra: str) -> dict[str, str]:

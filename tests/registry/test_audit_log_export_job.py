@@ -8,13 +8,13 @@ import io
 
 import openpyxl
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from registry.export_kinds import AUDIT_LOG, audit_log_filters, audit_log_parameters
 from registry.models import ExportJob, SensitiveExport, Staff
 from registry.selectors.audit_log import AuditLogFilters
 from registry.services.export_jobs import export_job_run
+from tests.clients import signed_in
 
 from .test_audit_log import trail  # noqa: F401 - the fixture: one event of every kind
 
@@ -26,12 +26,6 @@ Status = ExportJob.Status
 def _two_is_long(settings, tmp_path):
     settings.EXPORT_INLINE_MAX_ROWS = 2
     settings.MEDIA_ROOT = tmp_path
-
-
-def signed_in(user: Staff) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def rows_of(content: bytes) -> list[tuple[object, ...]]:

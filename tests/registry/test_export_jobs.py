@@ -20,6 +20,7 @@ from registry.exports import export_kind
 from registry.jobs import job_sweep
 from registry.models import ExportJob, SensitiveExport, Staff
 from registry.services.export_jobs import _claim, _finish, export_job_run, export_jobs_expire
+from tests.clients import signed_in
 
 Status = ExportJob.Status
 INTERRUPTED_TEXT = "后台任务中断(处理进程意外停止),未写入任何数据,可以重新运行。"
@@ -31,12 +32,6 @@ def _small_lists(settings, tmp_path):
     # The county fixture has three retirees: two rows is "a long list".
     settings.EXPORT_INLINE_MAX_ROWS = 2
     settings.MEDIA_ROOT = tmp_path
-
-
-def signed_in(user: Staff) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def rows_of(content: bytes) -> list[list[object]]:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connections, router, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -27,6 +26,7 @@ from registry.replica import (
     reads_primary,
     replica_reads,
 )
+from tests.clients import signed_in
 from tests.conftest import County
 
 REPLICA_TEST = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -129,12 +129,6 @@ def test_without_a_replica_the_router_has_no_opinion(settings: Any) -> None:
 
 def statements(alias: str) -> CaptureQueriesContext:
     return CaptureQueriesContext(connections[alias])
-
-
-def signed_in(user: Staff) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @REPLICA_TEST

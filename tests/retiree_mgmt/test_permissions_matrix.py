@@ -99,6 +99,7 @@ from registry.models import (
 )
 from registry.months import PensionMonth
 from registry.services import change_request_approve, change_request_create
+from tests.clients import signed_in
 from tests.conftest import County, make_county
 from tests.factories import (
     BankAccountFactory,
@@ -917,12 +918,6 @@ def test_only_the_bureau_admin_enters_the_admin_site(world: World, db: None, rol
 def plan_state(plan: PayoutPlan) -> tuple[str, int | None]:
     plan.refresh_from_db()
     return plan.status, plan.approved_by_id
-
-
-def signed_in(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def approve(staff: Staff, plan: PayoutPlan, *, api: bool) -> HttpResponseBase:
